@@ -1,0 +1,96 @@
+"""The `AfasConnection` block: where an AFAS Profit environment lives and the token that opens it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from prefect.blocks.abstract import CredentialsBlock
+from pydantic import Field, SecretStr
+
+if TYPE_CHECKING:
+    from stkkr_tasks.afas import AfasClient
+
+EnvironmentType = Literal["production", "test", "accept"]
+
+
+class AfasConnection(CredentialsBlock):
+    """A connection to one AFAS Profit environment: its number and type, or an explicit base URL, and its token.
+
+    The token is held as a secret (encrypted at rest by the Prefect server, masked in the UI and in every
+    repr). Flows receive the block's *name* and load it at run time; the token never travels as a parameter.
+
+    Attributes:
+        environment: The environment number, e.g. `12345`.
+        environment_type: `production`, `test` or `accept`.
+        token: The App Connector token: the full `<token>` XML or only its data part.
+        base_url: An explicit base URL (simulator, proxy); wins over environment and type.
+        integration_id: The partner IntegrationId header, `<subscription>_<project>`.
+        language: The Accept-Language for labels and messages, e.g. `nl-nl`.
+
+    Example:
+        Load a saved connection and ask AFAS for its version:
+        ```python
+        from blocks import AfasConnection
+
+        connection = AfasConnection.load("BLOCK_NAME")
+        async with connection.get_client() as client:
+            print(await client.profit_version())
+        ```
+    """
+
+    _block_type_name = "AFAS Connection"
+    _block_type_slug = "afas-connection"
+    _logo_url = "https://www.afas.nl/themes/custom/afas/logo.png"
+    _documentation_url = "https://github.com/stkkr/stkkr#running-a-stkkr"
+
+    environment: str | None = Field(
+        default=None,
+        title="Environment number",
+        description="The AFAS environment number, e.g. 12345; leave empty when a base URL is given.",
+    )
+    environment_type: EnvironmentType = Field(
+        default="production",
+        title="Environment type",
+        description="The kind of environment: production, test or accept.",
+    )
+    token: SecretStr = Field(
+        default=...,
+        title="Token",
+        description="The App Connector token: the full <token> XML or only its data part.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        title="Base URL",
+        description="An explicit base URL (simulator or proxy) ending in /ProfitRestServices; wins over the "
+        "environment number and type.",
+    )
+    integration_id: str | None = Field(
+        default=None,
+        title="IntegrationId",
+        description="The partner IntegrationId sent as a header, <subscription>_<project>.",
+    )
+    language: str | None = Field(
+        default=None,
+        title="Language",
+        description="The Accept-Language for labels and messages, e.g. nl-nl; empty for the environment's own.",
+    )
+
+    def get_client(self) -> AfasClient:
+        """Return a new client for this environment; the only place where the token is unwrapped.
+
+        Returns:
+            An `AfasClient`, to be used as an async context manager (`async with`).
+
+        Raises:
+            AfasConfigError: The environment type, token or base URL is not usable.
+        """
+        from stkkr_tasks.afas import AfasClient
+
+        return AfasClient(
+            self.token.get_secret_value(),
+            environment=self.environment,
+            environment_type=self.environment_type,
+            base_url=self.base_url,
+            integration_id=self.integration_id,
+            language=self.language,
+        )
