@@ -1,0 +1,85 @@
+"""The tables of the stkkr database (the current schema; migrations in `migrations/versions/` build it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back as an aware UTC datetime (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes and convert aware ones to UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps of the stkkr database must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Attach UTC to what SQLite returns; convert what PostgreSQL returns to UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+
+error_records = Table(
+    "error_records",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("stkkr", String(200), nullable=False),
+    Column("tenant", String(200), nullable=False),
+    Column("flow_run_id", String(64), nullable=True),
+    Column("stage", String(16), nullable=False),
+    Column("row_key", String(64), nullable=False),
+    Column("http_status", Integer(), nullable=True),
+    Column("error_number", BigInteger(), nullable=True),
+    Column("profit_log_reference", String(64), nullable=True),
+    Column("message", Text(), nullable=False),
+    Column("consent", Boolean(), nullable=False, server_default=false()),
+    Column("payload_encrypted", Text(), nullable=True),
+    Index("ix_error_records_created_at", "created_at"),
+    Index("ix_error_records_stkkr_row_key", "stkkr", "row_key"),
+)
+
+done_keys = Table(
+    "done_keys",
+    metadata,
+    Column("stkkr", String(200), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+tenant_settings = Table(
+    "tenant_settings",
+    metadata,
+    Column("tenant", String(200), primary_key=True),
+    Column("store_failed_payloads", Boolean(), nullable=False, server_default=false()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,100 @@
+"""The records of the stkkr database as plain data: what a run hands in and what an operator reads back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Stage = Literal["get", "filter", "transform", "update"]
+STAGES: tuple[Stage, ...] = ("get", "filter", "transform", "update")
+DEFAULT_TENANT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class NewErrorRecord:
+    """A failed operation, as a run reports it.
+
+    Attributes:
+        stkkr: Name of the stkkr.
+        tenant: The stkkr's tenant; None means `DEFAULT_TENANT`.
+        flow_run_id: The Prefect flow run, when known.
+        stage: Where it failed: get, filter, transform or update.
+        row_key: Keyed fingerprint of the row's key values (`key_fingerprint`), never the values.
+        http_status: HTTP status of AFAS's answer, when there was one.
+        error_number: AFAS `errorNumber`, when given.
+        profit_log_reference: AFAS `profitLogReference`, when given.
+        message: The error message with the row's values already replaced (`redact`).
+        payload: The element AFAS refused; stored only under the tenant's consent, and then encrypted.
+    """
+
+    stkkr: str
+    tenant: str | None
+    flow_run_id: str | None
+    stage: Stage
+    row_key: str
+    http_status: int | None = None
+    error_number: int | None = None
+    profit_log_reference: str | None = None
+    message: str = ""
+    payload: dict[str, Any] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        """Reject an unknown stage early, with the valid ones in the message."""
+        if self.stage not in STAGES:
+            raise ValueError(f"unknown error stage {self.stage!r}; expected one of {', '.join(STAGES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRecord:
+    """A stored error record: meta-information, the consent flag it was written under, and maybe a payload.
+
+    `payload_encrypted` is a Fernet token (never shown in `repr` or `meta()`); decrypt it with
+    `stkkr_tasks.store.decrypt_payload`.
+    """
+
+    id: int
+    created_at: datetime
+    stkkr: str
+    tenant: str
+    flow_run_id: str | None
+    stage: str
+    row_key: str
+    http_status: int | None
+    error_number: int | None
+    profit_log_reference: str | None
+    message: str
+    consent: bool
+    payload_encrypted: str | None = field(default=None, repr=False)
+
+    @property
+    def has_payload(self) -> bool:
+        """Whether an encrypted payload is stored with this record."""
+        return self.payload_encrypted is not None
+
+    def meta(self) -> dict[str, Any]:
+        """The record's meta-information as JSON-ready values (no payload)."""
+        return {
+            "id": self.id,
+            "created_at": self.created_at.isoformat(),
+            "stkkr": self.stkkr,
+            "tenant": self.tenant,
+            "flow_run_id": self.flow_run_id,
+            "stage": self.stage,
+            "row_key": self.row_key,
+            "http_status": self.http_status,
+            "error_number": self.error_number,
+            "profit_log_reference": self.profit_log_reference,
+            "message": self.message,
+            "consent": self.consent,
+            "has_payload": self.has_payload,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentSetting:
+    """A tenant's consent setting as stored."""
+
+    tenant: str
+    store_failed_payloads: bool
+    updated_at: datetime
