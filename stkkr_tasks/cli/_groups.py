@@ -7,6 +7,9 @@ from types import ModuleType
 
 # One line per command module; keep sorted.
 _MODULES: list[str] = [
+    "consent",
+    "errors",
+    "retention",
 ]
 
 

@@ -98,3 +98,11 @@ class ConsentSetting:
     tenant: str
     store_failed_payloads: bool
     updated_at: datetime
+
+    def meta(self) -> dict[str, Any]:
+        """The setting as JSON-ready values."""
+        return {
+            "tenant": self.tenant,
+            "store_failed_payloads": self.store_failed_payloads,
+            "updated_at": self.updated_at.isoformat(),
+        }

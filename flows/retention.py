@@ -1,0 +1,152 @@
+"""The retention flow `prune-error-records`: deletes error records older than the retention period.
+
+Error records (with their encrypted payloads) are kept at most 30 days; the period can be set shorter, never
+longer. Optionally the flow also deletes Prefect's own finished flow runs (and with them their task runs and
+logs) older than a number of days, so a customer can bound what Prefect keeps as well. It reports counts
+only. `retention_deployment()` gives the nightly deployment (03:00 Europe/Amsterdam, one run at a time).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prefect import flow, get_client, task
+from prefect.artifacts import acreate_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterStartTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.deployments.runner import RunnerDeployment
+from prefect.exceptions import ObjectNotFound
+from prefect.schedules import Cron
+from prefect.states import Completed, State
+
+from stkkr_tasks.store import MAX_RETENTION_DAYS, ErrorStore, retention_cutoff
+
+ARTIFACT_KEY = "prune-error-records"
+NIGHTLY_CRON = "0 3 * * *"
+NIGHTLY_TIMEZONE = "Europe/Amsterdam"
+_TERMINAL = [StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED]
+_PAGE = 200
+
+
+@task(name="prune-stkkr-database", cache_policy=NO_CACHE, persist_result=False)
+async def prune_store(before: datetime, batch_size: int, dry_run: bool) -> int:
+    """Delete (or, on a dry run, count) the error records created before `before`."""
+    async with ErrorStore() as store:
+        if dry_run:
+            return await store.count_errors(before=before)
+        return await store.prune(before, batch_size=batch_size)
+
+
+@task(name="prune-prefect-history", cache_policy=NO_CACHE, persist_result=False)
+async def prune_prefect_history(before: datetime, dry_run: bool) -> int:
+    """Delete (or count) Prefect flow runs that started before `before` and are finished.
+
+    The Prefect server deletes a flow run's task runs and logs with it.
+    """
+    run_filter = FlowRunFilter(
+        start_time=FlowRunFilterStartTime(before_=before),
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_TERMINAL)),
+    )
+    async with get_client() as client:
+        if dry_run:
+            return await client.count_flow_runs(flow_run_filter=run_filter)
+        deleted = 0
+        while runs := await client.read_flow_runs(
+            flow_run_filter=run_filter, sort=FlowRunSort.START_TIME_ASC, limit=_PAGE
+        ):
+            for run in runs:
+                try:
+                    await client.delete_flow_run(run.id)
+                except ObjectNotFound:  # deleted by a concurrent run of this flow
+                    continue
+                deleted += 1
+        return deleted
+
+
+@flow(
+    name="prune-error-records",
+    description="Delete error records older than the retention period (at most 30 days).",
+)
+async def prune_error_records(
+    days: int = MAX_RETENTION_DAYS,
+    batch_size: int = 10_000,
+    dry_run: bool = False,
+    prefect_history_days: int | None = None,
+    now: datetime | None = None,
+) -> State[dict[str, Any]]:
+    """Delete error records (and their payloads) older than `days`; optionally prune Prefect's history too.
+
+    Args:
+        days: Retention period in days, 1 to 30; a longer period is refused.
+        batch_size: Records deleted per transaction.
+        dry_run: Only count what would be deleted.
+        prefect_history_days: When set, also delete Prefect flow runs (with their logs) that finished and
+            started more than this many days ago. Off by default.
+        now: The current time (for tests); default: the clock.
+
+    Returns:
+        A Completed state whose result is the counts: `error_records`, `flow_runs` (None when off),
+        `dry_run`, `days`, `cutoff`.
+    """
+    now = now or datetime.now(UTC)
+    cutoff = retention_cutoff(days, now)
+    if prefect_history_days is not None and prefect_history_days < 1:
+        raise ValueError(f"prefect_history_days must be at least 1, not {prefect_history_days}")
+    records = await prune_store(cutoff, batch_size, dry_run)
+    flow_runs = None
+    if prefect_history_days is not None:
+        flow_runs = await prune_prefect_history(now - timedelta(days=prefect_history_days), dry_run)
+    counts = {
+        "error_records": records,
+        "flow_runs": flow_runs,
+        "dry_run": dry_run,
+        "days": days,
+        "cutoff": cutoff.isoformat(),
+    }
+    message, table = _report(counts, prefect_history_days)
+    await acreate_table_artifact(table=table, key=ARTIFACT_KEY, description=message)
+    return Completed(message=message, data=counts)
+
+
+def _report(counts: dict[str, Any], prefect_history_days: int | None) -> tuple[str, list[dict[str, Any]]]:
+    """The state message and artifact table of a run: counts only."""
+    verb = "Would delete" if counts["dry_run"] else "Deleted"
+    message = f"{verb} {counts['error_records']} error records older than {counts['days']} days"
+    table = [{"what": "error records", "older than (days)": counts["days"], "count": counts["error_records"]}]
+    if counts["flow_runs"] is not None:
+        message += f" and {counts['flow_runs']} Prefect flow runs older than {prefect_history_days} days"
+        row = {"what": "Prefect flow runs", "older than (days)": prefect_history_days}
+        table.append({**row, "count": counts["flow_runs"]})
+    return message, table
+
+
+def retention_deployment(
+    days: int = MAX_RETENTION_DAYS, prefect_history_days: int | None = None
+) -> RunnerDeployment:
+    """The nightly deployment of `prune-error-records`: 03:00 Europe/Amsterdam, concurrency limit 1.
+
+    Args:
+        days: Retention period of error records (1 to 30).
+        prefect_history_days: Also prune Prefect flow runs older than this (None: off).
+    """
+    retention_cutoff(days)  # refuse a bad period when deploying, not only at 03:00
+    parameters: dict[str, Any] = {"days": days}
+    if prefect_history_days is not None:
+        parameters["prefect_history_days"] = prefect_history_days
+    return prune_error_records.to_deployment(
+        name="nightly",
+        schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
+        concurrency_limit=1,
+        parameters=parameters,
+        tags=["stkkr", "retention"],
+        description="Nightly retention of the stkkr database: error records older than the retention period.",
+        _sync=True,
+    )

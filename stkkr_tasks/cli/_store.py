@@ -1,0 +1,45 @@
+"""Helpers shared by the CLI commands of the stkkr database (`errors`, `consent`, `retention`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from stkkr_tasks.store import ErrorStore, StoreError
+
+T = TypeVar("T")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print `message` on stderr and exit with `code`."""
+    err_console.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def with_store(action: Callable[[ErrorStore], Awaitable[T]]) -> T:
+    """Open the stkkr database, run `action` on it, close it; store errors become a clear exit 1."""
+
+    async def run() -> T:
+        async with ErrorStore() as store:
+            return await action(store)
+
+    try:
+        return asyncio.run(run())
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def print_json(data: Any) -> None:
+    """Print `data` as JSON on stdout, nothing else."""
+    typer.echo(json.dumps(data, indent=2, default=str))

@@ -1,0 +1,99 @@
+"""`stkkr errors`: list and show error records (meta-information; the payload only on request, decrypted)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from stkkr_tasks.cli._store import EXIT_USAGE, console, fail, print_json, with_store
+from stkkr_tasks.store import ErrorRecord, PayloadKeyError, decrypt_payload, get_payload_key, key_fingerprint
+from stkkr_tasks.store.keys import get_fingerprint_key
+
+errors_app = typer.Typer(help="Error records of failed rows: meta-information only, kept at most 30 days.")
+
+
+@errors_app.command("list")
+def list_errors(
+    stkkr: Annotated[str | None, typer.Option("--stkkr", help="Only this stkkr's records.")] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option("--key", help="A row's key value(s), in key order (repeat); needs --stkkr."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many records, newest first.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List error records, newest first."""
+    if key and stkkr is None:
+        fail("--key needs --stkkr: a row key is fingerprinted together with its stkkr's name", EXIT_USAGE)
+    row_key = key_fingerprint(get_fingerprint_key(), stkkr, tuple(key)) if key and stkkr else None
+    records = with_store(lambda store: store.list_errors(stkkr=stkkr, limit=limit, row_key=row_key))
+    if as_json:
+        print_json([record.meta() for record in records])
+        return
+    if not records:
+        console.print("No error records.")
+        return
+    table = Table("id", "created (UTC)", "stkkr", "tenant", "stage", "HTTP", "AFAS error", "message")
+    table.add_column("payload")
+    for record in records:
+        table.add_row(
+            str(record.id),
+            f"{record.created_at:%Y-%m-%d %H:%M:%S}",
+            escape(record.stkkr),
+            escape(record.tenant),
+            record.stage,
+            _text(record.http_status),
+            _text(record.error_number),
+            escape(record.message),
+            "encrypted" if record.has_payload else "",
+        )
+    console.print(table)
+
+
+@errors_app.command("show")
+def show_error(
+    record_id: Annotated[int, typer.Argument(metavar="ID", help="The error record's id.")],
+    payload: Annotated[
+        bool, typer.Option("--payload", help="Also decrypt and show the stored payload (needs the key).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one error record; with --payload also its decrypted payload."""
+    record = with_store(lambda store: store.get_error(record_id))
+    if record is None:
+        fail(f"no error record with id {record_id} (it may have been pruned after 30 days)")
+    data = record.meta()
+    if payload:
+        data["payload"] = _decrypt(record)
+    if as_json:
+        print_json(data)
+        return
+    for name, value in data.items():
+        if name != "payload":
+            console.print(f"[bold]{name}[/bold]: {escape(_text(value))}")
+    if payload:
+        console.print("[bold]payload[/bold]:")
+        console.print_json(json.dumps(data["payload"]))
+
+
+def _decrypt(record: ErrorRecord) -> object:
+    if record.payload_encrypted is None:
+        reason = "consent was on but no payload key was configured" if record.consent else "consent was off"
+        fail(f"error record {record.id} has no stored payload ({reason} when it was written)")
+    try:
+        return decrypt_payload(record.payload_encrypted, get_payload_key())
+    except PayloadKeyError as exc:
+        fail(str(exc))
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `stkkr errors` to the main app."""
+    app.add_typer(errors_app, name="errors")
