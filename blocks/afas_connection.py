@@ -14,7 +14,7 @@ EnvironmentType = Literal["production", "test", "accept"]
 
 
 class AfasConnection(CredentialsBlock):
-    """A connection to one AFAS Profit environment: its number and type, or an explicit base URL, and its token.
+    """A connection to one AFAS Profit environment: its number and type (or a base URL) and its token.
 
     The token is held as a secret (encrypted at rest by the Prefect server, masked in the UI and in every
     repr). Flows receive the block's *name* and load it at run time; the token never travels as a parameter.
@@ -72,7 +72,8 @@ class AfasConnection(CredentialsBlock):
     language: str | None = Field(
         default=None,
         title="Language",
-        description="The Accept-Language for labels and messages, e.g. nl-nl; empty for the environment's own.",
+        description="The Accept-Language for labels and messages, e.g. nl-nl; empty for the environment's "
+        "own language.",
     )
 
     def get_client(self) -> AfasClient:

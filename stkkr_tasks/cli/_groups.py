@@ -7,9 +7,11 @@ from types import ModuleType
 
 # One line per command module; keep sorted.
 _MODULES: list[str] = [
+    "connection",
     "consent",
     "errors",
     "retention",
+    "run",
 ]
 
 

@@ -1,0 +1,219 @@
+"""Compile a stkkr into a Prefect flow: per page get → filter → transform → update, pages overlapping.
+
+The flow receives only `dry_run`; the stkkr itself is baked into the compiled flow, and the connection is
+loaded by name at run time. Rows never become parameters, results, logs or artifacts. The flow never lets an
+exception reach Prefect (Prefect would pickle it into result storage): it ends with an explicit Completed or
+Failed state whose message holds counts and a safe reason only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from prefect import Flow, flow, get_client, get_run_logger
+from prefect.artifacts import acreate_table_artifact
+from prefect.context import FlowRunContext
+from prefect.states import Completed, Failed, State
+from prefect.utilities.annotations import quote
+
+from stkkr_tasks.run.progress import RunHooks, current_hooks
+from stkkr_tasks.run.session import StkkrMismatch, abort_message, open_run, run_tags
+from stkkr_tasks.run.summary import RunSummary
+from stkkr_tasks.spec import compile_spec
+from stkkr_tasks.tasks import (
+    RunAborted,
+    RunContext,
+    RunCounters,
+    WriteItem,
+    filter_rows,
+    get_page,
+    transform_rows,
+    update_records,
+)
+
+if TYPE_CHECKING:
+    from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
+
+#: Pages held in memory at once: the one being written and the one read ahead.
+PAGES_IN_MEMORY = 2
+
+
+def compile_stkkr(spec: StkkrSpec) -> Flow[..., Any]:
+    """Compile a stkkr into an async Prefect flow named after it.
+
+    Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
+    only parameter is `dry_run`. Start it through `run_stkkr` (which adds the run tags), or call it
+    directly: the flow adds `stkkr:<name>` and `tenant:<tenant>` to its run when they are missing.
+
+    Args:
+        spec: The loaded stkkr.
+
+    Returns:
+        The flow; awaiting it returns a `RunSummary` (or raises when the run ended Failed).
+
+    Raises:
+        ExpressionError: An expression of the stkkr does not compile.
+
+    Example:
+        ```python
+        from flows.stkkr_flow import compile_stkkr
+        from stkkr_tasks.spec import load_stkkr
+
+        close_projects = compile_stkkr(load_stkkr("deployments/close-projects.yaml"))
+        ```
+    """
+    compiled = compile_spec(spec)
+
+    async def run_stkkr_flow(dry_run: bool = False) -> State:
+        return await _execute(spec, compiled, dry_run)
+
+    return flow(
+        run_stkkr_flow,
+        name=spec.stkkr,
+        description=spec.description or f"The stkkr {spec.stkkr}.",
+        persist_result=False,
+        log_prints=False,
+        validate_parameters=True,
+    )
+
+
+async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> State:
+    """The body of every stkkr flow: open, pipeline, summarise; every exception becomes a clean state."""
+    started = time.monotonic()
+    hooks = current_hooks()
+    flow_run = FlowRunContext.get().flow_run  # type: ignore[union-attr]
+    await _ensure_tags(flow_run, run_tags(spec))
+    counters = RunCounters()
+    reason: str | None = None
+    problems: tuple[str, ...] = ()
+    try:
+        async with open_run(spec, compiled, flow_run_id=str(flow_run.id), dry_run=dry_run,
+                            on_progress=hooks.on_progress) as ctx:
+            counters = ctx.counters
+            await _pipeline(ctx, hooks)
+            try:
+                await ctx.recorder.flush()
+            except Exception as exc:
+                ctx.stop.set(f"Writing error records to the stkkr database failed ({type(exc).__name__}).",
+                             fatal=True)
+            reason = ctx.stop.reason
+    except StkkrMismatch as exc:
+        problems = exc.problems
+        reason = f"The stkkr does not fit the AFAS environment; nothing was sent: {'; '.join(problems)}"
+    except Exception as exc:
+        reason = abort_message(exc)
+    summary = _summarise(spec.stkkr, str(flow_run.id), counters, reason, problems, dry_run,
+                         time.monotonic() - started)
+    hooks.summary = summary
+    await _publish(summary)
+    if summary.state == "Completed":
+        return Completed(message=summary.message, data=summary)
+    return Failed(message=summary.message)
+
+
+async def _pipeline(ctx: RunContext, hooks: RunHooks) -> None:
+    """Read page after page; each page is written while the next one is read, filtered and transformed.
+
+    At most `PAGES_IN_MEMORY` pages are held at once, and the writes of consecutive pages overlap, so the
+    client's 8 slots stay busy across page boundaries.
+    """
+    slots = asyncio.Semaphore(PAGES_IN_MEMORY)
+    previewed = 0
+    async with asyncio.TaskGroup() as writers:
+        while True:
+            await slots.acquire()
+            items = await _prepare_page(ctx) if not ctx.stop.is_set else None
+            if items is None:
+                slots.release()
+                return
+            if ctx.dry_run:
+                ctx.counters.would_write += len(items)
+                previewed = _preview(ctx, hooks, items, previewed)
+                ctx.progress()
+                slots.release()
+                continue
+            writers.create_task(_write_page(ctx, items, slots))
+
+
+async def _prepare_page(ctx: RunContext) -> list[WriteItem] | None:
+    """Get, filter and transform the next page; None when there are no more pages or the run must stop."""
+    try:
+        rows = await get_page(ctx)
+        if rows is None:
+            return None
+        kept = await filter_rows(ctx, quote(rows))
+        return await transform_rows(ctx, quote(kept))
+    except RunAborted:  # the reason is already in ctx.stop
+        return None
+    except Exception as exc:
+        ctx.stop.set(abort_message(exc), fatal=True)
+        return None
+
+
+async def _write_page(ctx: RunContext, items: list[WriteItem], slots: asyncio.Semaphore) -> None:
+    """Write one page, then free its slot; a fatal error is already in ctx.stop and must not cancel others."""
+    try:
+        await update_records(ctx, quote(items))
+    except RunAborted:
+        pass
+    except Exception as exc:
+        ctx.stop.set(abort_message(exc), fatal=True)
+    finally:
+        slots.release()
+
+
+def _preview(ctx: RunContext, hooks: RunHooks, items: list[WriteItem], shown: int) -> int:
+    """Hand the first elements of a dry run to the terminal (never to Prefect); returns how many so far."""
+    if hooks.on_preview is None:
+        return shown
+    for item in items[: max(hooks.preview_limit - shown, 0)]:
+        if item.element is not None:
+            hooks.on_preview(item.element.to_body(ctx.connector))
+        else:
+            target = ctx.object_name or ctx.connector
+            keys = item.delete_keys
+            hooks.on_preview({"delete": {"connector": ctx.connector, "object": target, "keys": keys}})
+        shown += 1
+    return shown
+
+
+def _summarise(stkkr: str, flow_run_id: str, counters: RunCounters, reason: str | None,
+               problems: tuple[str, ...], dry_run: bool, duration: float) -> RunSummary:
+    """Build the summary and its state message from the counters and the reason the run stopped, if any."""
+    summary = RunSummary.from_counters(
+        counters, stkkr=stkkr, flow_run_id=flow_run_id, state="Failed" if reason else "Completed",
+        duration_s=round(duration, 3), dry_run=dry_run, problems=problems,
+    )
+    parts = [("Dry run, nothing was written: " if dry_run else "") + summary.counts_text() + "."]
+    if reason:
+        parts.insert(0, reason)
+    if summary.not_attempted:
+        parts.append(f"{summary.not_attempted} kept rows were not attempted; they are recorded as failed.")
+    unaccounted = counters.read - counters.accounted()
+    if unaccounted > 0:
+        parts.append(f"{unaccounted} rows read were not processed because the run stopped.")
+    if summary.failed and not dry_run:
+        parts.append(f"Failed rows: `stkkr errors list --stkkr {stkkr}`.")
+    return replace(summary, message=" ".join(parts))
+
+
+async def _publish(summary: RunSummary) -> None:
+    """Log the summary line and show the counts as the table artifact `stkkr-<name>`."""
+    logger = get_run_logger()
+    logger.info(summary.message)
+    try:
+        await acreate_table_artifact(table=summary.table(), key=f"stkkr-{summary.stkkr}",
+                                     description=summary.message)
+    except Exception as exc:  # the run's outcome matters more than its artifact
+        logger.warning("Could not create the summary artifact (%s).", type(exc).__name__)
+
+
+async def _ensure_tags(flow_run: Any, tags: list[str]) -> None:
+    """Add the stkkr's run tags when the run was started without them (e.g. the flow called directly)."""
+    missing = [tag for tag in tags if tag not in flow_run.tags]
+    if missing:
+        async with get_client() as client:
+            await client.update_flow_run(flow_run.id, tags=[*flow_run.tags, *missing])

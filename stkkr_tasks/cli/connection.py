@@ -1,0 +1,147 @@
+"""`stkkr connection set|test`: save an AFAS connection as a Prefect block, and check that its token works.
+
+The token is read from a file, from stdin, or typed at a hidden prompt — never from an argument, which
+would land in the shell history and the process list.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from blocks import AfasConnection
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_HELP_TOKEN = "File holding the token (full <token> XML or its data part); '-' reads stdin."
+
+
+class EnvironmentType(StrEnum):
+    """The AFAS environment types."""
+
+    production = "production"
+    test = "test"
+    accept = "accept"
+
+
+connection_app = typer.Typer(help="Create, update and test AFAS connections (Prefect blocks).",
+                             no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `stkkr connection` to the main app."""
+    app.add_typer(connection_app, name="connection")
+
+
+@connection_app.command("set")
+def set_connection(
+    name: Annotated[str, typer.Argument(help="The block name, e.g. acme-test (lowercase, digits, dashes).")],
+    environment: Annotated[str | None, typer.Option(help="The AFAS environment number, e.g. 12345.")] = None,
+    type_: Annotated[EnvironmentType, typer.Option("--type", help="The environment type.")] = (
+        EnvironmentType.production
+    ),
+    base_url: Annotated[str | None, typer.Option(help="An explicit base URL (simulator, proxy).")] = None,
+    token_file: Annotated[str | None, typer.Option(help=_HELP_TOKEN)] = None,
+    integration_id: Annotated[str | None, typer.Option(help="The partner IntegrationId header.")] = None,
+    language: Annotated[str | None, typer.Option(help="Accept-Language, e.g. nl-nl.")] = None,
+) -> None:
+    """Create or update the AFAS connection NAME; without a token an existing connection keeps its own."""
+    from blocks import AfasConnection
+
+    err = Console(stderr=True)
+    if not _NAME.match(name):
+        _usage(err, f"{name!r} is not a valid connection name: use lowercase letters, digits and dashes.")
+    if (environment is None) == (base_url is None):
+        _usage(err, "Give either --environment (with --type) or --base-url.")
+    existing = _load(name)
+    token = _read_token(err, token_file, existing)
+    connection = AfasConnection(
+        environment=environment,
+        environment_type=type_.value,
+        token=token,
+        base_url=base_url,
+        integration_id=integration_id,
+        language=language,
+    )
+    connection.save(name, overwrite=True)
+    verb = "Updated" if existing is not None else "Created"
+    where = base_url or f"{type_.value} environment {environment}"
+    Console().print(f"{verb} connection {name!r} ({where}). Check it with `stkkr connection test {name}`.",
+                    highlight=False, markup=False)
+
+
+@connection_app.command("test")
+def test_connection(name: Annotated[str, typer.Argument(help="The connection (block) name.")]) -> None:
+    """Ask AFAS for its version with the connection NAME, and say whether the token works."""
+    import asyncio
+
+    err = Console(stderr=True)
+    connection = _load(name)
+    if connection is None:
+        err.print(f"There is no connection named {name!r}; create it with `stkkr connection set {name} ...`.",
+                  highlight=False, markup=False)
+        raise typer.Exit(2)
+    ok, text = asyncio.run(_check(connection))
+    (Console() if ok else err).print(text, highlight=False, markup=False)
+    raise typer.Exit(0 if ok else 1)
+
+
+async def _check(connection: AfasConnection) -> tuple[bool, str]:
+    """Call /ProfitVersion; returns whether the token works and what to tell the user."""
+    from stkkr_tasks.afas import AfasAuthError, AfasConnectError, AfasError, AfasForbiddenError
+
+    try:
+        async with connection.get_client() as client:
+            where = client.base_url
+            version = await client.profit_version()
+    except AfasAuthError:
+        return False, ("AFAS refused the token (HTTP 401): it is wrong, revoked, or belongs to another "
+                       "environment. Set it again with `stkkr connection set NAME ... --token-file FILE`.")
+    except AfasForbiddenError:
+        return False, "AFAS refused access (HTTP 403): the App Connector may only allow certain IP addresses."
+    except AfasConnectError as exc:
+        return False, f"AFAS is unreachable: {exc} Check the environment number, type or base URL."
+    except AfasError as exc:
+        return False, f"The connection does not work: {exc}"
+    return True, f"The token works: AFAS Profit {version} at {where}."
+
+
+def _load(name: str) -> AfasConnection | None:
+    from blocks import AfasConnection
+
+    try:
+        return AfasConnection.load(name)
+    except ValueError:
+        return None
+
+
+def _read_token(err: Console, token_file: str | None, existing: AfasConnection | None) -> str | SecretStr:
+    """The token from the file, stdin or a hidden prompt; an existing connection keeps its token otherwise."""
+    if token_file == "-" or (token_file is None and not sys.stdin.isatty()):
+        token = sys.stdin.read()
+    elif token_file is not None:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            _usage(err, f"Cannot read the token file {token_file}: {exc.strerror or exc}.")
+    elif existing is not None:
+        return existing.token
+    else:
+        token = typer.prompt("AFAS token", hide_input=True)
+    token = token.strip()
+    if not token:
+        _usage(err, "The token is empty.")
+    return token
+
+
+def _usage(err: Console, message: str) -> NoReturn:
+    err.print(message, highlight=False, markup=False)
+    raise typer.Exit(2)

@@ -1,0 +1,135 @@
+"""`stkkr run FILE [--dry-run] [--json]`: run a stkkr now, in this process, and report its summary.
+
+Exit status: 0 every kept row was written; 1 the run completed with failed rows; 2 invalid file or usage
+(nothing sent to AFAS); 3 the run failed or was stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from stkkr_tasks.run import RunSummary
+    from stkkr_tasks.tasks import RunCounters
+
+
+class ExitCode(IntEnum):
+    """The exit statuses of `stkkr run` (scripts rely on them)."""
+
+    OK = 0
+    ROWS_FAILED = 1
+    INVALID = 2
+    RUN_FAILED = 3
+
+
+def exit_code(summary: RunSummary) -> ExitCode:
+    """The exit status for a run's summary."""
+    if summary.problems:
+        return ExitCode.INVALID
+    if summary.state != "Completed":
+        return ExitCode.RUN_FAILED
+    return ExitCode.ROWS_FAILED if summary.failed else ExitCode.OK
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `stkkr run` to the main app."""
+    app.command("run")(run)
+
+
+def run(
+    file: Annotated[Path, typer.Argument(help="The stkkr file to run.", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and transform; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the summary.")] = False,
+) -> None:
+    """Run a stkkr now: read, filter, transform and write, then show the summary."""
+    from stkkr_tasks.run import run_stkkr
+    from stkkr_tasks.run.runner import load
+    from stkkr_tasks.spec import ExpressionError, SpecError
+
+    out = Console()
+    err = Console(stderr=True)
+    try:
+        spec = load(file)
+    except SpecError as exc:
+        _print_problems(err, file, exc)
+        raise typer.Exit(ExitCode.INVALID) from None
+    except OSError as exc:
+        err.print(f"[red]Cannot read {file}: {exc.strerror or exc}[/red]")
+        raise typer.Exit(ExitCode.INVALID) from None
+    preview_console = err if as_json else out
+    counters_view = _CountersView()
+    live = Live(counters_view, console=err, refresh_per_second=8, transient=True,
+                auto_refresh=True) if (err.is_terminal and not as_json) else None
+    try:
+        if live is not None:
+            live.start()
+        summary = run_stkkr(spec, dry_run, on_progress=counters_view.update,
+                            on_preview=lambda body: _print_preview(preview_console, body))
+    except ExpressionError as exc:
+        err.print(f"[red]{file}: {exc}[/red]")
+        raise typer.Exit(ExitCode.INVALID) from None
+    finally:
+        if live is not None:
+            live.stop()
+    if as_json:
+        typer.echo(json.dumps(summary.to_json()))
+    else:
+        _print_summary(out, summary)
+        for problem in summary.problems:
+            err.print(f"[red]  {problem}[/red]")
+    raise typer.Exit(exit_code(summary))
+
+
+class _CountersView:
+    """Live counters for the terminal; rich renders it on every refresh."""
+
+    def __init__(self) -> None:
+        self.counters: RunCounters | None = None
+
+    def update(self, counters: RunCounters) -> None:
+        self.counters = counters
+
+    def __rich__(self) -> str:
+        c = self.counters
+        if c is None:
+            return "Starting…"
+        written = f"would write {c.would_write}" if c.would_write else f"written {c.written}"
+        return (f"pages {c.pages} · read {c.read} · filtered out {c.filtered_out} · skipped {c.skipped} · "
+                f"{written} · failed {c.failed}")
+
+
+def _print_summary(console: Console, summary: RunSummary) -> None:
+    colour = "green" if summary.ok else ("yellow" if summary.state == "Completed" else "red")
+    suffix = " (dry run)" if summary.dry_run else ""
+    title = f"{summary.stkkr}: [{colour}]{summary.state}[/{colour}]{suffix}"
+    table = Table(title=title, show_header=False)
+    table.add_column("count")
+    table.add_column("rows", justify="right")
+    for row in summary.table():
+        table.add_row(str(row["count"]), str(row["rows"]))
+    console.print(table)
+    console.print(summary.message, highlight=False, markup=False)
+    console.print(f"Flow run: {summary.flow_run_id}", highlight=False)
+
+
+def _print_preview(console: Console, body: dict[str, Any]) -> None:
+    console.print("Would send:", style="bold")
+    console.print_json(json.dumps(body, default=str))
+
+
+def _print_problems(console: Console, file: Path, exc: Exception) -> None:
+    problems = getattr(exc, "problems", None) or []
+    if not problems:
+        console.print(f"[red]{file}: {exc}[/red]")
+        return
+    console.print(f"[red]{file} is not a valid stkkr ({len(problems)} problem(s)); nothing was sent:[/red]")
+    for problem in problems:
+        console.print(f"  {problem}", highlight=False, markup=False)

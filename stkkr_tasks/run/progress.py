@@ -1,0 +1,55 @@
+"""In-process hooks of a run: live counters and the dry-run preview, for the terminal only.
+
+The hooks travel in a context variable, never as flow parameters, so nothing they see reaches Prefect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stkkr_tasks.tasks import RunCounters
+
+if TYPE_CHECKING:
+    from stkkr_tasks.run.summary import RunSummary
+
+ProgressCallback = Callable[[RunCounters], None]
+PreviewCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class RunHooks:
+    """Callbacks of one in-process run.
+
+    Attributes:
+        on_progress: Called with the live counters whenever they change.
+        on_preview: Dry run only: called with each of the first `preview_limit` elements that would be sent.
+        preview_limit: How many elements a dry run previews.
+        summary: Set by the flow when the run ends, so the caller gets it even when the run failed.
+    """
+
+    on_progress: ProgressCallback | None = None
+    on_preview: PreviewCallback | None = None
+    preview_limit: int = 5
+    summary: RunSummary | None = None
+
+
+_HOOKS: ContextVar[RunHooks | None] = ContextVar("stkkr_run_hooks", default=None)
+
+
+def current_hooks() -> RunHooks:
+    """The hooks of the run in this context (empty hooks when nobody listens)."""
+    return _HOOKS.get() or RunHooks()
+
+
+@contextmanager
+def use_hooks(hooks: RunHooks) -> Iterator[RunHooks]:
+    """Make `hooks` the hooks of the runs started inside the `with` block."""
+    token = _HOOKS.set(hooks)
+    try:
+        yield hooks
+    finally:
+        _HOOKS.reset(token)

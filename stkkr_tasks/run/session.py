@@ -1,0 +1,145 @@
+"""Opening a run: load the connection block, open the client and the error store, check the stkkr online."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from stkkr_tasks.afas import AfasError
+from stkkr_tasks.spec import validate_online
+from stkkr_tasks.store import ErrorStore
+from stkkr_tasks.tasks import ErrorRecorder, RunAborted, RunContext
+from stkkr_tasks.tasks._errors import fatal_reason, unexpected
+
+if TYPE_CHECKING:
+    from blocks import AfasConnection
+    from stkkr_tasks.run.progress import ProgressCallback
+    from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
+
+
+class StkkrMismatch(Exception):
+    """The stkkr does not fit the AFAS environment (online validation); nothing was sent.
+
+    Attributes:
+        problems: One line per problem, naming the field path and what is wrong.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s) with the AFAS environment")
+        self.problems = tuple(problems)
+
+
+def run_tags(spec: StkkrSpec) -> list[str]:
+    """The tags of every run of a stkkr: `stkkr:<name>` and, when it has one, `tenant:<tenant>`."""
+    tags = [f"stkkr:{spec.stkkr}"]
+    if spec.tenant:
+        tags.append(f"tenant:{spec.tenant}")
+    return tags
+
+
+def abort_message(exc: BaseException) -> str:
+    """A safe, clear message for an exception that ends a run (no token, no row values)."""
+    if isinstance(exc, RunAborted):
+        return str(exc)
+    reason = fatal_reason(exc)
+    if reason is not None:
+        return reason
+    if isinstance(exc, AfasError):
+        return f"AFAS answered with an error: {exc}"
+    return unexpected(exc, "running the stkkr")
+
+
+async def load_connection(name: str) -> AfasConnection:
+    """Load the AfasConnection block named `name`.
+
+    Raises:
+        RunAborted: There is no such block (the message says how to create it).
+    """
+    from blocks import AfasConnection
+
+    try:
+        return await AfasConnection.aload(name)
+    except ValueError:
+        raise RunAborted(
+            f"There is no AFAS connection named {name!r}: create it with "
+            f"`stkkr connection set {name} --environment N --type test --token-file FILE`."
+        ) from None
+
+
+@asynccontextmanager
+async def open_run(
+    spec: StkkrSpec,
+    compiled: CompiledStkkr,
+    *,
+    flow_run_id: str,
+    dry_run: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> AsyncIterator[RunContext]:
+    """Open everything one run needs and close it afterwards.
+
+    Args:
+        spec: The stkkr.
+        compiled: The compiled stkkr.
+        flow_run_id: The id of the current flow run.
+        dry_run: When True nothing is written and no error record is stored.
+        on_progress: Called with the live counters whenever they change.
+
+    Yields:
+        The run's context for the tasks, after the online validation passed.
+
+    Raises:
+        RunAborted: The connection block is missing or unusable.
+        StkkrMismatch: The stkkr does not fit the AFAS environment.
+        AfasError: AFAS refused the token or is unreachable (validation is the first call).
+    """
+    connection = await load_connection(spec.connection)
+    try:
+        client = connection.get_client()
+    except AfasError as exc:
+        raise RunAborted(f"The AFAS connection {spec.connection!r} is not usable: {exc}") from None
+    async with client:
+        problems = await validate_online(spec, client)
+        if problems:
+            raise StkkrMismatch([_problem_text(problem) for problem in problems])
+        store = ErrorStore()
+        async with store:
+            consent = bool(spec.tenant) and await store.consent(spec.tenant)
+            recorder = ErrorRecorder(
+                store=store,
+                stkkr=spec.stkkr,
+                tenant=spec.tenant,
+                flow_run_id=flow_run_id,
+                compiled=compiled,
+                connector=spec.update.connector,
+                on_error=spec.on_error,
+                max_errors=spec.max_errors,
+                consent=consent,
+                dry_run=dry_run,
+            )
+            pager = client.pager(
+                spec.get.connector,
+                order_by=spec.get.order_by,
+                where=compiled.where() or None,
+                page_size=spec.get.page_size,
+            )
+            yield RunContext(
+                stkkr=spec.stkkr,
+                compiled=compiled,
+                client=client,
+                pager=pager,
+                recorder=recorder,
+                get_connector=spec.get.connector,
+                connector=spec.update.connector,
+                action=spec.update.action,
+                object_name=spec.update.object,
+                dry_run=dry_run,
+                on_progress=on_progress,
+            )
+
+
+def _problem_text(problem: object) -> str:
+    """One line per online-validation problem: the field path, then what is wrong."""
+    path = getattr(problem, "path", "")
+    message = getattr(problem, "message", str(problem))
+    return f"{path}: {message}" if path else str(message)

@@ -1,0 +1,70 @@
+"""How AFAS errors are sorted into "this row failed" and "this run cannot go on", with safe messages.
+
+Every message built here names what went wrong and what to do, and never holds a row value, URL or token:
+AFAS's own `externalMessage` only travels inside a `Failure`, which the recorder redacts before storing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from stkkr_tasks.afas import (
+    AfasAuthError,
+    AfasConnectError,
+    AfasError,
+    AfasForbiddenError,
+    AfasResponseError,
+    AfasTimeoutError,
+    AfasValidationError,
+)
+from stkkr_tasks.tasks._context import WriteItem
+from stkkr_tasks.tasks._recorder import Failure, Stage
+
+
+class RunAborted(Exception):
+    """The run cannot go on (AFAS refused the token, is unreachable, or the stkkr database failed).
+
+    The message is safe to show and to store: it never holds a row value or a token.
+    """
+
+
+def fatal_reason(exc: BaseException) -> str | None:
+    """The message that stops the whole run for this error, or None when only the row failed."""
+    if isinstance(exc, AfasAuthError):
+        return "AFAS refused the token (HTTP 401): check it with `stkkr connection test NAME`."
+    if isinstance(exc, AfasForbiddenError):
+        return "AFAS refused access (HTTP 403): the App Connector may only allow certain IP addresses."
+    if isinstance(exc, AfasConnectError):
+        return f"AFAS is unreachable: {exc}"
+    return None
+
+
+def failure_from(exc: BaseException, *, stage: Stage, row: Mapping[str, Any] | None,
+                 item: WriteItem | None = None) -> Failure:
+    """A `Failure` describing why AFAS (or the client) refused a row's read or write."""
+    if isinstance(exc, AfasValidationError):
+        return Failure(
+            stage=stage,
+            row=row,
+            item=item,
+            message=exc.external_message or str(exc),
+            http_status=exc.status,
+            error_number=exc.error_number,
+            profit_log_reference=exc.profit_log_reference,
+        )
+    if isinstance(exc, AfasResponseError):
+        return Failure(stage=stage, row=row, item=item, message=str(exc), http_status=exc.status)
+    if isinstance(exc, AfasTimeoutError) and exc.sent:
+        message = (f"{exc} The outcome is unknown: AFAS may have processed the request; "
+                   "check the record in AFAS before running the row again.")
+        return Failure(stage=stage, row=row, item=item, message=message)
+    if isinstance(exc, AfasError):
+        return Failure(stage=stage, row=row, item=item, message=str(exc))
+    return Failure(stage=stage, row=row, item=item, message=unexpected(exc, "processing the row"))
+
+
+def unexpected(exc: BaseException, what: str) -> str:
+    """A safe message for an unexpected exception (its text may hold row data, so only its type is named)."""
+    return (f"Unexpected {type(exc).__name__} while {what}; "
+            "details are not shown because they may hold row data.")

@@ -1,0 +1,194 @@
+"""Failed rows become error records (meta-information only) and count towards the run's error policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from stkkr_tasks.tasks._context import RunCounters, StopSignal, WriteItem
+
+if TYPE_CHECKING:
+    from stkkr_tasks.afas import Element
+    from stkkr_tasks.spec import CompiledStkkr
+    from stkkr_tasks.store import ErrorStore, NewErrorRecord
+
+Stage = Literal["get", "filter", "transform", "update"]
+
+NOT_ATTEMPTED = "Not attempted: the run stopped before this row was sent."
+
+
+@dataclass
+class Failure:
+    """One failed row, before it is fingerprinted, redacted and stored.
+
+    Attributes:
+        stage: Where it failed: get, filter, transform or update.
+        row: The row as read; its values are removed from the message and its key is fingerprinted.
+        message: What went wrong (AFAS's message or an expression error); redacted before storing.
+        http_status: The HTTP status of AFAS's answer, if any.
+        error_number: AFAS's errorNumber, if any.
+        profit_log_reference: AFAS's profitLogReference, if any.
+        item: The refused write (its element is the payload under consent; its values are redacted).
+        counts: False for rows that were not attempted; they do not count towards the error policy.
+    """
+
+    stage: Stage
+    row: Mapping[str, Any] | None
+    message: str
+    http_status: int | None = None
+    error_number: int | None = None
+    profit_log_reference: str | None = None
+    item: WriteItem | None = None
+    counts: bool = True
+
+
+class ErrorRecorder:
+    """Counts failed rows, applies `on_error` / `max_errors`, and writes error records in batches.
+
+    Args:
+        store: The open error store.
+        stkkr: The stkkr's name.
+        tenant: The tenant (consent for payloads is per tenant), or None.
+        flow_run_id: The id of the current flow run.
+        compiled: The compiled stkkr, for row keys.
+        connector: The UpdateConnector id, for payloads.
+        on_error: "continue" or "stop".
+        max_errors: Stop once more rows than this failed; None for no limit.
+        consent: True when the tenant consented to storing refused payloads (encrypted by the store).
+        dry_run: In a dry run failures are counted but not stored.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: ErrorStore,
+        stkkr: str,
+        tenant: str | None,
+        flow_run_id: str,
+        compiled: CompiledStkkr,
+        connector: str,
+        on_error: str = "continue",
+        max_errors: int | None = None,
+        consent: bool = False,
+        dry_run: bool = False,
+    ) -> None:
+        self.store = store
+        self.counters = RunCounters()
+        self.stop = StopSignal()
+        self._stkkr = stkkr
+        self._tenant = tenant
+        self._flow_run_id = flow_run_id
+        self._compiled = compiled
+        self._connector = connector
+        self._on_error = on_error
+        self._max_errors = max_errors
+        self._consent = consent
+        self._dry_run = dry_run
+        self._policy_failures = 0
+        self._pending: list[Failure] = []
+        self._secret: bytes | None = None
+
+    def fail(self, failure: Failure) -> None:
+        """Count a failed row, stop the run if the error policy says so, and queue its record."""
+        self.counters.failed += 1
+        self._pending.append(failure)
+        if not failure.counts:
+            return
+        self._policy_failures += 1
+        if self._on_error == "stop":
+            self.stop.set("Stopped at the first failed row (on_error: stop).")
+        elif self._max_errors is not None and self._policy_failures > self._max_errors:
+            limit = self._max_errors
+            self.stop.set(f"Stopped: more than {limit} rows failed (max_errors: {limit}).")
+
+    def note(self, failure: Failure) -> None:
+        """Queue an error record that is not a row (a page that could not be read); it is not counted."""
+        self._pending.append(failure)
+
+    def not_attempted(self, row: Mapping[str, Any] | None, item: WriteItem | None = None) -> None:
+        """Record a kept row that was never sent because the run stopped."""
+        self.counters.not_attempted += 1
+        self.fail(Failure(stage="update", row=row, message=NOT_ATTEMPTED, item=item, counts=False))
+
+    async def fingerprint_secret(self) -> bytes:
+        """The key of row-key fingerprints, loaded once per run (it never lives in the stkkr database)."""
+        if self._secret is None:
+            from stkkr_tasks.store import get_fingerprint_key
+
+            self._secret = await anyio.to_thread.run_sync(get_fingerprint_key)
+        return self._secret
+
+    async def fingerprint(self, values: tuple[Any, ...]) -> str:
+        """The keyed fingerprint of a row's key values."""
+        from stkkr_tasks.store import key_fingerprint
+
+        return key_fingerprint(await self.fingerprint_secret(), self._stkkr, values)
+
+    async def flush(self) -> None:
+        """Write the queued error records to the store (nothing is stored in a dry run)."""
+        pending, self._pending = self._pending, []
+        if self._dry_run or not pending:
+            return
+        await self.store.add_errors([await self._record(failure) for failure in pending])
+
+    async def _record(self, failure: Failure) -> NewErrorRecord:
+        from stkkr_tasks.store import NewErrorRecord, redact
+
+        row_key = ""
+        if failure.row is not None:
+            try:
+                row_key = await self.fingerprint(tuple(self._compiled.row_key(dict(failure.row))))
+            except Exception:  # a row without its order_by fields still gets a record
+                row_key = ""
+        values = list(_leaves(failure.row)) + list(_item_values(failure.item))
+        return NewErrorRecord(
+            stkkr=self._stkkr,
+            tenant=self._tenant,
+            flow_run_id=self._flow_run_id,
+            stage=failure.stage,
+            row_key=row_key,
+            http_status=failure.http_status,
+            error_number=failure.error_number,
+            profit_log_reference=failure.profit_log_reference,
+            message=redact(failure.message, values),
+            payload=self._payload(failure.item) if self._consent else None,
+        )
+
+    def _payload(self, item: WriteItem | None) -> dict[str, Any] | None:
+        """The refused element as it was sent (stored only under consent, encrypted by the store)."""
+        if item is None:
+            return None
+        if item.element is not None:
+            return item.element.to_body(self._connector)
+        return {"keys": dict(item.delete_keys)} if item.delete_keys else None
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    """Every scalar inside a row, element body or key mapping."""
+    if isinstance(value, Mapping):
+        for inner in value.values():
+            yield from _leaves(inner)
+    elif isinstance(value, list | tuple | set):
+        for inner in value:
+            yield from _leaves(inner)
+    elif value is not None and not isinstance(value, bool):
+        yield value
+
+
+def _item_values(item: WriteItem | None) -> Iterator[Any]:
+    if item is None:
+        return
+    yield from _leaves(item.delete_keys)
+    if item.element is not None:
+        yield from _element_values(item.element)
+
+
+def _element_values(element: Element) -> Iterator[Any]:
+    yield from _leaves(element.fields)
+    yield from _leaves(element.keys)
+    for children in element.objects.values():
+        for child in children:
+            yield from _element_values(child)

@@ -1,0 +1,51 @@
+"""The `get_page` task: read the next page of the GetConnector through the run's pager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from stkkr_tasks.afas import AfasError
+from stkkr_tasks.tasks._context import RunContext
+from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, unexpected
+
+
+@task(
+    name="Get page",
+    description="Read the next page of the stkkr's GetConnector (ordered on its key, never a row twice).",
+    cache_policy=NO_CACHE,  # rows must never be hashed or stored
+    persist_result=False,
+)
+async def get_page(ctx: RunContext) -> list[dict[str, Any]] | None:
+    """Read the next page of rows; the client retries transient errors, so any error here ends the run.
+
+    Args:
+        ctx: The run's shared context (pager, counters, recorder).
+
+    Returns:
+        The rows of the page, or None when every page was read.
+
+    Raises:
+        RunAborted: The page could not be read; the message says why and holds no row data.
+
+    Example:
+        Inside a stkkr flow: `rows = await get_page(ctx)`.
+    """
+    try:
+        rows = await ctx.pager.next_page()
+    except Exception as exc:
+        reason = fatal_reason(exc)
+        if reason is None:
+            ctx.recorder.note(failure_from(exc, stage="get", row=None))
+            detail = str(exc) if isinstance(exc, AfasError) else unexpected(exc, "reading a page")
+            reason = f"Reading GetConnector {ctx.get_connector} failed: {detail}"
+        ctx.stop.set(reason, fatal=True)
+        raise RunAborted(reason) from None
+    if rows is None:
+        return None
+    ctx.counters.read += len(rows)
+    ctx.counters.pages += 1
+    ctx.progress()
+    return rows

@@ -1,0 +1,102 @@
+"""The `update_records` task: send a page's writes concurrently and record every outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, RunContext, WriteItem
+from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, unexpected
+
+
+@task(
+    name="Update records",
+    description="Send a page's inserts, updates or deletes to the UpdateConnector, several at a time.",
+    cache_policy=NO_CACHE,  # elements carry row values and must never be hashed or stored
+    persist_result=False,
+)
+async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
+    """Write every item; a refused row becomes an error record and the others go on.
+
+    Writes run concurrently; the client's limiter keeps at most 8 requests in flight per AFAS environment,
+    shared with the pages read and written at the same time. Once the run must stop (error policy, or AFAS
+    refused the token or went away) no new write starts: the items left are recorded as not attempted.
+    Successful `unique` keys are marked done and failures stored when the page is finished.
+
+    Args:
+        ctx: The run's shared context.
+        items: The writes of one page.
+
+    Returns:
+        The number of rows written by this page.
+
+    Raises:
+        RunAborted: AFAS refused the token or became unreachable during this page, or the stkkr database
+            could not be written. Every item of the page is accounted for before this is raised.
+
+    Example:
+        Inside a stkkr flow: `await update_records(ctx, quote(items))`.
+    """
+    pending = iter(items)
+    done: list[str] = []
+    written = 0
+    fatal_here: str | None = None
+
+    async def writer() -> None:
+        nonlocal written, fatal_here
+        for item in pending:
+            if ctx.stop.is_set:
+                ctx.recorder.not_attempted(item.row, item)
+                continue
+            reason = await _write(ctx, item)
+            if reason is None:
+                written += 1
+                if item.unique is not None:
+                    done.append(item.unique)
+            elif reason:
+                fatal_here = fatal_here or reason
+            ctx.progress()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(WRITERS_PER_PAGE, len(items))):
+                group.create_task(writer())
+    finally:
+        await _save(ctx, done)
+    if fatal_here is not None:
+        raise RunAborted(fatal_here)
+    return written
+
+
+async def _write(ctx: RunContext, item: WriteItem) -> str | None:
+    """Send one write. Returns None when written, "" when the row failed, or the reason the run must stop."""
+    try:
+        if ctx.action == "delete":
+            await ctx.client.delete(ctx.connector, item.delete_keys, object_name=ctx.object_name)
+        elif ctx.action == "insert":
+            await ctx.client.insert(ctx.connector, item.element)
+        else:
+            await ctx.client.update(ctx.connector, item.element)
+    except Exception as exc:
+        reason = fatal_reason(exc)
+        if reason is not None:
+            ctx.stop.set(reason, fatal=True)
+        ctx.recorder.fail(failure_from(exc, stage="update", row=item.row, item=item))
+        return reason or ""
+    ctx.counters.written += 1
+    return None
+
+
+async def _save(ctx: RunContext, done: list[str]) -> None:
+    """Mark the page's successful unique keys done, then store its error records."""
+    try:
+        if done:
+            await ctx.recorder.store.mark_done(ctx.stkkr, done)
+        await ctx.recorder.flush()
+    except Exception as exc:
+        reason = unexpected(exc, "writing to the stkkr database")
+        ctx.stop.set(reason, fatal=True)
+        raise RunAborted(reason) from None
