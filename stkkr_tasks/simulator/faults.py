@@ -1,0 +1,81 @@
+"""Switchable faults: latency, 503 with Retry-After, 500 lock errors, dropped connections, slow pages."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Faults:
+    """The faults a simulator injects; assign a new instance to ``Simulator.faults`` to switch at runtime.
+
+    Attributes:
+        latency_ms: added to every request before it is handled.
+        unavailable_rate: share of requests (0..1) answered 503 with ``Retry-After``, nothing processed.
+        retry_after_s: the ``Retry-After`` seconds of those answers.
+        lock_error_rate: share of writes (POST/PUT/DELETE) answered with AFAS's lock error, nothing written.
+        drop_rate: share of requests whose connection is closed without an answer. A write is applied before
+            its connection is dropped (the client cannot know the outcome); a read is dropped before work.
+        slow_page_ms: added to every GetConnector page, on top of `latency_ms`.
+        seed: seeds the random choices, so a sequence of requests meets the same faults every run.
+    """
+
+    latency_ms: int = 0
+    unavailable_rate: float = 0.0
+    retry_after_s: int = 1
+    lock_error_rate: float = 0.0
+    drop_rate: float = 0.0
+    slow_page_ms: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("unavailable_rate", "lock_error_rate", "drop_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"Faults.{name} must be between 0 and 1")
+        for name in ("latency_ms", "retry_after_s", "slow_page_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"Faults.{name} must not be negative")
+
+
+class Fault(Enum):
+    """What happens to one request."""
+
+    NONE = "none"
+    UNAVAILABLE = "unavailable"
+    LOCKED = "locked"
+    DROP = "drop"
+
+
+class FaultPlan:
+    """Draws the fault of each request from the current `Faults`, deterministically for its seed."""
+
+    def __init__(self, faults: Faults) -> None:
+        self._lock = threading.Lock()
+        self.faults = faults
+
+    @property
+    def faults(self) -> Faults:
+        """The current faults."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        with self._lock:
+            self._faults = faults
+            self._random = random.Random(faults.seed)
+
+    def draw(self, is_write: bool) -> Fault:
+        """The fault for the next request (one draw per kind, in a fixed order)."""
+        with self._lock:
+            f, roll = self._faults, self._random.random
+            unavailable, drop, locked = roll(), roll(), roll()
+        if unavailable < f.unavailable_rate:
+            return Fault.UNAVAILABLE
+        if drop < f.drop_rate:
+            return Fault.DROP
+        if is_write and locked < f.lock_error_rate:
+            return Fault.LOCKED
+        return Fault.NONE

@@ -1,0 +1,80 @@
+"""The state one simulator serves from: catalogue, data, token, faults and the request/write log."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from stkkr_tasks.simulator.catalogue import Catalogue
+from stkkr_tasks.simulator.faults import FaultPlan, Faults
+from stkkr_tasks.simulator.tables import DataStore
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the simulator saw it; `status` is 0 when the connection was dropped unanswered."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    """One accepted write: POST/PUT with its body, or DELETE with the keys from its URL."""
+
+    method: str
+    connector: str
+    body: dict[str, Any] | None
+    path: str
+    keys: dict[str, Any] = field(default_factory=dict)
+
+
+def auth_header(token: str) -> str:
+    """The ``Authorization`` header value AFAS expects for a full XML token."""
+    return "AfasToken " + base64.b64encode(token.encode("utf-8")).decode("ascii")
+
+
+class SimState:
+    """Everything the ASGI app reads and changes; safe to inspect from other threads."""
+
+    def __init__(self, catalogue: Catalogue, rows: int, seed: int, token: str, faults: Faults) -> None:
+        self.catalogue = catalogue
+        self.store = DataStore(catalogue, rows, seed)
+        self.token = token
+        self.expected_auth = auth_header(token)
+        self.plan = FaultPlan(faults)
+        self._log_lock = threading.Lock()
+        self._requests: list[RequestRecord] = []
+        self._writes: list[WriteRecord] = []
+
+    def log_request(self, record: RequestRecord) -> None:
+        """Append to the request log."""
+        with self._log_lock:
+            self._requests.append(record)
+
+    def log_write(self, record: WriteRecord) -> None:
+        """Append to the write log."""
+        with self._log_lock:
+            self._writes.append(record)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A copy of the request log."""
+        with self._log_lock:
+            return list(self._requests)
+
+    @property
+    def writes(self) -> list[WriteRecord]:
+        """A copy of the write log."""
+        with self._log_lock:
+            return list(self._writes)
+
+    def clear_log(self) -> None:
+        """Forget all logged requests and writes."""
+        with self._log_lock:
+            self._requests.clear()
+            self._writes.clear()
