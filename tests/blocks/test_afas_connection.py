@@ -1,0 +1,74 @@
+"""The AfasConnection block: Prefect's block standards, save/load, and the token never in clear."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from prefect.blocks.core import Block
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+from prefect.testing.standard_test_suites import BlockStandardTestSuite
+
+from blocks import AfasConnection
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+TOKEN = "<token><version>1</version><data>" + "c0ffee" * 10 + "beef</data></token>"
+
+
+class TestAfasConnectionStandards(BlockStandardTestSuite):
+    """Prefect's own checks for blocks (descriptions ending in '.', docs URL, code example)."""
+
+    @pytest.fixture
+    def block(self) -> type[Block]:
+        return AfasConnection
+
+    @pytest.mark.skip(reason="downloads the logo; the test machines are offline")
+    def test_has_a_valid_image(self, block: type[Block]) -> None:  # pragma: no cover
+        """Skipped offline."""
+
+
+def _name() -> str:
+    return f"conn-{uuid.uuid4().hex[:8]}"
+
+
+def test_repr_and_str_mask_the_token() -> None:
+    connection = AfasConnection(environment="12345", environment_type="test", token=TOKEN)
+    assert TOKEN not in repr(connection)
+    assert TOKEN not in str(connection)
+    assert "c0ffee" not in repr(connection.model_dump())
+
+
+def test_save_and_load_round_trip() -> None:
+    name = _name()
+    AfasConnection(environment="12345", environment_type="accept", token=TOKEN, integration_id="12345_678900",
+                   language="nl-nl").save(name)
+    loaded = AfasConnection.load(name)
+    assert loaded.environment == "12345"
+    assert loaded.environment_type == "accept"
+    assert loaded.integration_id == "12345_678900"
+    assert loaded.language == "nl-nl"
+    assert loaded.token.get_secret_value() == TOKEN
+
+
+@pytest.mark.anyio
+async def test_saved_document_holds_the_token_only_encrypted() -> None:
+    name = _name()
+    await AfasConnection(base_url="http://127.0.0.1:9/ProfitRestServices", token=TOKEN).asave(name)
+    async with get_client() as client:
+        document = await client.read_block_document_by_name(name, "afas-connection", include_secrets=False)
+    assert document.data["token"] != TOKEN
+    assert "c0ffee" not in str(document.data)
+    database = Path(re.sub(r"^sqlite\+aiosqlite:///", "", PREFECT_SERVER_DATABASE_CONNECTION_URL.value()))
+    raw = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+    assert b"c0ffee" not in raw
+
+
+def test_get_client_uses_the_block_settings() -> None:
+    connection = AfasConnection(environment="12345", environment_type="test", token=TOKEN)
+    client = connection.get_client()
+    assert client.base_url.startswith("https://12345.resttest.afas.online/")
+    assert "c0ffee" not in repr(client)
