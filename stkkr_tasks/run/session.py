@@ -104,7 +104,7 @@ async def open_run(
             raise StkkrMismatch([_problem_text(problem) for problem in problems])
         store = ErrorStore()
         async with store:
-            consent = bool(spec.tenant) and await store.consent(spec.tenant)
+            consent = await store.consent(spec.tenant)
             recorder = ErrorRecorder(
                 store=store,
                 stkkr=spec.stkkr,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
-
+from stkkr_tasks.store import NewErrorRecord, aget_fingerprint_key, key_fingerprint, redact
 from stkkr_tasks.tasks._context import RunCounters, StopSignal, WriteItem
 
 if TYPE_CHECKING:
-    from stkkr_tasks.afas import Element
     from stkkr_tasks.spec import CompiledStkkr
-    from stkkr_tasks.store import ErrorStore, NewErrorRecord
+    from stkkr_tasks.store import ErrorStore
 
 Stage = Literal["get", "filter", "transform", "update"]
 
@@ -116,15 +114,11 @@ class ErrorRecorder:
     async def fingerprint_secret(self) -> bytes:
         """The key of row-key fingerprints, loaded once per run (it never lives in the stkkr database)."""
         if self._secret is None:
-            from stkkr_tasks.store import get_fingerprint_key
-
-            self._secret = await anyio.to_thread.run_sync(get_fingerprint_key)
+            self._secret = await aget_fingerprint_key()
         return self._secret
 
     async def fingerprint(self, values: tuple[Any, ...]) -> str:
         """The keyed fingerprint of a row's key values."""
-        from stkkr_tasks.store import key_fingerprint
-
         return key_fingerprint(await self.fingerprint_secret(), self._stkkr, values)
 
     async def flush(self) -> None:
@@ -135,15 +129,13 @@ class ErrorRecorder:
         await self.store.add_errors([await self._record(failure) for failure in pending])
 
     async def _record(self, failure: Failure) -> NewErrorRecord:
-        from stkkr_tasks.store import NewErrorRecord, redact
-
         row_key = ""
         if failure.row is not None:
             try:
                 row_key = await self.fingerprint(tuple(self._compiled.row_key(dict(failure.row))))
             except Exception:  # a row without its order_by fields still gets a record
                 row_key = ""
-        values = list(_leaves(failure.row)) + list(_item_values(failure.item))
+        sent = self._payload(failure.item)
         return NewErrorRecord(
             stkkr=self._stkkr,
             tenant=self._tenant,
@@ -153,42 +145,15 @@ class ErrorRecorder:
             http_status=failure.http_status,
             error_number=failure.error_number,
             profit_log_reference=failure.profit_log_reference,
-            message=redact(failure.message, values),
-            payload=self._payload(failure.item) if self._consent else None,
+            message=redact(failure.message, [failure.row, sent]),
+            payload=sent if self._consent else None,
         )
 
     def _payload(self, item: WriteItem | None) -> dict[str, Any] | None:
-        """The refused element as it was sent (stored only under consent, encrypted by the store)."""
+        """The refused write as it was sent: redacted from messages, stored only under consent (encrypted)."""
         if item is None:
             return None
         if item.element is not None:
             return item.element.to_body(self._connector)
         return {"keys": dict(item.delete_keys)} if item.delete_keys else None
 
-
-def _leaves(value: Any) -> Iterator[Any]:
-    """Every scalar inside a row, element body or key mapping."""
-    if isinstance(value, Mapping):
-        for inner in value.values():
-            yield from _leaves(inner)
-    elif isinstance(value, list | tuple | set):
-        for inner in value:
-            yield from _leaves(inner)
-    elif value is not None and not isinstance(value, bool):
-        yield value
-
-
-def _item_values(item: WriteItem | None) -> Iterator[Any]:
-    if item is None:
-        return
-    yield from _leaves(item.delete_keys)
-    if item.element is not None:
-        yield from _element_values(item.element)
-
-
-def _element_values(element: Element) -> Iterator[Any]:
-    yield from _leaves(element.fields)
-    yield from _leaves(element.keys)
-    for children in element.objects.values():
-        for child in children:
-            yield from _element_values(child)
