@@ -12,6 +12,7 @@ _MODULES: list[str] = [
     "errors",
     "retention",
     "run",
+    "simulator",
 ]
 
 

@@ -1,0 +1,127 @@
+"""`stkkr simulator`: serve the local AFAS simulator; `stkkr simulator capture`: catalogue from metainfo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from stkkr_tasks.simulator import CatalogueError, Faults, Simulator
+
+console = Console(highlight=False)
+app = typer.Typer(
+    help="A local AFAS Profit simulator with generated data, to try stkkrs safely.",
+    no_args_is_help=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.callback(invoke_without_command=True)
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port on 127.0.0.1 (0: free port).")] = 8000,
+    rows: Annotated[int, typer.Option(min=0, help="Rows generated per GetConnector.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data and the default token.")] = 1,
+    token: Annotated[
+        str | None,
+        typer.Option(help="Token clients must send (XML or data part); default from the seed."),
+    ] = None,
+    catalogue: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Catalogue file adding connectors."),
+    ] = None,
+    latency_ms: Annotated[int, typer.Option(min=0, help="Latency added to every request.")] = 0,
+    unavailable_rate: Annotated[float, typer.Option(min=0, max=1, help="Share answered 503.")] = 0.0,
+    retry_after: Annotated[int, typer.Option(min=0, help="Retry-After seconds of the 503 answers.")] = 1,
+    lock_error_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of writes locked.")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(min=0, max=1, help="Share dropped unanswered.")] = 0.0,
+    slow_page_ms: Annotated[int, typer.Option(min=0, help="Extra delay of every GetConnector page.")] = 0,
+    fault_seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
+) -> None:
+    """Serve the simulator on 127.0.0.1 until Ctrl-C; prints its base URL and token."""
+    if ctx.invoked_subcommand is not None:
+        return
+    faults = Faults(
+        latency_ms=latency_ms,
+        unavailable_rate=unavailable_rate,
+        retry_after_s=retry_after,
+        lock_error_rate=lock_error_rate,
+        drop_rate=drop_rate,
+        slow_page_ms=slow_page_ms,
+        seed=fault_seed,
+    )
+    try:
+        sim = Simulator(rows=rows, seed=seed, token=token, catalogue=catalogue, faults=faults)
+    except (CatalogueError, ValueError) as exc:
+        _fail(str(exc))
+    try:
+        with sim.serve(port) as base_url:
+            console.print(f"AFAS simulator at {base_url}")
+            console.print(f"token: {sim.token}")
+            console.print("Press Ctrl-C to stop.", style="dim")
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    except OSError as exc:
+        _fail(f"cannot serve on port {port}: {exc.strerror or exc}")
+
+
+@app.command()
+def capture(
+    out: Annotated[Path, typer.Option(dir_okay=False, help="Catalogue file to write (.yaml or .json).")],
+    connection: Annotated[
+        str | None, typer.Option(help="Name of an AfasConnection block to read the metainfo with.")
+    ] = None,
+    environment: Annotated[str | None, typer.Option(help="AFAS environment number.")] = None,
+    environment_type: Annotated[str, typer.Option(help="production, test or accept.")] = "production",
+    base_url: Annotated[str | None, typer.Option(help="Explicit base URL (proxy, simulator).")] = None,
+    token_env: Annotated[str, typer.Option(help="Environment variable holding the token.")] = "AFAS_TOKEN",
+    get: Annotated[list[str] | None, typer.Option("--get", help="GetConnector (repeatable).")] = None,
+    update: Annotated[
+        list[str] | None, typer.Option("--update", help="UpdateConnector (repeatable).")
+    ] = None,
+) -> None:
+    """Write a catalogue shaped like a real environment's connectors, from its metainfo only (no data)."""
+    from stkkr_tasks.simulator.capture import catalogue_from_metainfo
+
+    if connection is None and environment is None and base_url is None:
+        _fail("give --connection, or --environment/--base-url with the token in $" + token_env)
+    if connection is not None:
+        from blocks import AfasConnection
+
+        client = AfasConnection.load(connection).get_client()
+    else:
+        from stkkr_tasks.afas import AfasClient
+
+        token = os.environ.get(token_env)
+        if not token:
+            _fail(f"no token: set the environment variable {token_env}")
+        client = AfasClient(
+            token, environment=environment, environment_type=environment_type, base_url=base_url
+        )
+
+    async def run() -> None:
+        async with client:
+            result = await catalogue_from_metainfo(client, get, update)
+        result.save(out)
+        console.print(
+            f"Wrote {out}: {len(result.get_connectors)} GetConnectors, "
+            f"{len(result.update_connectors)} UpdateConnectors."
+        )
+
+    asyncio.run(run())
+
+
+def register(main: typer.Typer) -> None:
+    """Attach `stkkr simulator` (and `stkkr simulator capture`) to the main app."""
+    main.add_typer(app, name="simulator")
