@@ -1,0 +1,78 @@
+"""One Prefect flow per stkkr file in the deployments directory, named after the stkkr.
+
+These are the entrypoints of ``prefect.yaml`` and of ``stkkr deploy`` / ``stkkr serve``, e.g.
+``flows/stkkrs.py:close_finished_projects`` (dashes become underscores). Importing the module scans
+``$STKKR_DEPLOYMENTS_DIR`` (default ``./deployments``, recursively); a file that does not validate gets no
+flow (``stkkr validate`` says why). Each flow takes the stkkr's name and runs the file of that name as it
+is *now*, so an edited file takes effect at the next run; after a Completed run it starts the deployments
+of the stkkrs in ``then:``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from prefect import Flow, flow
+from prefect.states import Failed, State
+
+from stkkr_tasks.deploy.chain import then_hook
+from stkkr_tasks.deploy.files import find_stkkr_file, flow_attribute, stkkr_paths
+from stkkr_tasks.spec import SpecError, StkkrSpec, load_stkkr
+
+_LOG = logging.getLogger(__name__)
+
+
+def stkkr_deployment_flow(spec: StkkrSpec) -> Flow[..., Any]:
+    """The deployment flow of a stkkr: named after it, parameter ``stkkr`` (its name), ``then:`` hook.
+
+    Args:
+        spec: The stkkr as loaded when the module was imported (name, description, ``then``).
+
+    Returns:
+        An async flow; its run ends Completed or Failed with the summary as state message.
+    """
+    name = spec.stkkr
+
+    async def run_stkkr_by_name(stkkr: str = name, dry_run: bool = False) -> State:
+        from flows.stkkr_flow import compile_stkkr
+        from stkkr_tasks.deploy.files import StkkrFileError
+
+        if stkkr != name:
+            return Failed(message=f"This flow runs stkkr {name!r}, not {stkkr!r}.")
+        try:
+            current = load_stkkr(find_stkkr_file(name))
+            compiled = compile_stkkr(current)
+        except (StkkrFileError, ValueError) as exc:  # SpecError, ExpressionError: safe to show
+            return Failed(message=f"The stkkr {name!r} cannot run: {exc}")
+        return await compiled.fn(dry_run=dry_run)
+
+    return flow(
+        run_stkkr_by_name,
+        name=name,
+        description=spec.description or f"The stkkr {name}.",
+        persist_result=False,
+        log_prints=False,
+        on_completion=[then_hook(spec.then or [])],
+    )
+
+
+def _load_flows() -> dict[str, Flow[..., Any]]:
+    flows: dict[str, Flow[..., Any]] = {}
+    for path in stkkr_paths() if _deployments_dir_exists() else []:
+        try:
+            spec = load_stkkr(path)
+        except SpecError:
+            _LOG.warning("%s does not validate; it has no flow (run `stkkr validate %s`)", path, path)
+            continue
+        flows.setdefault(flow_attribute(spec.stkkr), stkkr_deployment_flow(spec))
+    return flows
+
+
+def _deployments_dir_exists() -> bool:
+    from stkkr_tasks.deploy.files import deployments_dir
+
+    return deployments_dir().is_dir()
+
+
+globals().update(_load_flows())

@@ -1,0 +1,99 @@
+"""`stkkr deploy`, `stkkr serve`, `stkkr up`: stkkrs as Prefect deployments on their schedules.
+
+Exit status: 0 done; 2 a stkkr file is invalid or a path is wrong (nothing deployed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stkkr_tasks.deploy.deploy import DEFAULT_WORK_POOL
+
+_PATHS = typer.Argument(help="Stkkr files or directories (default: the deployments directory).",
+                        show_default=False)
+_NO_RETENTION = typer.Option("--no-retention", help="Leave out the nightly retention flow.")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `stkkr deploy`, `stkkr serve` and `stkkr up` to the main app."""
+    app.command("deploy")(deploy)
+    app.command("serve")(serve)
+    app.command("up")(up)
+
+
+def deploy(
+    paths: Annotated[list[Path] | None, _PATHS] = None,
+    work_pool: Annotated[str, typer.Option("--work-pool", help="Process work pool (created if missing).")] = (
+        DEFAULT_WORK_POOL
+    ),
+    no_retention: Annotated[bool, _NO_RETENTION] = False,
+    write_prefect_yaml: Annotated[
+        bool, typer.Option("--write-prefect-yaml", help="Only regenerate prefect.yaml; deploy nothing.")
+    ] = False,
+) -> None:
+    """Create or update one Prefect deployment per stkkr file (with its schedule) on the current API."""
+    from stkkr_tasks.deploy import deploy as deploy_stkkrs
+    from stkkr_tasks.deploy import schedules
+    from stkkr_tasks.deploy import write_prefect_yaml as write_yaml
+
+    out = Console()
+    with _refusing_bad_files():
+        if write_prefect_yaml:
+            target = write_yaml(paths, work_pool=work_pool)
+            out.print(f"Wrote {target}")
+            return
+        done = deploy_stkkrs(paths, work_pool=work_pool, retention=not no_retention)
+    table = Table(title=f"Deployments on work pool {work_pool!r}")
+    for column in ("deployment", "schedule", "schedule changed"):
+        table.add_column(column)
+    for item in done:
+        table.add_row(item.name, schedules.describe(item.schedules), "yes" if item.schedule_changed else "no")
+    out.print(table)
+    out.print(f"Start a worker: [bold]prefect worker start --pool {work_pool}[/bold] (or use `stkkr serve`).")
+
+
+def serve(
+    paths: Annotated[list[Path] | None, _PATHS] = None,
+    no_retention: Annotated[bool, _NO_RETENTION] = False,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many runs at once.")] = None,
+) -> None:
+    """Serve every stkkr deployment in this process until Ctrl-C (single-machine setup)."""
+    from stkkr_tasks.deploy import serve as serve_stkkrs
+
+    with _refusing_bad_files():
+        serve_stkkrs(paths, retention=not no_retention, limit=limit)
+
+
+def up(
+    port: Annotated[int, typer.Option("--port", help="Port of the Prefect server and UI.")] = 4200,
+    simulator_port: Annotated[int, typer.Option("--simulator-port", help="Port of the simulator.")] = 8700,
+    rows: Annotated[int, typer.Option("--rows", help="Rows per connector in the simulator.")] = 1000,
+) -> None:
+    """Start a local Prefect server, the simulator and `stkkr serve` for the examples; Ctrl-C stops all."""
+    from stkkr_tasks.deploy.up import UpError, run_stack
+
+    try:
+        run_stack(port=port, simulator_port=simulator_port, rows=rows, console=Console())
+    except UpError as exc:
+        Console(stderr=True).print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _refusing_bad_files() -> Iterator[None]:
+    """Turn invalid stkkr files and wrong paths into a clear message and exit status 2."""
+    from stkkr_tasks.deploy import DeployError, StkkrFileError
+    from stkkr_tasks.spec import SpecError
+
+    try:
+        yield
+    except (SpecError, DeployError, StkkrFileError) as exc:
+        Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
+        raise typer.Exit(2) from None

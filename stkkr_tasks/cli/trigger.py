@@ -1,0 +1,80 @@
+"""`stkkr trigger NAME` and `stkkr history [NAME]`: start a stkkr's deployment, list its last runs.
+
+Exit status of `trigger --wait`: as `stkkr run` (0 all written, 1 rows failed, 3 run failed); 4 when the
+stkkr has no deployment or the run did not end within `--timeout`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+_NOT_TRIGGERED = 4
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `stkkr trigger` and `stkkr history` to the main app."""
+    app.command("trigger")(trigger)
+    app.command("history")(history)
+
+
+def trigger(
+    name: Annotated[str, typer.Argument(help="The stkkr to start.", show_default=False)],
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the run and show its summary.")] = (
+        True
+    ),
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the run.")] = 3600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Start a stkkr's deployment now (it runs where the deployment runs: `stkkr serve` or a worker)."""
+    from stkkr_tasks.cli.run import _print_summary, exit_code
+    from stkkr_tasks.deploy import TriggerError
+    from stkkr_tasks.deploy import trigger as trigger_stkkr
+
+    try:
+        result = trigger_stkkr(name, wait=wait, timeout=timeout)
+    except TriggerError as exc:
+        Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
+        raise typer.Exit(_NOT_TRIGGERED) from None
+    if not wait:
+        typer.echo(json.dumps({"stkkr": name, "flow_run_id": str(result)}) if as_json else str(result))
+        return
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+    else:
+        _print_summary(Console(), result)
+    raise typer.Exit(exit_code(result))
+
+
+def history(
+    name: Annotated[str | None, typer.Argument(help="The stkkr (default: all).", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """Show the last runs of a stkkr from Prefect: start, state, duration and the summary counts."""
+    from stkkr_tasks.deploy import history as read_history
+
+    runs = read_history(name, limit)
+    if as_json:
+        typer.echo(json.dumps([run.to_json() for run in runs]))
+        return
+    table = Table(title=f"Last runs of {name}" if name else "Last stkkr runs")
+    columns = ("started", "stkkr", "state", "duration (s)", "read", "filtered out", "skipped", "written",
+               "failed")
+    for column in columns:
+        table.add_column(column, justify="right" if column not in ("started", "stkkr", "state") else "left")
+    for run in runs:
+        s = run.summary
+        counts = (s.read, s.filtered_out, s.skipped, s.would_write if s.dry_run else s.written, s.failed)
+        table.add_row(
+            run.started.strftime("%Y-%m-%d %H:%M:%S") if run.started else "-",
+            s.stkkr,
+            run.state_name + (" (dry run)" if s.dry_run else ""),
+            f"{s.duration_s:.1f}",
+            *(str(c) if run.has_counts else "-" for c in counts),
+        )
+    Console().print(table)

@@ -1,0 +1,53 @@
+"""Stkkrs as Prefect deployments: deploy, serve, trigger, history, ``then:`` chains, ``stkkr up``.
+
+Layout: ``files`` (find stkkr files, resolve by name), ``schedules`` (spec schedule -> Prefect schedules,
+replacing a deployment's schedules), ``deploy`` (one deployment per stkkr, work pool, retention),
+``serve`` (all in one process), ``prefect_yaml`` (the generated ``prefect.yaml``), ``chain`` (``then:``),
+``trigger`` and ``history`` (runs from Prefect), ``steps`` (the pull step), ``up`` (the local stack).
+"""
+
+from __future__ import annotations
+
+from stkkr_tasks.deploy.chain import chain_problems, then_hook
+from stkkr_tasks.deploy.deploy import (
+    CONCURRENCY,
+    DEFAULT_WORK_POOL,
+    Deployed,
+    DeployError,
+    StkkrDeployment,
+    adeploy,
+    deploy,
+    deployment_name,
+)
+from stkkr_tasks.deploy.files import StkkrFile, StkkrFileError, deployments_dir, find_stkkr_file
+from stkkr_tasks.deploy.history import RunRecord, ahistory, history
+from stkkr_tasks.deploy.prefect_yaml import render_prefect_yaml, write_prefect_yaml
+from stkkr_tasks.deploy.serve import aserve, serve
+from stkkr_tasks.deploy.trigger import TriggerError, atrigger, trigger
+
+__all__ = [
+    "CONCURRENCY",
+    "DEFAULT_WORK_POOL",
+    "DeployError",
+    "Deployed",
+    "RunRecord",
+    "StkkrDeployment",
+    "StkkrFile",
+    "StkkrFileError",
+    "TriggerError",
+    "adeploy",
+    "ahistory",
+    "aserve",
+    "atrigger",
+    "chain_problems",
+    "deploy",
+    "deployment_name",
+    "deployments_dir",
+    "find_stkkr_file",
+    "history",
+    "render_prefect_yaml",
+    "serve",
+    "then_hook",
+    "trigger",
+    "write_prefect_yaml",
+]

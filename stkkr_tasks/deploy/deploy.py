@@ -1,0 +1,362 @@
+"""`stkkr deploy`: one Prefect deployment per stkkr file, plus the nightly retention deployment.
+
+Each stkkr deployment is named after the stkkr (``<name>/<name>``), runs the flow ``flows/stkkrs.py:<name>``
+on a process work pool, carries only the stkkr's name as parameter, the tags ``stkkr:<name>`` and
+``tenant:<tenant>``, the file's description and schedule, and a concurrency limit of 1 with the ENQUEUE
+collision strategy: a run that finds the previous run of the same stkkr still going waits for it
+(``AwaitingConcurrencySlot``) instead of overlapping it or being dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+from stkkr_tasks.deploy.files import (
+    DEPLOYMENTS_DIR_ENV,
+    StkkrFile,
+    deployments_dir,
+    flow_attribute,
+    load_stkkr_files,
+)
+from stkkr_tasks.deploy.schedules import Schedule, prefect_schedules, sync_schedules
+from stkkr_tasks.deploy.steps import pull_steps
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+    from prefect.deployments.runner import RunnerDeployment
+
+DEFAULT_WORK_POOL = "stkkr"
+"""The process work pool that stkkr deployments target unless told otherwise."""
+
+STKKR_PARAMETER = "stkkr"
+"""The one flow parameter of a stkkr deployment: the stkkr's name."""
+
+FLOWS_MODULE = "flows/stkkrs.py"
+"""The entrypoint file (relative to the project directory) that defines one flow per stkkr."""
+
+CONCURRENCY = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+"""One run per stkkr at a time; a colliding run waits for the slot."""
+
+
+class DeployError(RuntimeError):
+    """A deployment could not be created as asked (message names the stkkr or path)."""
+
+
+@dataclass(frozen=True)
+class StkkrDeployment:
+    """What Prefect should know about one stkkr: the plan both ``stkkr deploy`` and ``prefect.yaml`` use.
+
+    Attributes:
+        name: The stkkr name; also the flow and deployment name.
+        entrypoint: ``flows/stkkrs.py:<attribute>``.
+        parameters: ``{"stkkr": name}`` and nothing else.
+        tags: ``stkkr:<name>`` and, when the file names one, ``tenant:<tenant>``.
+        description: The file's description.
+        schedules: The Prefect schedules (empty: manual runs only).
+    """
+
+    name: str
+    entrypoint: str
+    parameters: dict[str, str]
+    tags: list[str]
+    description: str | None
+    schedules: list[Schedule] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str:
+        """``<flow>/<deployment>``, as ``prefect deployment run`` and ``run_deployment`` want it."""
+        return deployment_name(self.name)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """One deployment that ``stkkr deploy`` created or updated.
+
+    Attributes:
+        name: ``<flow>/<deployment>``.
+        deployment_id: Its id in Prefect.
+        schedules: The schedules it has now.
+        schedule_changed: True when its schedules were created, changed or removed.
+    """
+
+    name: str
+    deployment_id: UUID
+    schedules: list[Schedule]
+    schedule_changed: bool
+
+
+def deployment_name(stkkr: str) -> str:
+    """The full deployment name of a stkkr: ``<name>/<name>``.
+
+    Args:
+        stkkr: The stkkr name.
+
+    Returns:
+        The name ``run_deployment`` accepts.
+    """
+    return f"{stkkr}/{stkkr}"
+
+
+def stkkr_tags(name: str, tenant: str | None) -> list[str]:
+    """The tags of a stkkr's deployment and runs.
+
+    Args:
+        name: The stkkr name.
+        tenant: The tenant, if the file names one.
+
+    Returns:
+        ``["stkkr:<name>"]`` plus ``"tenant:<tenant>"`` when given.
+    """
+    return [f"stkkr:{name}", *([f"tenant:{tenant}"] if tenant else [])]
+
+
+def plan(file: StkkrFile) -> StkkrDeployment:
+    """The deployment of one stkkr file.
+
+    Args:
+        file: The loaded stkkr file.
+
+    Returns:
+        Its deployment plan.
+    """
+    spec = file.spec
+    return StkkrDeployment(
+        name=spec.stkkr,
+        entrypoint=f"{FLOWS_MODULE}:{flow_attribute(spec.stkkr)}",
+        parameters={STKKR_PARAMETER: spec.stkkr},
+        tags=stkkr_tags(spec.stkkr, spec.tenant),
+        description=spec.description,
+        schedules=prefect_schedules(spec),
+    )
+
+
+def project_dir() -> Path:
+    """The stkkr project directory: the one holding ``flows/stkkrs.py``.
+
+    Returns:
+        The absolute path.
+    """
+    import flows
+
+    return Path(flows.__file__).resolve().parent.parent
+
+
+def runner_deployment(item: StkkrDeployment, work_pool: str | None) -> RunnerDeployment:
+    """A Prefect ``RunnerDeployment`` of the plan (schedules are applied apart, see :func:`apply`).
+
+    The flow is loaded from its absolute path, so any working directory works; the recorded entrypoint is
+    relative to the project directory, which the pull step enters before each run.
+
+    Args:
+        item: The plan.
+        work_pool: The work pool it will target, or None when ``stkkr serve`` runs it.
+
+    Returns:
+        The deployment object, not yet applied.
+    """
+    from prefect.deployments.runner import RunnerDeployment
+
+    attribute = item.entrypoint.split(":", 1)[1]
+    deployment = RunnerDeployment.from_entrypoint(
+        f"{project_dir() / FLOWS_MODULE}:{attribute}",
+        name=item.name,
+        parameters=item.parameters,
+        tags=item.tags,
+        description=item.description,
+        concurrency_limit=CONCURRENCY,
+    )
+    deployment.entrypoint = item.entrypoint
+    _run_in_project(deployment, work_pool)
+    return deployment
+
+
+def retention_runner_deployment(work_pool: str | None) -> RunnerDeployment:
+    """The retention flow's nightly deployment (defined by ``flows/retention.py``), set up like the stkkrs'.
+
+    Args:
+        work_pool: The work pool it will target, or None when ``stkkr serve`` runs it.
+
+    Returns:
+        The deployment object, not yet applied; its schedules are still on it.
+    """
+    from flows.retention import retention_deployment
+
+    deployment = retention_deployment()
+    deployment.entrypoint = _project_relative(deployment.entrypoint)
+    _run_in_project(deployment, work_pool)
+    return deployment
+
+
+def build_deployments(
+    files: Sequence[StkkrFile], *, work_pool: str | None, retention: bool
+) -> list[tuple[RunnerDeployment, list[Schedule]]]:
+    """The deployments of ``files`` (and the retention flow), each with the schedules it must have.
+
+    Args:
+        files: Loaded stkkr files, all inside the deployments directory.
+        work_pool: The work pool to target, or None for ``stkkr serve``.
+        retention: Include the retention deployment.
+
+    Returns:
+        ``(deployment, schedules)`` pairs, ready for :func:`apply`.
+
+    Raises:
+        DeployError: A file lies outside the deployments directory (runs could not find it by name).
+    """
+    _refuse_outside_deployments_dir(files)
+    built = []
+    for file in files:
+        item = plan(file)
+        built.append((runner_deployment(item, work_pool), item.schedules))
+    if retention:
+        deployment = retention_runner_deployment(work_pool)
+        built.append((deployment, [s.schedule for s in deployment.schedules or []]))
+    return built
+
+
+async def apply(client: PrefectClient, deployment: RunnerDeployment, wanted: list[Schedule]) -> Deployed:
+    """Create or update one deployment, then make its schedules exactly ``wanted``.
+
+    The deployment's own ``schedules`` are cleared first (Prefect would keep removed schedules on
+    re-apply); afterwards Prefect re-applying the same object (as ``serve`` does) leaves them alone.
+
+    Args:
+        client: An open Prefect client.
+        deployment: From :func:`build_deployments`.
+        wanted: The schedules it must have.
+
+    Returns:
+        What was deployed.
+    """
+    deployment.schedules = None
+    deployment_id = await deployment.aapply(work_pool_name=deployment.work_pool_name)
+    changed = await sync_schedules(client, deployment_id, wanted)
+    return Deployed(deployment.full_name, deployment_id, wanted, changed)
+
+
+async def adeploy(
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    work_pool: str = DEFAULT_WORK_POOL,
+    retention: bool = True,
+) -> list[Deployed]:
+    """Create or update the deployments of the stkkr files under ``paths`` on the current Prefect API.
+
+    Args:
+        paths: Stkkr files or directories inside the deployments directory; default all of it.
+        work_pool: The process work pool to target; created when missing.
+        retention: Also deploy the nightly retention flow.
+
+    Returns:
+        One entry per deployment, stkkrs first, in file order.
+
+    Raises:
+        stkkr_tasks.spec.SpecError: A file does not validate.
+        DeployError: A file lies outside the deployments directory.
+    """
+    from prefect import get_client
+
+    built = build_deployments(load_stkkr_files(paths), work_pool=work_pool, retention=retention)
+    async with get_client() as client:
+        await ensure_work_pool(client, work_pool)
+        return [await apply(client, deployment, wanted) for deployment, wanted in built]
+
+
+def deploy(
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    work_pool: str = DEFAULT_WORK_POOL,
+    retention: bool = True,
+) -> list[Deployed]:
+    """Synchronous :func:`adeploy` (also safe inside a running event loop).
+
+    Args:
+        paths: Stkkr files or directories inside the deployments directory; default all of it.
+        work_pool: The process work pool to target; created when missing.
+        retention: Also deploy the nightly retention flow.
+
+    Returns:
+        One entry per deployment.
+    """
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    return run_coro_as_sync(adeploy(paths, work_pool=work_pool, retention=retention))
+
+
+async def ensure_work_pool(client: PrefectClient, name: str) -> None:
+    """Create the process work pool ``name`` unless it exists.
+
+    Args:
+        client: An open Prefect client.
+        name: The work pool name.
+    """
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    try:
+        await client.read_work_pool(name)
+    except ObjectNotFound:
+        with contextlib.suppress(ObjectAlreadyExists):
+            await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+
+
+def _run_in_project(deployment: RunnerDeployment, work_pool: str | None) -> None:
+    """Point the deployment at the project directory (pull step) and at its work pool, or at none."""
+    deployment.storage = _PullSteps(pull_steps(str(project_dir())))
+    deployment.work_pool_name = work_pool  # None detaches a deployment that `stkkr serve` takes over
+    if work_pool and os.environ.get(DEPLOYMENTS_DIR_ENV):
+        deployment.job_variables = {"env": {DEPLOYMENTS_DIR_ENV: os.environ[DEPLOYMENTS_DIR_ENV]}}
+
+
+def _refuse_outside_deployments_dir(files: Sequence[StkkrFile]) -> None:
+    root = deployments_dir().resolve()
+    for file in files:
+        if not file.path.resolve().is_relative_to(root):
+            raise DeployError(
+                f"{file.path} is outside the deployments directory {root}: runs find stkkr files by name "
+                f"there (move the file, or set {DEPLOYMENTS_DIR_ENV})"
+            )
+
+
+def _project_relative(entrypoint: str | None) -> str:
+    """An entrypoint computed relative to the working directory, re-based on the project directory."""
+    if not entrypoint or ":" not in entrypoint:
+        raise DeployError(f"the retention deployment has no file entrypoint ({entrypoint!r})")
+    file, attribute = entrypoint.rsplit(":", 1)
+    absolute = (Path.cwd() / file).resolve()
+    return f"{absolute.relative_to(project_dir()).as_posix()}:{attribute}"
+
+
+class _PullSteps:
+    """Minimal `RunnerStorage` that only records pull steps (the code is already on the workers)."""
+
+    def __init__(self, steps: list[dict[str, Any]]) -> None:
+        self._steps = steps
+
+    def set_base_path(self, path: Path) -> None:
+        """Unused: nothing is downloaded."""
+
+    @property
+    def pull_interval(self) -> int | None:
+        """Nothing to pull periodically."""
+        return None
+
+    @property
+    def destination(self) -> Path:
+        """The project directory."""
+        return project_dir()
+
+    async def pull_code(self) -> None:
+        """Nothing to pull: the project is on the machine."""
+
+    def to_pull_step(self) -> list[dict[str, Any]]:
+        """The recorded pull steps."""
+        return self._steps

@@ -1,0 +1,61 @@
+"""`stkkr serve`: every stkkr deployment (and the retention flow) in one long-lived process.
+
+The single-machine alternative to a work pool with workers: Prefect's ``serve`` registers the same
+deployments as ``stkkr deploy`` (schedules, tags, concurrency limit 1, ENQUEUE) without a work pool and
+runs each flow run in a subprocess. Stopping the process (Ctrl-C, SIGTERM) pauses the schedules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from stkkr_tasks.deploy.deploy import apply, build_deployments
+from stkkr_tasks.deploy.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
+
+
+async def aserve(
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    retention: bool = True,
+    limit: int | None = None,
+) -> None:
+    """Register the deployments of the stkkr files under ``paths`` and run them until stopped.
+
+    Args:
+        paths: Stkkr files or directories inside the deployments directory; default all of it.
+        retention: Also serve the nightly retention flow.
+        limit: At most this many flow runs at the same time (None: no limit besides one per stkkr).
+
+    Raises:
+        stkkr_tasks.spec.SpecError: A file does not validate.
+        stkkr_tasks.deploy.DeployError: A file lies outside the deployments directory.
+    """
+    from prefect import aserve as prefect_aserve
+    from prefect import get_client
+
+    # Flow runs start in the project directory: make the deployments directory independent of it.
+    os.environ[DEPLOYMENTS_DIR_ENV] = str(deployments_dir())
+    built = build_deployments(load_stkkr_files(paths), work_pool=None, retention=retention)
+    async with get_client() as client:
+        for deployment, wanted in built:
+            await apply(client, deployment, wanted)
+    await prefect_aserve(*(deployment for deployment, _ in built), limit=limit)
+
+
+def serve(
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    retention: bool = True,
+    limit: int | None = None,
+) -> None:
+    """Synchronous :func:`aserve`: blocks until the process is stopped.
+
+    Args:
+        paths: Stkkr files or directories inside the deployments directory; default all of it.
+        retention: Also serve the nightly retention flow.
+        limit: At most this many flow runs at the same time.
+    """
+    import anyio
+
+    anyio.run(lambda: aserve(paths, retention=retention, limit=limit))
