@@ -15,6 +15,8 @@ from prefect import flow, get_client, task
 from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
     FlowRunFilter,
     FlowRunFilterStartTime,
     FlowRunFilterState,
@@ -46,21 +48,27 @@ async def prune_store(before: datetime, batch_size: int, dry_run: bool) -> int:
 
 
 @task(name="prune-prefect-history", cache_policy=NO_CACHE, persist_result=False)
-async def prune_prefect_history(before: datetime, dry_run: bool) -> int:
+async def prune_prefect_history(before: datetime, dry_run: bool, flows: list[str] | None = None) -> int:
     """Delete (or count) Prefect flow runs that started before `before` and are finished.
 
     The Prefect server deletes a flow run's task runs and logs with it.
+
+    Args:
+        before: Runs that started before this moment are deleted.
+        dry_run: Only count them.
+        flows: Only runs of these flows (by name); None: runs of every flow.
     """
+    flow_filter = FlowFilter(name=FlowFilterName(any_=flows)) if flows is not None else None
     run_filter = FlowRunFilter(
         start_time=FlowRunFilterStartTime(before_=before),
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_TERMINAL)),
     )
     async with get_client() as client:
         if dry_run:
-            return await client.count_flow_runs(flow_run_filter=run_filter)
+            return await client.count_flow_runs(flow_filter=flow_filter, flow_run_filter=run_filter)
         deleted = 0
         while runs := await client.read_flow_runs(
-            flow_run_filter=run_filter, sort=FlowRunSort.START_TIME_ASC, limit=_PAGE
+            flow_filter=flow_filter, flow_run_filter=run_filter, sort=FlowRunSort.START_TIME_ASC, limit=_PAGE
         ):
             for run in runs:
                 try:
@@ -80,6 +88,7 @@ async def prune_error_records(
     batch_size: int = 10_000,
     dry_run: bool = False,
     prefect_history_days: int | None = None,
+    prefect_history_flows: list[str] | None = None,
     now: datetime | None = None,
 ) -> State[dict[str, Any]]:
     """Delete error records (and their payloads) older than `days`; optionally prune Prefect's history too.
@@ -90,6 +99,7 @@ async def prune_error_records(
         dry_run: Only count what would be deleted.
         prefect_history_days: When set, also delete Prefect flow runs (with their logs) that finished and
             started more than this many days ago. Off by default.
+        prefect_history_flows: Limit that pruning to runs of these flows (by name); default: all flows.
         now: The current time (for tests); default: the clock.
 
     Returns:
@@ -103,7 +113,8 @@ async def prune_error_records(
     records = await prune_store(cutoff, batch_size, dry_run)
     flow_runs = None
     if prefect_history_days is not None:
-        flow_runs = await prune_prefect_history(now - timedelta(days=prefect_history_days), dry_run)
+        history_cutoff = now - timedelta(days=prefect_history_days)
+        flow_runs = await prune_prefect_history(history_cutoff, dry_run, prefect_history_flows)
     counts = {
         "error_records": records,
         "flow_runs": flow_runs,

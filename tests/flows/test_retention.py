@@ -1,0 +1,113 @@
+"""The retention flow `prune-error-records` and its nightly deployment, on the Prefect test server."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from prefect import flow, get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    FlowFilter,
+    FlowFilterName,
+)
+
+from flows.retention import ARTIFACT_KEY, prune_error_records, retention_deployment
+from stkkr_tasks.store import ErrorStore, NewErrorRecord, RetentionPeriodError
+
+pytestmark = pytest.mark.anyio
+
+NOW = datetime(2025, 6, 30, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None) -> ErrorStore:
+    """The stkkr database the flow uses (STKKR_DATABASE_URL), with records aged 29 and 31 days."""
+    url = f"sqlite:///{tmp_path / 'stkkr.db'}"
+    monkeypatch.setenv("STKKR_DATABASE_URL", url)
+    async with ErrorStore(url) as store:
+        for days in (29, 31, 31):
+            record = NewErrorRecord("s", None, "run", "update", "f" * 64, 500, None, None, "failed")
+            await store.add_errors([record], now=NOW - timedelta(days=days))
+        yield store
+
+
+async def test_prunes_older_records_and_reports_counts_only(store: ErrorStore) -> None:
+    state = await prune_error_records(now=NOW, batch_size=1, return_state=True)
+    assert state.is_completed()
+    assert state.message == "Deleted 2 error records older than 30 days"
+    counts = await state.result()
+    assert counts == {
+        "error_records": 2,
+        "flow_runs": None,
+        "dry_run": False,
+        "days": 30,
+        "cutoff": "2025-05-31T03:00:00+00:00",
+    }
+    assert await store.count_errors() == 1
+    async with get_client() as client:
+        (artifact,) = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[ARTIFACT_KEY]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            )
+        )
+    assert artifact.type == "table"
+    assert "error records" in str(artifact.data) and "2" in str(artifact.data)
+    assert await prune_error_records(now=NOW) == {**counts, "error_records": 0}  # safe to run twice
+
+
+async def test_dry_run_only_counts(store: ErrorStore) -> None:
+    counts = await prune_error_records(now=NOW, days=30, dry_run=True)
+    assert counts["error_records"] == 2 and counts["dry_run"] is True
+    assert await store.count_errors() == 3
+
+
+async def test_a_period_over_30_days_fails_the_run_with_a_clear_message(store: ErrorStore) -> None:
+    state = await prune_error_records(days=45, now=NOW, return_state=True)
+    assert state.is_failed()
+    assert "45 days is refused" in state.message and "at most 30 days" in state.message
+    with pytest.raises(RetentionPeriodError):
+        await state.result()
+    assert await store.count_errors() == 3
+
+
+async def test_optionally_prunes_prefect_flow_runs(store: ErrorStore) -> None:
+    name = f"retention-probe-{secrets.token_hex(4)}"
+
+    @flow(name=name)
+    async def probe() -> None:
+        """A finished flow run to prune."""
+
+    await probe()
+    await probe()
+    later = datetime.now(UTC) + timedelta(days=5)
+    options = {"prefect_history_days": 1, "prefect_history_flows": [name], "now": later, "days": 30}
+    assert (await prune_error_records(dry_run=True, **options))["flow_runs"] == 2
+    assert (await prune_error_records(**options))["flow_runs"] == 2
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[name])))
+    assert runs == []
+
+
+async def test_nightly_deployment_runs_at_3_in_amsterdam_one_at_a_time(prefect_server: None) -> None:
+    deployment = retention_deployment(days=14)
+    deployment_id = await deployment.aapply()
+    async with get_client() as client:
+        stored = await client.read_deployment(deployment_id)
+    assert stored.name == "nightly"
+    (schedule,) = stored.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 3 * * *", "Europe/Amsterdam")
+    assert schedule.active
+    assert stored.global_concurrency_limit is not None and stored.global_concurrency_limit.limit == 1
+    assert stored.parameters == {"days": 14}
+    assert stored.entrypoint.endswith("flows/retention.py:prune_error_records")
+
+
+def test_nightly_deployment_refuses_a_period_over_30_days() -> None:
+    with pytest.raises(RetentionPeriodError, match="31 days is refused"):
+        retention_deployment(days=31)
