@@ -66,8 +66,8 @@ def serve(
         _fail(str(exc))
     try:
         with sim.serve(port) as base_url:
-            console.print(f"AFAS simulator at {base_url}")
-            console.print(f"token: {sim.token}")
+            typer.echo(f"AFAS simulator at {base_url}")
+            typer.echo(f"token: {sim.token}")
             console.print("Press Ctrl-C to stop.", style="dim")
             threading.Event().wait()
     except KeyboardInterrupt:
