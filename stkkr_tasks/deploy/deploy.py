@@ -133,7 +133,7 @@ def plan(file: StkkrFile) -> StkkrDeployment:
         entrypoint=f"{FLOWS_MODULE}:{flow_attribute(spec.stkkr)}",
         parameters={STKKR_PARAMETER: spec.stkkr},
         tags=stkkr_tags(spec.stkkr, spec.tenant),
-        description=spec.description,
+        description=spec.description or None,
         schedules=prefect_schedules(spec),
     )
 

@@ -7,7 +7,7 @@ schedules when a deployment is re-applied without them, so :func:`sync_schedules
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -34,12 +34,13 @@ def prefect_schedules(spec: StkkrSpec) -> list[Schedule]:
     Returns:
         ``[IntervalSchedule]``, ``[CronSchedule]`` or ``[]``.
     """
+    from stkkr_tasks.spec.model import EverySchedule
+
     schedule = spec.schedule
     if schedule is None:
         return []
-    every = getattr(schedule, "every", None)
-    if every is not None:
-        return [IntervalSchedule(interval=_as_timedelta(every), anchor_date=ANCHOR, timezone="UTC")]
+    if isinstance(schedule, EverySchedule):
+        return [IntervalSchedule(interval=schedule.interval, anchor_date=ANCHOR, timezone="UTC")]
     return [CronSchedule(cron=schedule.cron, timezone=schedule.timezone)]
 
 
@@ -118,10 +119,3 @@ def _identity(schedule: Any) -> tuple[Any, ...]:
     if isinstance(schedule, CronSchedule):
         return ("cron", schedule.cron, schedule.timezone, schedule.day_or)
     return ("other", repr(schedule))
-
-
-def _as_timedelta(every: Any) -> timedelta:
-    """The stkkr's ``every`` as a timedelta (the spec model gives a timedelta or a number of seconds)."""
-    if isinstance(every, timedelta):
-        return every
-    return timedelta(seconds=float(every))

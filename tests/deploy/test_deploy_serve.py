@@ -1,0 +1,194 @@
+"""`stkkr serve` in a subprocess on the Prefect test server: schedules, trigger, limits, `then:`, history.
+
+One serve process serves every stkkr of this module; the simulator runs in the test process (loopback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+import typer
+import yaml
+from deploy_helpers import CONNECTION, eventually, stkkr_document
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
+from prefect.client.schemas.objects import FlowRun
+from prefect.utilities.asyncutils import run_coro_as_sync
+from typer.testing import CliRunner
+
+from stkkr_tasks.cli import trigger as trigger_cli
+from stkkr_tasks.deploy import history, trigger
+from stkkr_tasks.deploy.schedules import sync_schedules
+
+pytestmark = pytest.mark.usefixtures("served")
+
+ROWS = 20
+
+
+def runs_of(stkkr: str) -> list[FlowRun]:
+    """Flow runs tagged with the stkkr, oldest first."""
+    with get_client(sync_client=True) as client:
+        tagged = FlowRunFilter(tags=FlowRunFilterTags(all_=[f"stkkr:{stkkr}"]))
+        runs = client.read_flow_runs(flow_run_filter=tagged)
+    return sorted(runs, key=lambda r: r.start_time or r.expected_start_time)
+
+
+def read_run(flow_run_id: UUID) -> FlowRun:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(flow_run_id)
+
+
+def final(flow_run_id: UUID) -> FlowRun | None:
+    run = read_run(flow_run_id)
+    return run if run.state and run.state.is_final() else None
+
+
+def engine_finished(flow_run_id: UUID) -> bool:
+    """True once the run's process logged its last line (after its state hooks ran)."""
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    return any(log.message.startswith("Finished in state") for log in logs)
+
+
+@pytest.fixture(scope="module")
+def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Serve the stkkrs of this module from a temporary deployments directory until the module ends."""
+    from prefect.settings import PREFECT_API_URL
+
+    from blocks import AfasConnection
+    from stkkr_tasks.simulator import Simulator
+
+    root = tmp_path_factory.mktemp("served") / "deployments"
+    root.mkdir()
+    stkkrs = {
+        "tick": {"schedule": {"every": "2s"}},
+        "counted": {},
+        "overlap": {},
+        "chain-head": {"then": ["chain-tail"]},
+        "chain-tail": {},
+        "broken-head": {"connection": "no-such-connection", "then": ["broken-tail"]},
+        "broken-tail": {},
+    }
+    for name, overrides in stkkrs.items():
+        text = yaml.safe_dump(stkkr_document(name, **overrides))
+        (root / f"{name}.yaml").write_text(text, encoding="utf-8")
+    simulator = Simulator(rows=ROWS, seed=1)
+    with simulator.serve() as base_url:
+        AfasConnection(base_url=base_url, token=simulator.token).save(CONNECTION, overwrite=True)
+        env = {
+            **os.environ,
+            "PREFECT_API_URL": PREFECT_API_URL.value(),
+            "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home")),
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "STKKR_DEPLOYMENTS_DIR": str(root),
+        }
+        stkkr = Path(sys.executable).with_name("stkkr")
+        process = subprocess.Popen([str(stkkr), "serve", str(root), "--no-retention"], env=env,
+                                   start_new_session=True)
+        try:
+            with get_client(sync_client=True) as client:
+                eventually(lambda: _all_deployed(client, list(stkkrs)), "stkkr serve to register", 60)
+            yield root
+        finally:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _all_deployed(client: Any, names: list[str]) -> bool:
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        for name in names:
+            client.read_deployment_by_name(f"{name}/{name}")
+    except ObjectNotFound:
+        return False
+    return True
+
+
+def test_a_scheduled_stkkr_runs_by_itself_at_least_twice() -> None:
+    def two_completed() -> list[FlowRun]:
+        done = [r for r in runs_of("tick") if r.state and r.state.is_completed()]
+        return done if len(done) >= 2 else []
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("tick/tick")
+    try:
+        runs = eventually(two_completed, "two scheduled runs of tick", timeout=90)
+    finally:  # stop ticking: the other tests share the serve process
+        run_coro_as_sync(_clear_schedules(deployment.id))
+    assert all(run.auto_scheduled for run in runs)
+    assert all(run.deployment_id == deployment.id for run in runs)
+
+
+def test_trigger_waits_and_returns_the_summary_counts() -> None:
+    summary = trigger("counted", timeout=90)
+
+    assert summary.stkkr == "counted"
+    assert summary.state == "Completed"
+    assert (summary.read, summary.written, summary.failed) == (ROWS, ROWS, 0)
+    assert read_run(UUID(summary.flow_run_id)).deployment_id is not None
+
+
+def test_two_triggers_of_the_same_stkkr_never_overlap() -> None:
+    started = [trigger("overlap", wait=False), trigger("overlap", wait=False)]
+
+    runs = [eventually(lambda i=i: final(i), f"run {i} to end", timeout=90) for i in started]
+
+    assert all(run.state.is_completed() for run in runs)
+    first, second = sorted(runs, key=lambda r: r.start_time)
+    assert first.end_time <= second.start_time
+
+
+def test_then_starts_the_next_stkkr_after_success_as_a_linked_run() -> None:
+    head = trigger("chain-head", timeout=90)
+    assert head.state == "Completed"
+
+    (tail,) = eventually(lambda: runs_of("chain-tail"), "chain-tail to be started")
+    assert tail.parent_task_run_id is not None
+    with get_client(sync_client=True) as client:
+        link = client.read_task_run(tail.parent_task_run_id)
+    assert str(link.flow_run_id) == head.flow_run_id
+    assert eventually(lambda: final(tail.id), "chain-tail to end").state.is_completed()
+
+
+def test_then_starts_nothing_after_a_failed_run() -> None:
+    head = trigger("broken-head", timeout=90)
+    assert head.state == "Failed"
+
+    eventually(lambda: engine_finished(UUID(head.flow_run_id)), "broken-head's process to finish")
+    assert runs_of("broken-tail") == []
+
+
+def test_history_shows_the_runs_with_their_counts() -> None:
+    summary = trigger("counted", timeout=90)
+
+    latest = history("counted", limit=5)[0]
+    assert latest.summary.flow_run_id == summary.flow_run_id
+    assert latest.has_counts
+    assert (latest.summary.read, latest.summary.written, latest.state_name) == (ROWS, ROWS, "Completed")
+
+    app = typer.Typer()
+    trigger_cli.register(app)
+    result = CliRunner().invoke(app, ["history", "counted", "--limit", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert listed[0]["flow_run_id"] == summary.flow_run_id
+    assert listed[0]["written"] == ROWS
+
+
+async def _clear_schedules(deployment_id: UUID) -> None:
+    async with get_client() as client:
+        await sync_schedules(client, deployment_id, [])
