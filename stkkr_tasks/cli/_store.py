@@ -17,13 +17,22 @@ T = TypeVar("T")
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+
+def out() -> Console:
+    """A console on stdout (made per call, so it follows the current terminal width and output stream)."""
+    return Console(highlight=False)
+
+
+def err() -> Console:
+    """A console on stderr."""
+    return Console(stderr=True, highlight=False)
+
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print `message` on stderr and exit with `code`."""
-    err_console.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    err().print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from stkkr_tasks.cli._store import console, err_console, fail, print_json, with_store
+from stkkr_tasks.cli._store import err, fail, out, print_json, with_store
 from stkkr_tasks.store import DEFAULT_TENANT, StoreConfigError, get_payload_key
 from stkkr_tasks.store.keys import PAYLOAD_KEY_BLOCK, acreate_payload_key
 
@@ -32,9 +32,9 @@ def set_consent(
     """Switch a tenant's consent on or off; it applies to error records written from now on."""
     with_store(lambda store: store.set_consent(tenant, store_failed_payloads))
     state = "on" if store_failed_payloads else "off"
-    console.print(f"Storing failed payloads for tenant {escape(tenant)!r} is {state}.")
+    out().print(f"Storing failed payloads for tenant {escape(tenant)!r} is {state}.")
     if store_failed_payloads and _payload_key_missing():
-        err_console.print(
+        err().print(
             "[yellow]warning:[/yellow] no payload key is configured, so payloads are not stored yet; "
             "set STKKR_PAYLOAD_KEY or run `stkkr consent create-key`."
         )
@@ -48,13 +48,13 @@ def show_consent(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
         print_json([s.meta() for s in settings])
         return
     if not settings:
-        console.print("No tenant has a setting: failed payloads are not stored for anyone.")
+        out().print("No tenant has a setting: failed payloads are not stored for anyone.")
         return
     table = Table("tenant", "store failed payloads", "updated (UTC)")
     for s in settings:
         flag = "yes" if s.store_failed_payloads else "no"
         table.add_row(escape(s.tenant), flag, f"{s.updated_at:%Y-%m-%d %H:%M}")
-    console.print(table)
+    out().print(table)
 
 
 @consent_app.command("create-key")
@@ -64,7 +64,7 @@ def create_key() -> None:
         asyncio.run(acreate_payload_key())
     except StoreConfigError as exc:
         fail(str(exc))
-    console.print(
+    out().print(
         f"Created the payload key in the Prefect Secret block {PAYLOAD_KEY_BLOCK!r}. "
         "Back it up: stored payloads cannot be read without it."
     )

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from stkkr_tasks.cli._store import EXIT_USAGE, console, fail, print_json, with_store
+from stkkr_tasks.cli._store import EXIT_USAGE, fail, out, print_json, with_store
 from stkkr_tasks.store import ErrorRecord, PayloadKeyError, decrypt_payload, get_payload_key, key_fingerprint
 from stkkr_tasks.store.keys import get_fingerprint_key
 
@@ -35,7 +35,7 @@ def list_errors(
         print_json([record.meta() for record in records])
         return
     if not records:
-        console.print("No error records.")
+        out().print("No error records.")
         return
     table = Table("id", "created (UTC)", "stkkr", "tenant", "stage", "HTTP", "AFAS error", "message")
     table.add_column("payload")
@@ -51,7 +51,7 @@ def list_errors(
             escape(record.message),
             "encrypted" if record.has_payload else "",
         )
-    console.print(table)
+    out().print(table)
 
 
 @errors_app.command("show")
@@ -74,10 +74,10 @@ def show_error(
         return
     for name, value in data.items():
         if name != "payload":
-            console.print(f"[bold]{name}[/bold]: {escape(_text(value))}")
+            out().print(f"[bold]{name}[/bold]: {escape(_text(value))}")
     if payload:
-        console.print("[bold]payload[/bold]:")
-        console.print_json(json.dumps(data["payload"]))
+        out().print("[bold]payload[/bold]:")
+        out().print_json(json.dumps(data["payload"]))
 
 
 def _decrypt(record: ErrorRecord) -> object:

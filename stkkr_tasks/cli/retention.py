@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from stkkr_tasks.cli._store import EXIT_USAGE, console, fail, print_json
+from stkkr_tasks.cli._store import EXIT_USAGE, fail, out, print_json
 from stkkr_tasks.store import MAX_RETENTION_DAYS, RetentionPeriodError, check_retention_days
 
 
@@ -41,10 +41,10 @@ def retention(
         print_json(counts)
         return
     verb = "Would delete" if dry_run else "Deleted"
-    console.print(f"{verb} {counts['error_records']} error records older than {days} days.")
+    out().print(f"{verb} {counts['error_records']} error records older than {days} days.")
     if counts["flow_runs"] is not None:
         history = f"Prefect flow runs older than {prefect_history_days} days"
-        console.print(f"{verb} {counts['flow_runs']} {history}.")
+        out().print(f"{verb} {counts['flow_runs']} {history}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -137,7 +137,8 @@ class ErrorStore:
             limit: At most this many.
             row_key: Only the records of this row fingerprint (`key_fingerprint`).
         """
-        query = select(error_records).order_by(error_records.c.id.desc()).limit(limit)
+        newest_first = (error_records.c.created_at.desc(), error_records.c.id.desc())
+        query = select(error_records).order_by(*newest_first).limit(limit)
         if stkkr is not None:
             query = query.where(error_records.c.stkkr == stkkr)
         if row_key is not None:

@@ -68,6 +68,23 @@ async def drop_all(store: ErrorStore) -> None:
 
 
 @pytest.fixture
+def migrated_db_url(db_url: str) -> str:
+    """`db_url`, emptied and migrated, for tests that are not async themselves (CLI)."""
+
+    async def prepare() -> None:
+        store = ErrorStore(db_url)
+        await store.open(migrate=False)
+        try:
+            await drop_all(store)
+            await store.migrate()
+        finally:
+            await store.aclose()
+
+    asyncio.run(prepare())
+    return db_url
+
+
+@pytest.fixture
 async def empty_store(db_url: str) -> AsyncIterator[ErrorStore]:
     """An opened store on an empty database (not migrated)."""
     store = ErrorStore(db_url)

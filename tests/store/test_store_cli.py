@@ -1,0 +1,144 @@
+"""The CLI of the stkkr database: `stkkr errors`, `stkkr consent`, `stkkr retention` (CliRunner)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import typer
+from cryptography.fernet import Fernet
+from prefect.blocks.system import Secret
+from typer.testing import CliRunner
+
+from stkkr_tasks.cli import consent, errors, retention
+from stkkr_tasks.store import ErrorStore, NewErrorRecord, key_fingerprint
+from stkkr_tasks.store.keys import PAYLOAD_KEY_BLOCK
+
+runner = CliRunner()
+app = typer.Typer()
+for module in (consent, errors, retention):
+    module.register(app)
+
+
+def stkkr(*args: str) -> object:
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def record(key: str, tenant: str = "acme") -> NewErrorRecord:
+    fingerprint = key_fingerprint(b"test-fingerprint-key", "close-projects", (key,))
+    payload = {"PtProject": {"Element": {"@PrId": key}}}
+    return NewErrorRecord(
+        "close-projects", tenant, "run-1", "update", fingerprint, 500, -1, "ref", "invalid", payload
+    )
+
+
+@pytest.fixture
+def cli_db(migrated_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """STKKR_DATABASE_URL set to a database with records of P-1 (no consent) and P-2 (acme consented)."""
+
+    async def prepare() -> None:
+        async with ErrorStore(migrated_db_url) as store:
+            await store.add_errors([record("P-1")])
+            await store.set_consent("acme", True)
+            await store.add_errors([record("P-2")], now=datetime.now(UTC) - timedelta(days=40))
+
+    asyncio.run(prepare())
+    monkeypatch.setenv("STKKR_DATABASE_URL", migrated_db_url)
+    return migrated_db_url
+
+
+def records_json(*args: str) -> list[dict]:
+    result = stkkr("errors", "list", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_errors_list_shows_meta_information_only(cli_db: str) -> None:
+    listed = records_json()
+    assert [r["row_key"] for r in listed] == [record("P-1").row_key, record("P-2").row_key]
+    assert [r["has_payload"] for r in listed] == [False, True]
+    assert all("payload" not in r and "payload_encrypted" not in r for r in listed)
+    table = stkkr("errors", "list")
+    assert table.exit_code == 0 and "close-projects" in table.stdout and "encrypted" in table.stdout
+    assert "P-2" not in table.stdout
+
+
+def test_errors_list_finds_a_row_by_its_key_values(cli_db: str) -> None:
+    (found,) = records_json("--stkkr", "close-projects", "--key", "P-2")
+    assert found["row_key"] == record("P-2").row_key
+    assert records_json("--stkkr", "close-projects", "--key", "P-3") == []
+    result = stkkr("errors", "list", "--key", "P-2")
+    assert result.exit_code == 2 and "--key needs --stkkr" in result.output
+
+
+def test_errors_show_and_payload_with_and_without_the_right_key(cli_db: str, _keys: str) -> None:
+    without, with_payload = (r["id"] for r in records_json())
+    shown = stkkr("errors", "show", str(with_payload))
+    assert shown.exit_code == 0 and "profit_log_reference" in shown.stdout and "P-2" not in shown.stdout
+    decrypted = stkkr("errors", "show", str(with_payload), "--payload", "--json")
+    assert decrypted.exit_code == 0, decrypted.output
+    assert json.loads(decrypted.stdout)["payload"] == {"PtProject": {"Element": {"@PrId": "P-2"}}}
+    refused = stkkr("errors", "show", str(without), "--payload")
+    assert refused.exit_code == 1 and "consent was off" in refused.output
+    missing = stkkr("errors", "show", "999999")
+    assert missing.exit_code == 1 and "no error record with id 999999" in missing.output
+
+
+def test_errors_show_payload_with_another_key_says_so(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_payload = records_json()[1]["id"]
+    monkeypatch.setenv("STKKR_PAYLOAD_KEY", Fernet.generate_key().decode())
+    result = stkkr("errors", "show", str(with_payload), "--payload")
+    assert result.exit_code == 1 and "not the key this payload was encrypted with" in result.output
+    assert "P-2" not in result.output
+
+
+def test_consent_set_and_show(cli_db: str) -> None:
+    assert stkkr("consent", "set", "beta", "--store-failed-payloads").exit_code == 0
+    result = stkkr("consent", "set", "acme", "--no-store-failed-payloads")
+    assert result.exit_code == 0 and "'acme' is off" in result.stdout
+    shown = json.loads(stkkr("consent", "show", "--json").stdout)
+    assert {s["tenant"]: s["store_failed_payloads"] for s in shown} == {"acme": False, "beta": True}
+    assert "beta" in stkkr("consent", "show").stdout
+    assert stkkr("consent", "set", "acme").exit_code == 2  # the flag is required
+
+
+def test_retention_refuses_more_than_30_days(cli_db: str) -> None:
+    result = stkkr("retention", "--days", "45")
+    assert result.exit_code == 2 and "at most 30 days" in result.output
+
+
+def test_retention_dry_run_counts_then_prunes(cli_db: str, prefect_server: None) -> None:
+    dry = stkkr("retention", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["error_records"] == 1
+    assert len(records_json()) == 2
+    result = stkkr("retention")
+    assert result.exit_code == 0 and "Deleted 1 error records older than 30 days" in result.stdout
+    assert len(records_json()) == 1
+
+
+@pytest.fixture
+def no_payload_key(prefect_server: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No STKKR_PAYLOAD_KEY; the Secret block is removed afterwards if a test created it."""
+    monkeypatch.delenv("STKKR_PAYLOAD_KEY")
+    yield
+    asyncio.run(_delete_payload_block())
+
+
+async def _delete_payload_block() -> None:
+    with contextlib.suppress(ValueError):
+        await Secret.adelete(PAYLOAD_KEY_BLOCK)
+
+
+def test_consent_without_a_key_warns_and_create_key_makes_one_once(cli_db: str, no_payload_key: None) -> None:
+    warned = stkkr("consent", "set", "acme", "--store-failed-payloads")
+    assert warned.exit_code == 0 and "no payload key is configured" in warned.output
+    created = stkkr("consent", "create-key")
+    assert created.exit_code == 0, created.output
+    assert "no payload key" not in stkkr("consent", "set", "acme", "--store-failed-payloads").output
+    again = stkkr("consent", "create-key")
+    assert again.exit_code == 1 and "exists already" in again.output
