@@ -1,0 +1,219 @@
+"""Exceptions raised by the AFAS Profit client.
+
+Every exception is safe to print: its text names the HTTP method, the connector and what went wrong, never
+the token, the request URL (a DELETE URL carries key values) or row values. Details travel as attributes.
+
+```
+AfasError                          .retryable
+├── AfasConfigError (ValueError)   bad environment type, token or base URL
+├── AfasQueryTooLongError (ValueError)  query string over 2049 characters, refused before sending; .length
+├── AfasTransportError             .method, .connector; no usable answer (connection dropped, protocol error)
+│   ├── AfasConnectError           the request was never sent (connection refused, DNS, TLS, pool timeout)
+│   └── AfasTimeoutError           .sent: whether AFAS may have received the request
+└── AfasResponseError              .status, .method, .connector; AFAS answered with an error status
+    ├── AfasBadRequestError        400
+    ├── AfasAuthError              401
+    ├── AfasForbiddenError         403
+    ├── AfasNotFoundError          404
+    ├── AfasPayloadTooLargeError   413
+    ├── AfasValidationError        500 with an AFAS error body; .external_message, .error_number,
+    │                              .profit_log_reference, .is_lock
+    ├── AfasServerError            other 5xx without an AFAS error body
+    ├── AfasUnavailableError       503; .retry_after
+    └── AfasUnexpectedResponseError  a success status whose body is not what the endpoint returns
+```
+
+`retryable` tells whether repeating the same request is safe and may succeed: requests that were never
+sent, 503, lock errors (AFAS refused the request, so its outcome is known), and timeouts or dropped
+connections of GET and PUT (repeating them has the same effect). A POST or DELETE whose outcome is unknown
+is never retryable: repeating it could insert a record twice.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stkkr_tasks.afas.retry import RESENDABLE_METHODS
+
+__all__ = [
+    "AfasAuthError",
+    "AfasBadRequestError",
+    "AfasConfigError",
+    "AfasConnectError",
+    "AfasError",
+    "AfasForbiddenError",
+    "AfasNotFoundError",
+    "AfasPayloadTooLargeError",
+    "AfasQueryTooLongError",
+    "AfasResponseError",
+    "AfasServerError",
+    "AfasTimeoutError",
+    "AfasTransportError",
+    "AfasUnavailableError",
+    "AfasUnexpectedResponseError",
+    "AfasValidationError",
+]
+
+_LOCK_PATTERN = re.compile(r"locked|vergrendeld", re.IGNORECASE)
+
+
+class AfasError(Exception):
+    """Base class of every error raised by the AFAS client."""
+
+    retryable: bool = False
+
+
+class AfasConfigError(AfasError, ValueError):
+    """The client was configured wrongly: environment type, token or base URL."""
+
+
+class AfasQueryTooLongError(AfasError, ValueError):
+    """The query string would exceed AFAS's 2049-character limit; raised before anything is sent."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        self.length = length
+        self.limit = limit
+        super().__init__(
+            f"the GetConnector query string would be {length} characters, AFAS accepts at most {limit}; "
+            "use fewer or shorter filter values, or split the request into several"
+        )
+
+
+class AfasTransportError(AfasError):
+    """No usable answer arrived: the connection dropped or the server broke the HTTP protocol.
+
+    The request may have reached AFAS, so only GET and PUT are retryable.
+    """
+
+    def __init__(self, method: str, connector: str | None, problem: str) -> None:
+        self.method = method
+        self.connector = connector
+        self.retryable = self._compute_retryable()
+        super().__init__(f"{method} {connector or 'AFAS'}: {problem}")
+
+    def _compute_retryable(self) -> bool:
+        return self.method in RESENDABLE_METHODS
+
+
+class AfasConnectError(AfasTransportError):
+    """The request was never sent (connection refused, name resolution, TLS, no free connection)."""
+
+    def _compute_retryable(self) -> bool:
+        return True
+
+
+class AfasTimeoutError(AfasTransportError):
+    """AFAS did not answer in time; `sent` tells whether AFAS may have received the request."""
+
+    def __init__(self, method: str, connector: str | None, problem: str, *, sent: bool) -> None:
+        self.sent = sent
+        super().__init__(method, connector, problem)
+
+    def _compute_retryable(self) -> bool:
+        return not self.sent or self.method in RESENDABLE_METHODS
+
+
+class AfasResponseError(AfasError):
+    """AFAS answered with an error status."""
+
+    explanation = "AFAS refused the request"
+
+    def __init__(self, status: int, method: str, connector: str | None) -> None:
+        self.status = status
+        self.method = method
+        self.connector = connector
+        super().__init__(f"{method} {connector or 'AFAS'}: HTTP {status}: {self._explain()}")
+
+    def _explain(self) -> str:
+        return self.explanation
+
+
+class AfasBadRequestError(AfasResponseError):
+    """HTTP 400: elements of the request are missing or malformed."""
+
+    explanation = "bad request (missing or malformed elements)"
+
+
+class AfasAuthError(AfasResponseError):
+    """HTTP 401: the token is invalid, belongs to another environment, or may not use this connector."""
+
+    explanation = (
+        "the token was refused (invalid, for another environment, or without access to this connector)"
+    )
+
+
+class AfasForbiddenError(AfasResponseError):
+    """HTTP 403: the App Connector's IP restriction refused this machine."""
+
+    explanation = "forbidden (the App Connector's IP restriction refused this machine)"
+
+
+class AfasNotFoundError(AfasResponseError):
+    """HTTP 404: wrong URL or connector id, the resource is gone, or the query string is too long."""
+
+    explanation = "not found (wrong connector id or base URL, or the record does not exist)"
+
+
+class AfasPayloadTooLargeError(AfasResponseError):
+    """HTTP 413: the request body is larger than AFAS accepts (75 MB)."""
+
+    explanation = "payload too large"
+
+
+class AfasValidationError(AfasResponseError):
+    """HTTP 500 with an AFAS error body: AFAS refused the request (validation, lock, authorisation).
+
+    `external_message` may quote row values, so it is an attribute only and never part of `str()`.
+    Lock errors (`is_lock`) are retryable: AFAS refused the request, so repeating it cannot duplicate.
+    """
+
+    explanation = "AFAS refused the request"
+
+    def __init__(
+        self,
+        status: int,
+        method: str,
+        connector: str | None,
+        *,
+        external_message: str,
+        error_number: int | None,
+        profit_log_reference: str | None,
+    ) -> None:
+        self.external_message = external_message
+        self.error_number = error_number
+        self.profit_log_reference = profit_log_reference
+        self.is_lock = bool(_LOCK_PATTERN.search(external_message))
+        self.retryable = self.is_lock
+        super().__init__(status, method, connector)
+
+    def _explain(self) -> str:
+        text = "the record is locked by another user" if self.is_lock else self.explanation
+        details = []
+        if self.error_number is not None:
+            details.append(f"errorNumber {self.error_number}")
+        if self.profit_log_reference:
+            details.append(f"profitLogReference {self.profit_log_reference}")
+        return f"{text} ({', '.join(details)})" if details else text
+
+
+class AfasServerError(AfasResponseError):
+    """A 5xx answer without an AFAS error body (proxy error, crash)."""
+
+    explanation = "server error without an AFAS error message"
+
+
+class AfasUnavailableError(AfasResponseError):
+    """HTTP 503: AFAS is unavailable (maintenance); `retry_after` holds its advice in seconds, if any."""
+
+    explanation = "service unavailable"
+    retryable = True
+
+    def __init__(self, status: int, method: str, connector: str | None, *, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+        super().__init__(status, method, connector)
+
+
+class AfasUnexpectedResponseError(AfasResponseError):
+    """A success status whose body is not what the endpoint documents (e.g. a page without `rows`)."""
+
+    explanation = "the answer does not have the documented shape"

@@ -1,0 +1,123 @@
+"""Conversion of values between Python and AFAS's JSON, filter and URL forms.
+
+AFAS writes timestamps as `"2024-05-01T09:30:00Z"` although they are Amsterdam local time, not UTC; they
+become aware datetimes in Europe/Amsterdam. Non-integer numbers become `Decimal`, so amounts stay exact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = ["AMSTERDAM", "decode_json", "decode_row", "dumps_json", "encode_body_value", "format_value"]
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?Z")
+_WIRE_DATETIME = "%Y-%m-%dT%H:%M:%S"
+
+
+def decode_json(content: bytes | str) -> Any:
+    """Parse JSON text, turning non-integer numbers into `Decimal`.
+
+    Raises:
+        ValueError: When the text is not JSON (`json.JSONDecodeError` is a `ValueError`).
+    """
+    return json.loads(content, parse_float=Decimal)
+
+
+def _decode_timestamp(text: str) -> datetime:
+    whole, _, fraction = text[:-1].partition(".")
+    moment = datetime.fromisoformat(whole)
+    if fraction:
+        moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+    return moment.replace(tzinfo=AMSTERDAM)
+
+
+def decode_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Convert AFAS's `...Z` timestamps of a decoded row into Europe/Amsterdam datetimes.
+
+    Args:
+        row: One element of a GetConnector page's `rows`, as `decode_json` returned it.
+
+    Returns:
+        A new dict; values other than timestamps are kept as JSON gave them.
+    """
+    return {
+        name: _decode_timestamp(value) if isinstance(value, str) and _TIMESTAMP.fullmatch(value) else value
+        for name, value in row.items()
+    }
+
+
+def _naive_local(moment: datetime) -> datetime:
+    return moment.astimezone(AMSTERDAM).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def format_value(value: Any) -> str:
+    """Return the text AFAS expects for a value in a filter or a URL.
+
+    Dates become `YYYY-MM-DD`, datetimes `YYYY-MM-DDTHH:MM:SS` in Amsterdam time without `Z` (AFAS refuses
+    the `Z` in filters), booleans `true`/`false`, `None` the empty string, numbers their plain text.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return _naive_local(value).strftime(_WIRE_DATETIME)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def encode_body_value(value: Any) -> Any:
+    """Return a value ready for an UpdateConnector body.
+
+    Dates and datetimes become text as in `format_value`; `Decimal` stays `Decimal` (written as a JSON
+    number by `dumps_json`); `str`, `int`, `float`, `bool` and `None` pass unchanged.
+
+    Raises:
+        TypeError: For any other type; the message names the type, never the value.
+    """
+    if isinstance(value, date):
+        return format_value(value)
+    if value is None or isinstance(value, (str, int, float, Decimal)):
+        return value
+    raise TypeError(
+        f"AFAS body values must be text, numbers, booleans, dates or None, not {type(value).__name__}"
+    )
+
+
+def _dump(value: Any, out: list[str]) -> None:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("AFAS body values must be finite numbers")
+        out.append(format(value, "f"))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for index, (name, item) in enumerate(value.items()):
+            out.append(("," if index else "") + json.dumps(str(name), ensure_ascii=False) + ":")
+            _dump(item, out)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for index, item in enumerate(value):
+            out.append("," if index else "")
+            _dump(item, out)
+        out.append("]")
+    else:
+        out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
+
+
+def dumps_json(value: Any) -> bytes:
+    """Serialise a request body to compact UTF-8 JSON, writing `Decimal` as an exact JSON number."""
+    out: list[str] = []
+    _dump(value, out)
+    return "".join(out).encode("utf-8")
