@@ -1,0 +1,84 @@
+"""Checks of a stkkr spec that span several fields, reported all at once with their places."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails
+
+from stkkr_tasks.spec._values import problem
+from stkkr_tasks.spec._walk import Loc, dnf_size, elements, expressions
+
+if TYPE_CHECKING:
+    from stkkr_tasks.spec.model import StkkrSpec
+
+__all__ = ["MAX_WHERE_GROUPS", "raise_problems", "rule_problems"]
+
+MAX_WHERE_GROUPS = 64
+"""The most AND-groups `get.where` may expand to (AFAS's query length allows few more anyway)."""
+
+
+def raise_problems(spec: StkkrSpec) -> None:
+    """Raise a `ValidationError` listing every rule problem of the spec, if there is any."""
+    found = list(rule_problems(spec))
+    if found:
+        raise ValidationError.from_exception_data(
+            "StkkrSpec",
+            [InitErrorDetails(type=problem(message), loc=loc, input=None) for loc, message in found],
+        )
+
+
+def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
+    """Yield (place, message) for every broken cross-field rule."""
+    yield from _action_rules(spec)
+    yield from _duplicates(("get", "order_by"), spec.get.order_by)
+    if spec.unique:
+        yield from _duplicates(("unique",), spec.unique)
+    yield from _duplicates(("then",), spec.then)
+    for index, name in enumerate(spec.then):
+        if name == spec.stkkr:
+            yield ("then", index), "a stkkr cannot start itself"
+    if spec.max_errors is not None and spec.on_error == "stop":
+        yield ("max_errors",), "has no effect with on_error: stop (the first failure stops the run)"
+    if dnf_size(spec) > MAX_WHERE_GROUPS:
+        yield ("get", "where"), f"the any: groups combine into more than {MAX_WHERE_GROUPS} alternatives"
+    for loc, expression in expressions(spec):
+        for table in sorted(expression.info.lookups - spec.lookups.keys()):
+            close = difflib.get_close_matches(table, sorted(spec.lookups), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            yield loc, f"lookup table {table!r} is not declared under lookups{hint}"
+
+
+def _action_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
+    top = spec.transform
+    if spec.update.action == "delete":
+        if not top.keys:
+            yield (
+                ("transform", "keys"),
+                "a delete needs transform.keys: the key fields of the record to delete",
+            )
+        if top.fields or top.objects:
+            part = "fields" if top.fields else "objects"
+            yield ("transform", part), f"a delete sends only keys; remove transform.{part}"
+        return
+    if spec.update.object is not None:
+        yield (
+            ("update", "object"),
+            "only a delete names a sub-object; inserts and updates use transform.objects",
+        )
+    if not top.fields and not top.objects:
+        yield ("transform", "fields"), f"an {spec.update.action} needs transform.fields: the fields to write"
+    for loc, element in elements(top):
+        if loc != ("transform",) and not element.fields and not element.keys:
+            yield loc, "a sub-object needs fields (or keys)"
+
+
+def _duplicates(loc: Loc, names: Sequence[str]) -> Iterator[tuple[Loc, str]]:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            yield (*loc, index), f"{name!r} is listed twice"
+        seen.add(name)

@@ -1,0 +1,66 @@
+"""Validators of the values in a stkkr file: scalars, templates, the `filter` expression, lookup tables.
+
+Each raises a pydantic custom error whose message is plain language and never repeats the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic_core import PydanticCustomError
+
+from stkkr_tasks.spec.errors import ExpressionError
+from stkkr_tasks.spec.expressions import compile_expression, compile_value
+from stkkr_tasks.spec.helpers import key_text
+
+__all__ = ["check_expression", "check_lookup_table", "check_value", "problem"]
+
+SCALARS = (str, int, float, Decimal, bool, date)
+_NOT_SCALAR = "must be a single value (text, number, true/false or date), not a list or mapping"
+
+
+def problem(message: str) -> PydanticCustomError:
+    """Return a pydantic error carrying `message` as is (braces in it are not treated as placeholders)."""
+    return PydanticCustomError("stkkr", "{message}", {"message": message})
+
+
+def check_value(*, allow_row: bool) -> Callable[[Any], Any]:
+    """Return a validator of one scalar value that may be a `{{ }}` template.
+
+    Args:
+        allow_row: Whether templates may use `row` (not in `get.where`, which is sent before any row exists).
+    """
+
+    def validate(value: Any) -> Any:
+        if value is not None and not isinstance(value, SCALARS):
+            raise problem(_NOT_SCALAR)
+        try:
+            compile_value(value, "", allow_row=allow_row)
+        except ExpressionError as exc:
+            raise problem(exc.reason) from None
+        return value
+
+    return validate
+
+
+def check_expression(value: Any) -> Any:
+    """Validate a bare expression (the `filter`): it must be text that compiles in the sandbox."""
+    if not isinstance(value, str) or not value.strip():
+        raise problem("must be an expression such as 'row.Hours > 10'")
+    try:
+        compile_expression(value, "")
+    except ExpressionError as exc:
+        raise problem(exc.reason) from None
+    return value
+
+
+def check_lookup_table(value: Any) -> Any:
+    """Validate a lookup table (key to value); keys become their lookup text (`1`, `true`, `2024-05-01`)."""
+    if not isinstance(value, dict):
+        raise problem("a lookup table must be a mapping of keys to values")
+    if any(item is not None and not isinstance(item, SCALARS) for item in value.values()):
+        raise problem(f"every value of a lookup table {_NOT_SCALAR}")
+    return {key_text(key): item for key, item in value.items()}

@@ -1,0 +1,102 @@
+"""Walks over a validated stkkr spec: its conditions, elements, values and expressions, each with its place.
+
+A place (`Loc`) is a tuple of keys and list indexes, e.g. `("transform", "fields", "DaEn")`; `format_path`
+turns it into the text used in messages (`transform.fields.DaEn`, `get.where[1].any[0]`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from stkkr_tasks.spec.expressions import Expression, compile_expression, compile_value
+
+if TYPE_CHECKING:
+    from stkkr_tasks.spec.model import Condition, ElementSpec, StkkrSpec
+
+__all__ = ["Loc", "conditions", "dnf", "dnf_size", "elements", "expressions", "format_path", "values"]
+
+Loc = tuple[str | int, ...]
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """Return the message form of a place: keys joined by dots, list indexes in brackets."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _alternatives(spec: StkkrSpec) -> list[list[list[tuple[Loc, Condition]]]]:
+    """Per where item, its alternatives; each alternative is an AND-list of placed conditions."""
+    from stkkr_tasks.spec.model import AnyGroup
+
+    items: list[list[list[tuple[Loc, Condition]]]] = []
+    for index, item in enumerate(spec.get.where):
+        loc: Loc = ("get", "where", index)
+        if not isinstance(item, AnyGroup):
+            items.append([[(loc, item)]])
+            continue
+        options = []
+        for number, option in enumerate(item.any):
+            here = (*loc, "any", number)
+            if isinstance(option, list):
+                options.append([((*here, position), condition) for position, condition in enumerate(option)])
+            else:
+                options.append([(here, option)])
+        items.append(options)
+    return items
+
+
+def conditions(spec: StkkrSpec) -> Iterator[tuple[Loc, Condition]]:
+    """Yield every condition of `get.where`, inside `any:` groups too."""
+    for options in _alternatives(spec):
+        for option in options:
+            yield from option
+
+
+def dnf_size(spec: StkkrSpec) -> int:
+    """Return how many AND-groups `get.where` expands to (0 for no where)."""
+    items = _alternatives(spec)
+    return math.prod(len(options) for options in items) if items else 0
+
+
+def dnf(spec: StkkrSpec) -> list[list[tuple[Loc, Condition]]]:
+    """Expand `get.where` into AND-groups that are OR-ed: (a OR b) AND c becomes [[a, c], [b, c]]."""
+    items = _alternatives(spec)
+    if not items:
+        return []
+    return [[pair for option in combination for pair in option] for combination in itertools.product(*items)]
+
+
+def elements(element: ElementSpec, loc: Loc = ("transform",)) -> Iterator[tuple[Loc, ElementSpec]]:
+    """Yield an element and all its nested sub-object elements, with their places."""
+    yield loc, element
+    for name, nested in element.objects.items():
+        if isinstance(nested, list):
+            for index, child in enumerate(nested):
+                yield from elements(child, (*loc, "objects", name, index))
+        else:
+            yield from elements(nested, (*loc, "objects", name))
+
+
+def values(spec: StkkrSpec) -> Iterator[tuple[Loc, Any]]:
+    """Yield every value of `transform` (keys and fields, nested objects too) and of `get.where`."""
+    for loc, condition in conditions(spec):
+        yield (*loc, "value"), condition.value
+    for loc, element in elements(spec.transform):
+        for part in ("keys", "fields"):
+            for name, value in getattr(element, part).items():
+                yield (*loc, part, name), value
+
+
+def expressions(spec: StkkrSpec) -> Iterator[tuple[Loc, Expression]]:
+    """Yield every expression of the spec (the filter and each `{{ }}` value), compiled."""
+    if spec.filter is not None:
+        yield ("filter",), compile_expression(spec.filter, "filter")
+    for loc, value in values(spec):
+        compiled = compile_value(value, format_path(loc), allow_row=loc[0] != "get")
+        if compiled is not None:
+            yield loc, compiled

@@ -1,0 +1,178 @@
+"""A stkkr spec compiled for running: every expression compiled once, cheap per-row evaluation.
+
+```python
+compiled = compile_spec(spec)
+where = compiled.where()              # DNF groups of Filters for the GetConnector, {{ today }} rendered
+for row in page:
+    if compiled.keep(row):
+        element = compiled.element(row)   # or compiled.delete_keys(row) for action delete
+```
+Every method raises `ExpressionError` (naming the field path, never a row value) when an expression fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from jinja2.runtime import Context
+
+from stkkr_tasks.afas.elements import Element  # TODO(part C): stkkr_tasks.afas once re-exported
+from stkkr_tasks.afas.filters import Filter, Operator
+from stkkr_tasks.spec._walk import Loc, dnf, format_path
+from stkkr_tasks.spec.errors import ExpressionError
+from stkkr_tasks.spec.expressions import Expression, compile_expression, compile_value, new_scope
+from stkkr_tasks.spec.helpers import AMSTERDAM, HELPERS, Lookup
+from stkkr_tasks.spec.model import ElementSpec, StkkrSpec
+from stkkr_tasks.spec.sandbox import Row
+
+__all__ = ["CompiledStkkr", "compile_spec"]
+
+_VALUELESS = (Operator.EMPTY, Operator.NOT_EMPTY)
+
+
+class _Values:
+    """The keys or fields of one element: literals kept as they are, templates compiled."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, values: Mapping[str, Any], loc: Loc) -> None:
+        self.items: list[tuple[str, Any, Expression | None]] = [
+            (name, value, compile_value(value, format_path((*loc, name)))) for name, value in values.items()
+        ]
+
+    def render(self, scope: Context) -> dict[str, Any]:
+        return {
+            name: value if expression is None else expression.evaluate(scope)
+            for name, value, expression in self.items
+        }
+
+
+class _ElementPlan:
+    """One element of `transform` (or of its nested objects), ready to render per row."""
+
+    __slots__ = ("fields", "keys", "objects")
+
+    def __init__(self, spec: ElementSpec, loc: Loc) -> None:
+        self.keys = _Values(spec.keys, (*loc, "keys"))
+        self.fields = _Values(spec.fields, (*loc, "fields"))
+        self.objects: list[tuple[str, list[_ElementPlan]]] = []
+        for name, nested in spec.objects.items():
+            here = (*loc, "objects", name)
+            children = (
+                [_ElementPlan(child, (*here, index)) for index, child in enumerate(nested)]
+                if isinstance(nested, list)
+                else [_ElementPlan(nested, here)]
+            )
+            self.objects.append((name, children))
+
+    def render(self, scope: Context) -> Element:
+        return Element(
+            fields=self.fields.render(scope),
+            keys=self.keys.render(scope),
+            objects={name: [child.render(scope) for child in kids] for name, kids in self.objects},
+        )
+
+
+class CompiledStkkr:
+    """A stkkr spec with its expressions compiled in the sandbox; build it with `compile_spec`.
+
+    Attributes:
+        spec: The spec it was compiled from.
+    """
+
+    def __init__(self, spec: StkkrSpec) -> None:
+        self.spec = spec
+        self._base: dict[str, Any] = {**HELPERS, "lookup": Lookup(spec.lookups)}
+        self._filter = compile_expression(spec.filter, "filter") if spec.filter is not None else None
+        self._where = [
+            [
+                (
+                    condition,
+                    compile_value(condition.value, format_path((*loc, "value")), allow_row=False),
+                )
+                for loc, condition in group
+            ]
+            for group in dnf(spec)
+        ]
+        self._element = _ElementPlan(spec.transform, ("transform",))
+        self._order_by = tuple(spec.get.order_by)
+        self._unique = tuple(spec.unique) if spec.unique else None
+
+    def __repr__(self) -> str:
+        return f"CompiledStkkr({self.spec.stkkr!r})"
+
+    def _scope(self, row: Mapping[str, Any] | None, now: datetime | None = None) -> Context:
+        moment = datetime.now(AMSTERDAM) if now is None else now
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=AMSTERDAM)
+        variables = {**self._base, "today": moment.date(), "now": moment}
+        if row is not None:
+            variables["row"] = Row(row)
+        return new_scope(variables)
+
+    def where(self, now: datetime | None = None) -> list[list[Filter]]:
+        """Return `get.where` as AND-groups that are OR-ed, with `{{ }}` values rendered.
+
+        Args:
+            now: The moment `now` and `today` stand for (default: the current time in Europe/Amsterdam;
+                a naive datetime is taken as Amsterdam time).
+
+        Returns:
+            `[[f1, f2], [f3]]` meaning (f1 AND f2) OR f3; `[]` when the stkkr has no where.
+        """
+        scope = self._scope(None, now)
+        return [
+            [
+                Filter(
+                    condition.field,
+                    condition.op,
+                    ""
+                    if condition.op in _VALUELESS
+                    else (condition.value if expression is None else expression.evaluate(scope)),
+                )
+                for condition, expression in group
+            ]
+            for group in self._where
+        ]
+
+    def keep(self, row: Mapping[str, Any]) -> bool:
+        """Return whether the `filter` expression keeps the row (True when the stkkr has no filter)."""
+        if self._filter is None:
+            return True
+        return bool(self._filter.evaluate(self._scope(row)))
+
+    def unique_key(self, row: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Return the values of the `unique` fields, or None when the stkkr has no `unique`."""
+        return None if self._unique is None else _pick(row, self._unique, "unique")
+
+    def row_key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Return the values of the `get.order_by` fields, which identify the row."""
+        return _pick(row, self._order_by, "get.order_by")
+
+    def element(self, row: Mapping[str, Any]) -> Element:
+        """Return the UpdateConnector element of a row: `transform` keys, fields and objects rendered."""
+        return self._element.render(self._scope(row))
+
+    def delete_keys(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the rendered `transform.keys` without their `@`, for a delete."""
+        keys = self._element.keys.render(self._scope(row))
+        return {name.removeprefix("@"): value for name, value in keys.items()}
+
+
+def _pick(row: Mapping[str, Any], fields: Sequence[str], where: str) -> tuple[Any, ...]:
+    try:
+        return tuple(row[field] for field in fields)
+    except KeyError:
+        missing = next(field for field in fields if field not in row)
+        raise ExpressionError(where, "unknown-field", f"the row has no field {missing!r}") from None
+
+
+def compile_spec(spec: StkkrSpec) -> CompiledStkkr:
+    """Compile every expression of a spec once, in the sandbox.
+
+    Raises:
+        ExpressionError: When an expression does not compile (a spec from `load_stkkr` always compiles).
+    """
+    return CompiledStkkr(spec)

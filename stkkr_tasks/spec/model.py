@@ -1,0 +1,272 @@
+"""The pydantic model of a stkkr file (see README section "The stkkr file").
+
+Unknown keys are errors everywhere (`extra="forbid"`). Values are checked as they are read: names, field
+ids, operators (against the one AFAS operator table, `stkkr_tasks.afas.Operator`), schedules, and every
+expression compiles in the sandbox. Checks that span several fields live in `stkkr_tasks.spec._rules`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from stkkr_tasks.afas.filters import Operator  # TODO(part C): stkkr_tasks.afas once re-exported
+from stkkr_tasks.spec import _rules
+from stkkr_tasks.spec._values import check_expression, check_lookup_table, check_value
+from stkkr_tasks.spec.helpers import AMSTERDAM
+
+__all__ = [
+    "AnyGroup",
+    "Condition",
+    "CronSchedule",
+    "ElementSpec",
+    "EverySchedule",
+    "GetSpec",
+    "StkkrSpec",
+    "UpdateSpec",
+]
+
+NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+FIELD_PATTERN = r"^[A-Za-z0-9_]+$"
+KEY_PATTERN = r"^@?[A-Za-z0-9_]+$"
+LOOKUP_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+EVERY_PATTERN = r"^[1-9][0-9]*(s|m|h|d)$"
+DEFAULT_TIMEZONE = AMSTERDAM.key
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
+FieldId = Annotated[str, Field(pattern=FIELD_PATTERN, max_length=100)]
+ConnectorId = Annotated[str, Field(pattern=FIELD_PATTERN, max_length=100)]
+
+
+def _operator(value: Any) -> Operator:
+    try:
+        return Operator.parse(value)
+    except ValueError:
+        valid = ", ".join(op.symbol for op in Operator)
+        raise PydanticCustomError(
+            "stkkr", "unknown operator; use one of: {valid}", {"valid": valid}
+        ) from None
+
+
+OperatorField = Annotated[
+    Operator,
+    BeforeValidator(_operator),
+    PlainSerializer(lambda op: op.symbol, return_type=str),
+    WithJsonSchema({"enum": [op.symbol for op in Operator], "description": "How to compare."}),
+]
+_VALUE_SCHEMA = {"type": ["string", "number", "integer", "boolean", "null"]}
+WhereValue = Annotated[Any, BeforeValidator(check_value(allow_row=False)), WithJsonSchema(_VALUE_SCHEMA)]
+ElementValue = Annotated[Any, BeforeValidator(check_value(allow_row=True)), WithJsonSchema(_VALUE_SCHEMA)]
+LookupTable = Annotated[dict[str, Any], BeforeValidator(check_lookup_table)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, use_attribute_docstrings=True)
+
+
+class EverySchedule(_Model):
+    """Run at a fixed interval."""
+
+    every: str = Field(pattern=EVERY_PATTERN, examples=["15m", "1h", "90s", "1d"])
+    """The interval: a whole number and a unit, s (seconds), m (minutes), h (hours) or d (days), e.g. 15m."""
+
+    @property
+    def interval(self) -> timedelta:
+        """The interval as a timedelta."""
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[self.every[-1]]
+        return timedelta(**{unit: int(self.every[:-1])})
+
+
+class CronSchedule(_Model):
+    """Run on a cron schedule."""
+
+    cron: str = Field(examples=["0 7 * * 1-5"])
+    """A cron expression of five fields: minute hour day-of-month month day-of-week."""
+    timezone: str = DEFAULT_TIMEZONE
+    """The IANA time zone the cron times are in (default Europe/Amsterdam)."""
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from prefect.client.schemas.schedules import CronSchedule as PrefectCron
+
+        if len(value.split()) != 5:
+            raise PydanticCustomError(
+                "stkkr", "a cron expression has five fields: minute hour day month weekday"
+            )
+        try:
+            PrefectCron(cron=value)
+        except ValueError:
+            raise PydanticCustomError("stkkr", "not a valid cron expression") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError(
+                "stkkr", "unknown time zone; use an IANA name like Europe/Amsterdam"
+            ) from None
+        return value
+
+
+def _schedule_tag(value: Any) -> str:
+    is_cron = isinstance(value, CronSchedule) or (isinstance(value, dict) and "cron" in value)
+    return "~cron" if is_cron else "~every"
+
+
+Schedule = Annotated[
+    Annotated[EverySchedule, Tag("~every")] | Annotated[CronSchedule, Tag("~cron")],
+    Discriminator(_schedule_tag),
+]
+
+
+class Condition(_Model):
+    """One filter sent to AFAS: `{field: EndDate, op: "<", value: "{{ today }}"}`."""
+
+    field: FieldId
+    """The GetConnector field id to filter on."""
+    op: OperatorField
+    """The operator: = >= <= > < contains != empty not_empty starts_with not_contains not_starts_with
+    ends_with not_ends_with."""
+    value: WhereValue = ""
+    """The value to compare with; may be a {{ }} template using today, now and the helpers (not row)."""
+
+    @model_validator(mode="after")
+    def _needs_value(self) -> Condition:
+        if "value" not in self.model_fields_set and self.op not in (Operator.EMPTY, Operator.NOT_EMPTY):
+            raise PydanticCustomError("stkkr", "operator '{op}' needs a value", {"op": self.op.symbol})
+        return self
+
+
+def _alternative_tag(value: Any) -> str:
+    return "~all" if isinstance(value, list) else "~condition"
+
+
+Alternative = Annotated[
+    Annotated[Condition, Tag("~condition")] | Annotated[list[Condition], Tag("~all"), Field(min_length=1)],
+    Discriminator(_alternative_tag),
+]
+
+
+class AnyGroup(_Model):
+    """OR group: at least one alternative must hold; an alternative is a condition or a list (AND)."""
+
+    any: list[Alternative] = Field(min_length=1)
+    """The alternatives; a list of conditions is one alternative whose conditions must all hold."""
+
+
+def _where_tag(value: Any) -> str:
+    is_any = isinstance(value, AnyGroup) or (isinstance(value, dict) and "any" in value)
+    return "~any" if is_any else "~condition"
+
+
+WhereItem = Annotated[
+    Annotated[Condition, Tag("~condition")] | Annotated[AnyGroup, Tag("~any")],
+    Discriminator(_where_tag),
+]
+
+
+class GetSpec(_Model):
+    """What to read from AFAS."""
+
+    connector: ConnectorId
+    """The GetConnector id, e.g. Profit_Projects."""
+    where: list[WhereItem] = []
+    """Filters sent to AFAS: all items must hold (AND); an `any:` item holds when one alternative does."""
+    order_by: list[FieldId] = Field(min_length=1)
+    """Field ids that identify a row (a unique key); AFAS orders on them so that paging is stable."""
+    page_size: int = Field(500, ge=1, le=10_000)
+    """Rows per GetConnector request (1 to 10000)."""
+
+
+def _objects_tag(value: Any) -> str:
+    return "~many" if isinstance(value, list) else "~one"
+
+
+class ElementSpec(_Model):
+    """One UpdateConnector element: keys, fields and nested objects; values may be {{ }} templates."""
+
+    keys: dict[Annotated[str, Field(pattern=KEY_PATTERN)], ElementValue] = {}
+    """Key fields outside `Fields`, e.g. {"@PrId": "{{ row.ProjectId }}"} (the @ is optional)."""
+    fields: dict[FieldId, ElementValue] = {}
+    """Field id to value: a literal, or a {{ }} template over row, today, now, lookups and the helpers."""
+    objects: dict[
+        FieldId,
+        Annotated[
+            Annotated[ElementSpec, Tag("~one")] | Annotated[list[ElementSpec], Tag("~many")],
+            Discriminator(_objects_tag),
+        ],
+    ] = {}
+    """Sub-objects by name, each one element or a list of elements."""
+
+
+class UpdateSpec(_Model):
+    """What to write to AFAS."""
+
+    connector: ConnectorId
+    """The UpdateConnector id, e.g. PtProject."""
+    action: Literal["insert", "update", "delete"]
+    """insert (POST), update (PUT) or delete (DELETE)."""
+    object: FieldId | None = None
+    """For a delete of a sub-object: its name (the URL's object part); default the connector itself."""
+
+
+class StkkrSpec(_Model):
+    """A stkkr: read a GetConnector, keep some rows, turn each into an UpdateConnector element, write it."""
+
+    model_config = ConfigDict(title="stkkr file")
+
+    stkkr: Name
+    """The stkkr's name: lowercase letters, digits and dashes; the name of its flow and deployment."""
+    description: str = ""
+    """What the stkkr does, for people."""
+    tenant: Name | None = None
+    """The customer this stkkr works for; runs are tagged with it."""
+    connection: Name
+    """The name of the AfasConnection block (environment and token) to use."""
+    schedule: Schedule | None = None
+    """When to run: {every: 15m} or {cron: "0 7 * * 1-5", timezone: Europe/Amsterdam}; omit to run by hand."""
+    get: GetSpec
+    """The GetConnector to read."""
+    filter: Annotated[str, BeforeValidator(check_expression)] | None = None
+    """An expression evaluated per row; rows for which it is false are left alone."""
+    unique: list[FieldId] | None = Field(None, min_length=1)
+    """Run-once guard: row fields whose values, once written successfully, are skipped on later runs."""
+    lookups: dict[Annotated[str, Field(pattern=LOOKUP_PATTERN)], LookupTable] = {}
+    """Tables for lookup('name', key, default): name to a mapping of key to value."""
+    transform: ElementSpec
+    """How a kept row becomes an UpdateConnector element."""
+    update: UpdateSpec
+    """The UpdateConnector to write to, and how."""
+    on_error: Literal["continue", "stop"] = "continue"
+    """What to do when a row fails: continue with the next row, or stop the run."""
+    max_errors: int | None = Field(None, ge=1)
+    """Stop the run when more rows than this have failed."""
+    then: list[Name] = []
+    """Stkkrs to start after a successful run."""
+
+    _origin: Any = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> StkkrSpec:
+        _rules.raise_problems(self)
+        return self

@@ -1,0 +1,201 @@
+"""Check a stkkr spec against the metainfo of the AFAS environment it will run on.
+
+The GetConnector and UpdateConnector must exist for the token; every row field the spec reads (where,
+order_by, unique, `row.X` in expressions) must be a field of the GetConnector; every transform key, field
+and object must exist in the UpdateConnector; inserts must fill its mandatory fields; literal values must
+fit the field's type, length and allowed values.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from stkkr_tasks.spec._walk import Loc, conditions, elements, expressions
+from stkkr_tasks.spec._yaml import Origin
+from stkkr_tasks.spec.errors import Problem
+from stkkr_tasks.spec.expressions import is_template
+from stkkr_tasks.spec.helpers import HelperError, key_text, to_date, to_decimal, to_int
+from stkkr_tasks.spec.model import ElementSpec, StkkrSpec
+
+if TYPE_CHECKING:
+    from stkkr_tasks.afas import AfasClient
+    from stkkr_tasks.afas.models import AllowedValue, GetConnectorMeta, UpdateConnectorMeta, UpdateObjectMeta
+
+__all__ = ["validate_online"]
+
+_VALUELESS = frozenset({"empty", "not_empty"})
+_BOOLEANS = frozenset({"true", "false", "0", "1"})
+
+
+def _hint(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+async def validate_online(spec: StkkrSpec, client: AfasClient) -> list[Problem]:
+    """Check a spec against the environment's metainfo.
+
+    Args:
+        spec: A validated spec (from `load_stkkr`, whose file and lines the problems use).
+        client: An open client of the environment the stkkr runs on.
+
+    Returns:
+        Every problem found, in file order; empty when the spec fits the environment.
+
+    Raises:
+        AfasError: When AFAS cannot be asked (unreachable, refused token, ...).
+    """
+    checker = _Checker(spec, spec._origin or Origin(spec.stkkr))
+    connectors = await client.list_connectors()
+    get_ids = [info.id for info in connectors.get_connectors]
+    update_ids = [info.id for info in connectors.update_connectors]
+    if spec.get.connector in get_ids:
+        checker.get(await client.get_connector_meta(spec.get.connector))
+    else:
+        name = spec.get.connector
+        checker.add(("get", "connector"), f"GetConnector {name!r} does not exist{_hint(name, get_ids)}")
+    if spec.update.connector in update_ids:
+        checker.update(await client.update_connector_meta(spec.update.connector))
+    else:
+        name = spec.update.connector
+        checker.add(
+            ("update", "connector"), f"UpdateConnector {name!r} does not exist{_hint(name, update_ids)}"
+        )
+    return sorted(checker.problems, key=lambda problem: problem.line or 0)
+
+
+class _Checker:
+    def __init__(self, spec: StkkrSpec, origin: Origin) -> None:
+        self.spec = spec
+        self.origin = origin
+        self.problems: list[Problem] = []
+        self.missing: set[Loc] = set()
+
+    def add(self, loc: Loc, message: str) -> None:
+        self.problems.append(self.origin.problem(loc, message))
+
+    def get(self, meta: GetConnectorMeta) -> None:
+        spec, fields = self.spec, {field.id: field for field in meta.fields}
+        owner = f"GetConnector {spec.get.connector!r}"
+
+        def known(loc: Loc, name: str, what: str = "field") -> bool:
+            if name not in fields:
+                self.add(loc, f"{owner} has no {what} {name!r}{_hint(name, fields)}")
+            return name in fields
+
+        for loc, condition in conditions(spec):
+            if known((*loc, "field"), condition.field) and condition.op.symbol not in _VALUELESS:
+                field = fields[condition.field]
+                problem = _misfit(condition.value, field.data_type, field.length, field.decimals, None)
+                if problem:
+                    self.add((*loc, "value"), f"{problem} (field {condition.field!r} of {owner})")
+        for index, name in enumerate(spec.get.order_by):
+            known(("get", "order_by", index), name)
+        for index, name in enumerate(spec.unique or ()):
+            known(("unique", index), name)
+        for loc, expression in expressions(spec):
+            for name in sorted(expression.info.row_fields):
+                known(loc, name, "field read as row")
+
+    def update(self, meta: UpdateConnectorMeta) -> None:
+        spec = self.spec
+        owner = f"UpdateConnector {spec.update.connector!r}"
+        target: UpdateConnectorMeta | UpdateObjectMeta | None = meta
+        if spec.update.action == "delete" and spec.update.object is not None:
+            target = meta.object(spec.update.object)
+            if target is None:
+                names = [item.name for item in meta.objects]
+                hint = _hint(spec.update.object, names)
+                self.add(("update", "object"), f"{owner} has no sub-object {spec.update.object!r}{hint}")
+                return
+            owner = f"{owner} object {spec.update.object!r}"
+        for loc, element in elements(spec.transform):
+            found = self._object_meta(target, loc, owner)
+            if found is not None:
+                self._element(element, loc, *found)
+
+    def _object_meta(self, meta: Any, loc: Loc, owner: str) -> tuple[Any, str] | None:
+        """Return the metainfo of the (sub-)object at `loc`, reporting a sub-object that does not exist."""
+        parts = iter(enumerate(loc))
+        for index, part in parts:
+            if part != "objects":
+                continue
+            _, name = next(parts)
+            sub = meta.object(name)
+            if sub is None:
+                place = loc[: index + 2]
+                if place not in self.missing:
+                    self.missing.add(place)
+                    hint = _hint(str(name), [item.name for item in meta.objects])
+                    self.add(place, f"{owner} has no sub-object {name!r}{hint}")
+                return None
+            meta, owner = sub, f"{owner} object {name!r}"
+        return meta, owner
+
+    def _element(self, element: ElementSpec, loc: Loc, meta: Any, owner: str) -> None:
+        for part in ("keys", "fields"):
+            for name, value in getattr(element, part).items():
+                field_id = name.removeprefix("@")
+                field = meta.field(field_id)
+                if field is None:
+                    hint = _hint(field_id, [item.field_id for item in meta.fields])
+                    self.add((*loc, part, name), f"{owner} has no field {field_id!r}{hint}")
+                    continue
+                if not (isinstance(value, str) and is_template(value)):
+                    problem = _misfit(value, field.data_type, field.length, field.decimals, field.values)
+                    if problem:
+                        self.add((*loc, part, name), f"{problem} (field {field_id!r} of {owner})")
+        if self.spec.update.action == "insert":
+            filled = {name.removeprefix("@") for name in (*element.keys, *element.fields)}
+            for field in meta.fields:
+                if field.mandatory and field.field_id not in filled:
+                    label = f" ({field.label})" if field.label else ""
+                    self.add(
+                        (*loc, "fields"),
+                        f"mandatory field {field.field_id!r}{label} of {owner} is not filled",
+                    )
+
+
+def _allowed_text(item: AllowedValue) -> str:
+    return f"{item.id} ({item.description})" if item.description else item.id
+
+
+def _misfit(
+    value: Any, data_type: str, length: int, decimals: int, allowed: list[AllowedValue] | None
+) -> str | None:
+    """Return why a literal value does not fit a field, or None when it fits. Never repeats the value."""
+    if value is None or value == "" or (isinstance(value, str) and is_template(value)):
+        return None
+    if allowed:
+        ids = [item.id for item in allowed]
+        if key_text(value) not in ids:
+            shown = ", ".join(
+                f"{item.id} ({item.description})" if item.description else item.id for item in allowed[:10]
+            )
+            more = ", ..." if len(allowed) > 10 else ""
+            return f"not one of the allowed values: {shown}{more}"
+        return None
+    kind = data_type.lower()
+    try:
+        if kind == "int" and (isinstance(value, float | Decimal | date) or to_int(value) is None):
+            return "must be a whole number"
+        if kind == "decimal":
+            if isinstance(value, bool | date):
+                return "must be a number"
+            number = to_decimal(value)
+            exponent = number.as_tuple().exponent if number is not None else 0
+            if isinstance(exponent, int) and decimals >= 0 and -exponent > decimals:
+                return f"has more than {decimals} decimals"
+        if kind == "boolean" and not (isinstance(value, bool) or key_text(value).lower() in _BOOLEANS):
+            return "must be true or false"
+        if kind == "date" and not isinstance(value, date):
+            to_date(value if isinstance(value, str) else "?")
+    except HelperError:
+        return f"does not fit the field type {data_type}"
+    if kind in ("string", "blob") and length > 0 and len(key_text(value)) > length:
+        return f"is longer than {length} characters"
+    return None
