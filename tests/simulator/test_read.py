@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,21 @@ from stkkr_tasks.simulator import Simulator
 from tests.simulator.conftest import assert_afas_error
 
 PROJECTS = "/connectors/Profit_Projects"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    """One simulator for this module: its tests only read."""
+    simulator = Simulator(rows=200, seed=1)
+    with simulator.serve():
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def http(sim: Simulator) -> Iterator[httpx.Client]:
+    """A raw HTTP client for the module's simulator."""
+    with httpx.Client(base_url=sim.base_url or "", headers={"Authorization": sim.auth_header}) as client:
+        yield client
 
 
 def get_rows(http: httpx.Client, connector: str = PROJECTS, **params: Any) -> list[dict[str, Any]]:
