@@ -225,8 +225,9 @@ def build_deployments(
 async def apply(client: PrefectClient, deployment: RunnerDeployment, wanted: list[Schedule]) -> Deployed:
     """Create or update one deployment, then make its schedules exactly ``wanted``.
 
-    The deployment's own ``schedules`` are cleared first (Prefect would keep removed schedules on
-    re-apply); afterwards Prefect re-applying the same object (as ``serve`` does) leaves them alone.
+    The deployment object stops carrying schedules, so applying it never touches the deployment's
+    schedules (Prefect would keep removed ones, or wipe them when ``serve`` re-applies it); then
+    :func:`sync_schedules` makes them exactly ``wanted``.
 
     Args:
         client: An open Prefect client.
@@ -236,7 +237,7 @@ async def apply(client: PrefectClient, deployment: RunnerDeployment, wanted: lis
     Returns:
         What was deployed.
     """
-    deployment.schedules = None
+    _leave_schedules_alone(deployment)
     deployment_id = await deployment.aapply(work_pool_name=deployment.work_pool_name)
     changed = await sync_schedules(client, deployment_id, wanted)
     return Deployed(deployment.full_name, deployment_id, wanted, changed)
@@ -306,6 +307,12 @@ async def ensure_work_pool(client: PrefectClient, name: str) -> None:
     except ObjectNotFound:
         with contextlib.suppress(ObjectAlreadyExists):
             await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+
+
+def _leave_schedules_alone(deployment: RunnerDeployment) -> None:
+    """Make ``apply`` send no schedules: none on create, and none (so none changed) on update."""
+    deployment.schedules = []
+    deployment.model_fields_set.discard("schedules")  # unset fields are left out of Prefect's update
 
 
 def _run_in_project(deployment: RunnerDeployment, work_pool: str | None) -> None:

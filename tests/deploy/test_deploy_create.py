@@ -39,7 +39,7 @@ async def test_deploy_creates_one_deployment_per_stkkr(write_stkkr: Callable[...
     assert every.parameters == {"stkkr": "dep-every"}
     assert every.tags == ["stkkr:dep-every", "tenant:acme"]
     assert every.description == "Test stkkr dep-every"
-    assert every.concurrency_limit == 1
+    assert every.global_concurrency_limit.limit == 1
     assert every.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.ENQUEUE
     assert every.work_pool_name == "stkkr-test"
     assert every.entrypoint == "flows/stkkrs.py:dep_every"
@@ -60,7 +60,7 @@ async def test_deploy_creates_one_deployment_per_stkkr(write_stkkr: Callable[...
         pool = await client.read_work_pool("stkkr-test")
         retention = await client.read_deployment_by_name("prune-error-records/nightly")
     assert pool.type == "process"
-    assert retention.concurrency_limit == 1
+    assert retention.global_concurrency_limit.limit == 1
 
 
 @pytest.mark.anyio
