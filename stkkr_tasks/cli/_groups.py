@@ -9,10 +9,13 @@ from types import ModuleType
 _MODULES: list[str] = [
     "connection",
     "consent",
+    "deploy",
     "errors",
     "retention",
     "run",
     "simulator",
+    "spec",
+    "trigger",
 ]
 
 

@@ -29,6 +29,8 @@ from pydantic_core import PydanticCustomError
 from stkkr_tasks.afas.filters import Operator  # TODO(part C): stkkr_tasks.afas once re-exported
 from stkkr_tasks.spec import _rules
 from stkkr_tasks.spec._values import check_expression, check_lookup_table, check_value
+from stkkr_tasks.spec._yaml import Origin
+from stkkr_tasks.spec.errors import Problem
 from stkkr_tasks.spec.helpers import AMSTERDAM
 
 __all__ = [
@@ -264,7 +266,14 @@ class StkkrSpec(_Model):
     then: list[Name] = []
     """Stkkrs to start after a successful run."""
 
-    _origin: Any = PrivateAttr(None)
+    _origin: Origin | None = PrivateAttr(None)
+
+    def problem_at(self, loc: tuple[str | int, ...], message: str) -> Problem:
+        """Return a Problem at a place of this spec, e.g. `("get", "connector")`.
+
+        A spec loaded from a file names the file and the line; otherwise the file is the stkkr's name.
+        """
+        return (self._origin or Origin(self.stkkr)).problem(loc, message)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> StkkrSpec:

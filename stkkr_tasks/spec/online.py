@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stkkr_tasks.spec._walk import Loc, conditions, elements, expressions
-from stkkr_tasks.spec._yaml import Origin
 from stkkr_tasks.spec.errors import Problem
 from stkkr_tasks.spec.expressions import is_template
 from stkkr_tasks.spec.helpers import HelperError, key_text, to_date, to_decimal, to_int
@@ -49,7 +48,7 @@ async def validate_online(spec: StkkrSpec, client: AfasClient) -> list[Problem]:
     Raises:
         AfasError: When AFAS cannot be asked (unreachable, refused token, ...).
     """
-    checker = _Checker(spec, spec._origin or Origin(spec.stkkr))
+    checker = _Checker(spec)
     connectors = await client.list_connectors()
     get_ids = [info.id for info in connectors.get_connectors]
     update_ids = [info.id for info in connectors.update_connectors]
@@ -69,14 +68,13 @@ async def validate_online(spec: StkkrSpec, client: AfasClient) -> list[Problem]:
 
 
 class _Checker:
-    def __init__(self, spec: StkkrSpec, origin: Origin) -> None:
+    def __init__(self, spec: StkkrSpec) -> None:
         self.spec = spec
-        self.origin = origin
         self.problems: list[Problem] = []
         self.missing: set[Loc] = set()
 
     def add(self, loc: Loc, message: str) -> None:
-        self.problems.append(self.origin.problem(loc, message))
+        self.problems.append(self.spec.problem_at(loc, message))
 
     def get(self, meta: GetConnectorMeta) -> None:
         spec, fields = self.spec, {field.id: field for field in meta.fields}

@@ -1,0 +1,90 @@
+"""`stkkr schema` and `stkkr validate`: the JSON Schema of the stkkr format, and checking stkkr files.
+
+`validate` prints one line per problem, `file:line: path: message`, and exits 0 when every file is valid,
+2 otherwise. With `--online` it also checks each file against the metainfo of its connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from stkkr_tasks.spec import Problem, StkkrSpec
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `stkkr schema` and `stkkr validate` to the main app."""
+    app.command("schema")(schema)
+    app.command("validate")(validate)
+
+
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of stkkr files (for editor completion and checks)."""
+    from stkkr_tasks.spec.schema import json_schema_text
+
+    text = json_schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote the stkkr JSON Schema to {output}.")
+
+
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="The stkkr files to check.")],
+    online: Annotated[
+        bool, typer.Option("--online", help="Also check connectors and fields against the connection's AFAS.")
+    ] = False,
+) -> None:
+    """Check stkkr files; print every problem as file:line: path: message. Exit 0 when all are valid."""
+    from stkkr_tasks.spec import SpecError, load_stkkr
+
+    all_valid = True
+    for file in files:
+        try:
+            spec = load_stkkr(file)
+        except SpecError as exc:
+            _report(exc.problems)
+            all_valid = False
+            continue
+        problems = asyncio.run(_check_online(spec)) if online else []
+        _report(problems)
+        all_valid = all_valid and not problems
+        if not problems:
+            checked = f" (checked against connection {spec.connection!r})" if online else ""
+            typer.echo(f"{file}: valid{checked}")
+    raise typer.Exit(0 if all_valid else 2)
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in problems:
+        typer.echo(str(problem))
+
+
+async def _check_online(spec: StkkrSpec) -> list[Problem]:
+    """Validate against the connection's metainfo; a missing connection or failing AFAS is a problem too."""
+    from blocks import AfasConnection
+    from stkkr_tasks.afas import AfasError
+    from stkkr_tasks.spec import validate_online
+
+    try:
+        connection = await AfasConnection.aload(spec.connection)
+    except ValueError:
+        message = (
+            f"there is no AfasConnection named {spec.connection!r}; "
+            f"create it with `stkkr connection set {spec.connection} ...`"
+        )
+        return [spec.problem_at(("connection",), message)]
+    try:
+        async with connection.get_client() as client:
+            return await validate_online(spec, client)
+    except AfasError as exc:
+        return [spec.problem_at(("connection",), f"cannot check against AFAS: {exc}")]
