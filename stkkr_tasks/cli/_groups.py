@@ -16,6 +16,7 @@ _MODULES: list[str] = [
     "simulator",
     "spec",
     "trigger",
+    "trigger",
 ]
 
 
