@@ -16,7 +16,6 @@ _MODULES: list[str] = [
     "simulator",
     "spec",
     "trigger",
-    "trigger",
 ]
 
 
