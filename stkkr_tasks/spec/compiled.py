@@ -18,8 +18,7 @@ from typing import Any
 
 from jinja2.runtime import Context
 
-from stkkr_tasks.afas.elements import Element  # TODO(part C): stkkr_tasks.afas once re-exported
-from stkkr_tasks.afas.filters import Filter, Operator
+from stkkr_tasks.afas import Element, Filter, Operator
 from stkkr_tasks.spec._walk import Loc, dnf, format_path
 from stkkr_tasks.spec.errors import ExpressionError
 from stkkr_tasks.spec.expressions import Expression, compile_expression, compile_value, new_scope

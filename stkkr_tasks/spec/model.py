@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from stkkr_tasks.afas.filters import Operator  # TODO(part C): stkkr_tasks.afas once re-exported
+from stkkr_tasks.afas import Operator
 from stkkr_tasks.spec import _rules
 from stkkr_tasks.spec._values import check_expression, check_lookup_table, check_value
 from stkkr_tasks.spec._yaml import Origin
