@@ -47,6 +47,7 @@ class Origin:
     def add(self, loc: Loc, message: str, *, line: int | None = None) -> None:
         """Record a problem found while reading the YAML."""
         self.problems.append(Problem(self.file, line, format_path(loc), message))
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
 class _TooBig(Exception):
@@ -63,6 +64,9 @@ class _Reader:
         self.nodes += 1
         if self.nodes > MAX_NODES or len(loc) > MAX_DEPTH:
             raise _TooBig
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in _PLAIN_TAGS:
+            self.origin.add(loc, "unsupported YAML tag", line=node.start_mark.line + 1)
+            return None
         if isinstance(node, MappingNode):
             return self._mapping(node, loc)
         if isinstance(node, SequenceNode):
