@@ -54,7 +54,12 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("cron-default-tz", variant(("schedule", {"cron": "0 7 * * 1-5"}))),
     ("cron-tz", variant(("schedule", {"cron": "*/5 * * * *", "timezone": "UTC"}))),
     ("no-where", variant(("get.where", DELETE))),
-    ("op-symbols", variant(("get.where", [{"field": "A", "op": ">=", "value": 3}, {"field": "B", "op": "*", "value": "x"}]))),
+    (
+        "op-symbols",
+        variant(
+            ("get.where", [{"field": "A", "op": ">=", "value": 3}, {"field": "B", "op": "*", "value": "x"}])
+        ),
+    ),
     (
         "any-groups",
         variant(
@@ -62,7 +67,12 @@ VALID: list[tuple[str, dict[str, Any]]] = [
                 "get.where",
                 [
                     {"field": "Blocked", "op": "=", "value": False},
-                    {"any": [{"field": "A", "op": "empty"}, [{"field": "B", "op": "<", "value": "{{ today }}"}]]},
+                    {
+                        "any": [
+                            {"field": "A", "op": "empty"},
+                            [{"field": "B", "op": "<", "value": "{{ today }}"}],
+                        ]
+                    },
                 ],
             )
         ),
@@ -70,79 +80,156 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("page-size-max", variant(("get.page_size", 10_000))),
     ("filter", variant(("filter", "row.HoursBooked >= row.HoursBudget and row.Manager"))),
     ("unique", variant(("unique", ["ProjectId"]))),
-    ("lookups", variant(("lookups", {"status": {"open": "O", 1: "One"}}), ("filter", "lookup('status', 1) == 'One'"))),
+    (
+        "lookups",
+        variant(("lookups", {"status": {"open": "O", 1: "One"}}), ("filter", "lookup('status', 1) == 'One'")),
+    ),
     ("insert", variant(("update.action", "insert"), ("transform.keys", {}))),
     ("delete", variant(("update.action", "delete"), ("transform.fields", {}))),
     (
         "delete-sub-object",
-        variant(("update", {"connector": "PtProject", "action": "delete", "object": "PtProjectStage"}),
-                ("transform", {"keys": {"PrId": "{{ row.ProjectId }}", "PrSt": "1"}})),
-    ),  # fmt: skip
+        variant(
+            ("update", {"connector": "PtProject", "action": "delete", "object": "PtProjectStage"}),
+            ("transform", {"keys": {"PrId": "{{ row.ProjectId }}", "PrSt": "1"}}),
+        ),
+    ),
     (
         "nested-objects",
         variant(
-            ("transform.objects", {"PtProjectStage": [{"fields": {"PrSt": "A"}}, {"fields": {"PrSt": "B"}}],
-                                   "KnBasicAddressAdr": {"fields": {"CoId": "NL"}, "objects": {}}}),
+            (
+                "transform.objects",
+                {
+                    "PtProjectStage": [{"fields": {"PrSt": "A"}}, {"fields": {"PrSt": "B"}}],
+                    "KnBasicAddressAdr": {"fields": {"CoId": "NL"}, "objects": {}},
+                },
+            ),
         ),
-    ),  # fmt: skip
+    ),
     ("on-error-stop", variant(("on_error", "stop"))),
     ("max-errors", variant(("max_errors", 5))),
     ("then", variant(("then", ["notify-project-owner"]), ("tenant", "acme"))),
-    ("literal-types", variant(("transform.fields", {"A": 1, "B": 1.5, "C": True, "D": None, "E": "2024-01-01"}))),
+    (
+        "literal-types",
+        variant(("transform.fields", {"A": 1, "B": 1.5, "C": True, "D": None, "E": "2024-01-01"})),
+    ),
 ]
 
 INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     # (id, config, [(path, part of the message), ...]) - every listed problem must be reported
     ("bad-name", variant(("stkkr", "Close_Projects")), [("stkkr", "lowercase letters, digits")]),
     ("typo-key", variant(("fitler", "row.A")), [("", "unknown key 'fitler' (did you mean 'filter'?)")]),
-    ("typo-nested", variant(("get.oder_by", ["X"])), [("get", "unknown key 'oder_by' (did you mean 'order_by'?)")]),
+    (
+        "typo-nested",
+        variant(("get.oder_by", ["X"])),
+        [("get", "unknown key 'oder_by' (did you mean 'order_by'?)")],
+    ),
     ("missing-order-by", variant(("get.order_by", DELETE)), [("get", "required key 'order_by' is missing")]),
     ("empty-order-by", variant(("get.order_by", [])), [("get.order_by", "must not be empty")]),
     ("missing-connection", variant(("connection", DELETE)), [("", "required key 'connection' is missing")]),
     ("page-size-0", variant(("get.page_size", 0)), [("get.page_size", "at least 1")]),
     ("page-size-big", variant(("get.page_size", 10_001)), [("get.page_size", "at most 10000")]),
     ("page-size-text", variant(("get.page_size", "many")), [("get.page_size", "whole number")]),
-    ("bad-op", variant(("get.where", [{"field": "A", "op": "like", "value": 1}])),
-     [("get.where[0].op", "unknown operator; use one of: =, >=")]),
-    ("op-needs-value", variant(("get.where", [{"field": "A", "op": "="}])), [("get.where[0]", "needs a value")]),
-    ("where-list-value", variant(("get.where", [{"field": "A", "op": "=", "value": [1]}])),
-     [("get.where[0].value", "single value")]),
-    ("where-uses-row", variant(("get.where", [{"field": "A", "op": "=", "value": "{{ row.B }}"}])),
-     [("get.where[0].value", "'row' is not available here")]),
+    (
+        "bad-op",
+        variant(("get.where", [{"field": "A", "op": "like", "value": 1}])),
+        [("get.where[0].op", "unknown operator; use one of: =, >=")],
+    ),
+    (
+        "op-needs-value",
+        variant(("get.where", [{"field": "A", "op": "="}])),
+        [("get.where[0]", "needs a value")],
+    ),
+    (
+        "where-list-value",
+        variant(("get.where", [{"field": "A", "op": "=", "value": [1]}])),
+        [("get.where[0].value", "single value")],
+    ),
+    (
+        "where-uses-row",
+        variant(("get.where", [{"field": "A", "op": "=", "value": "{{ row.B }}"}])),
+        [("get.where[0].value", "'row' is not available here")],
+    ),
     ("any-empty", variant(("get.where", [{"any": []}])), [("get.where[0].any", "must not be empty")]),
-    ("any-typo", variant(("get.where", [{"any": [[{"fild": "A", "op": "empty"}]]}])),
-     [("get.where[0].any[0][0]", "unknown key 'fild' (did you mean 'field'?)")]),
+    (
+        "any-typo",
+        variant(("get.where", [{"any": [[{"fild": "A", "op": "empty"}]]}])),
+        [("get.where[0].any[0][0]", "unknown key 'fild' (did you mean 'field'?)")],
+    ),
     ("every-bad", variant(("schedule", {"every": "15 minutes"})), [("schedule.every", "number and a unit")]),
     ("cron-bad", variant(("schedule", {"cron": "61 * * * *"})), [("schedule.cron", "not a valid cron")]),
     ("cron-fields", variant(("schedule", {"cron": "* * *"})), [("schedule.cron", "five fields")]),
-    ("tz-bad", variant(("schedule", {"cron": "0 7 * * *", "timezone": "Mars/Olympus"})),
-     [("schedule.timezone", "unknown time zone")]),
+    (
+        "tz-bad",
+        variant(("schedule", {"cron": "0 7 * * *", "timezone": "Mars/Olympus"})),
+        [("schedule.timezone", "unknown time zone")],
+    ),
     ("schedule-extra", variant(("schedule", {"every": "1h", "at": "7"})), [("schedule", "unknown key 'at'")]),
     ("filter-syntax", variant(("filter", "row.A >")), [("filter", "invalid expression")]),
-    ("filter-unknown-name", variant(("filter", "todya > 1")), [("filter", "unknown name 'todya' (did you mean 'today'?)")]),
-    ("filter-unsafe", variant(("filter", "row.__class__")), [("filter", "access to '__class__' is not allowed")]),
-    ("template-unknown-filter", variant(("transform.fields", {"A": "{{ row.B | dat }}"})),
-     [("transform.fields.A", "unknown filter 'dat' (did you mean 'date'?)")]),
-    ("template-statement", variant(("transform.fields", {"A": "{% for x in row %}x{% endfor %}"})),
-     [("transform.fields.A", "statements")]),
-    ("bad-field-key", variant(("transform.fields", {"Da En": 1})), [("transform.fields.Da En", "this key must be")]),
-    ("bad-action", variant(("update.action", "upsert")), [("update.action", "'insert', 'update' or 'delete'")]),
+    (
+        "filter-unknown-name",
+        variant(("filter", "todya > 1")),
+        [("filter", "unknown name 'todya' (did you mean 'today'?)")],
+    ),
+    (
+        "filter-unsafe",
+        variant(("filter", "row.__class__")),
+        [("filter", "access to '__class__' is not allowed")],
+    ),
+    (
+        "template-unknown-filter",
+        variant(("transform.fields", {"A": "{{ row.B | dat }}"})),
+        [("transform.fields.A", "unknown filter 'dat' (did you mean 'date'?)")],
+    ),
+    (
+        "template-statement",
+        variant(("transform.fields", {"A": "{% for x in row %}x{% endfor %}"})),
+        [("transform.fields.A", "statements")],
+    ),
+    (
+        "bad-field-key",
+        variant(("transform.fields", {"Da En": 1})),
+        [("transform.fields.Da En", "this key must be")],
+    ),
+    (
+        "bad-action",
+        variant(("update.action", "upsert")),
+        [("update.action", "'insert', 'update' or 'delete'")],
+    ),
     ("bad-on-error", variant(("on_error", "ignore")), [("on_error", "'continue' or 'stop'")]),
     ("max-errors-0", variant(("max_errors", 0)), [("max_errors", "at least 1")]),
     ("max-errors-stop", variant(("max_errors", 3), ("on_error", "stop")), [("max_errors", "no effect")]),
-    ("delete-without-keys", variant(("update.action", "delete"), ("transform.keys", {}), ("transform.fields", {})),
-     [("transform.keys", "a delete needs transform.keys")]),
-    ("delete-with-fields", variant(("update.action", "delete")), [("transform.fields", "a delete sends only keys")]),
-    ("insert-without-fields", variant(("update.action", "insert"), ("transform.fields", {})),
-     [("transform.fields", "an insert needs transform.fields")]),
+    (
+        "delete-without-keys",
+        variant(("update.action", "delete"), ("transform.keys", {}), ("transform.fields", {})),
+        [("transform.keys", "a delete needs transform.keys")],
+    ),
+    (
+        "delete-with-fields",
+        variant(("update.action", "delete")),
+        [("transform.fields", "a delete sends only keys")],
+    ),
+    (
+        "insert-without-fields",
+        variant(("update.action", "insert"), ("transform.fields", {})),
+        [("transform.fields", "an insert needs transform.fields")],
+    ),
     ("object-on-update", variant(("update.object", "PtProjectStage")), [("update.object", "only a delete")]),
-    ("empty-sub-object", variant(("transform.objects", {"PtProjectStage": {}})),
-     [("transform.objects.PtProjectStage", "needs fields")]),
-    ("unknown-lookup", variant(("lookups", {"status": {"a": 1}}), ("filter", "lookup('stauts', row.A) == 1")),
-     [("filter", "lookup table 'stauts' is not declared under lookups (did you mean 'status'?)")]),
+    (
+        "empty-sub-object",
+        variant(("transform.objects", {"PtProjectStage": {}})),
+        [("transform.objects.PtProjectStage", "needs fields")],
+    ),
+    (
+        "unknown-lookup",
+        variant(("lookups", {"status": {"a": 1}}), ("filter", "lookup('stauts', row.A) == 1")),
+        [("filter", "lookup table 'stauts' is not declared under lookups (did you mean 'status'?)")],
+    ),
     ("then-self", variant(("then", ["close-finished-projects"])), [("then[0]", "cannot start itself")]),
     ("duplicate-order-by", variant(("get.order_by", ["A", "A"])), [("get.order_by[1]", "listed twice")]),
-    ("too-many-groups", variant(("get.where", [{"any": [{"field": f"F{i}", "op": "empty"} for i in range(3)]}] * 4)),
-     [("get.where", "more than 64 alternatives")]),
+    (
+        "too-many-groups",
+        variant(("get.where", [{"any": [{"field": f"F{i}", "op": "empty"} for i in range(3)]}] * 4)),
+        [("get.where", "more than 64 alternatives")],
+    ),
     ("lookup-table-nested", variant(("lookups", {"t": {"a": {"b": 1}}})), [("lookups.t", "lookup table")]),
-]  # fmt: skip
+]

@@ -20,7 +20,9 @@ def test_valid_files_load(config: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("config", "expected"), [(config, expected) for _, config, expected in INVALID], ids=[n for n, *_ in INVALID]
+    ("config", "expected"),
+    [(config, expected) for _, config, expected in INVALID],
+    ids=[n for n, *_ in INVALID],
 )
 def test_invalid_files_report_each_problem(config: dict[str, Any], expected: list[tuple[str, str]]) -> None:
     with pytest.raises(SpecError) as caught:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -27,7 +27,7 @@ def test_every_helper_is_documented_and_a_filter() -> None:
         ("2024-05-01T23:30:00Z", None, date(2024, 5, 1)),  # AFAS's Z is Amsterdam time
         ("2024-05-01T09:30:00", None, date(2024, 5, 1)),
         ("01-05-2024", "%d-%m-%Y", date(2024, 5, 1)),
-        (datetime(2024, 5, 1, 23, 30, tzinfo=timezone.utc), None, date(2024, 5, 2)),  # 01:30 in Amsterdam
+        (datetime(2024, 5, 1, 23, 30, tzinfo=UTC), None, date(2024, 5, 2)),  # 01:30 in Amsterdam
         (date(2024, 5, 1), None, date(2024, 5, 1)),
         (None, None, None),
         ("", None, None),
@@ -63,7 +63,9 @@ def test_format_date() -> None:
 def test_add_days_and_months() -> None:
     assert h["add_days"](date(2024, 2, 28), 2) == date(2024, 3, 1)
     assert h["add_days"](date(2024, 3, 1), -1) == date(2024, 2, 29)
-    assert h["add_days"](datetime(2024, 1, 1, 8, tzinfo=AMSTERDAM), 1) == datetime(2024, 1, 2, 8, tzinfo=AMSTERDAM)
+    assert h["add_days"](datetime(2024, 1, 1, 8, tzinfo=AMSTERDAM), 1) == datetime(
+        2024, 1, 2, 8, tzinfo=AMSTERDAM
+    )
     assert h["add_days"]("2024-01-01", 31) == date(2024, 2, 1)
     assert h["add_months"](date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert h["add_months"](date(2024, 12, 15), 1) == date(2025, 1, 15)
@@ -128,7 +130,12 @@ def test_default_and_coalesce() -> None:
 
 
 def test_numbers() -> None:
-    assert h["int"]("42") == 42 and h["int"](Decimal("3")) == 3 and h["int"](True) == 1 and h["int"](None) is None
+    assert (
+        h["int"]("42") == 42
+        and h["int"](Decimal("3")) == 3
+        and h["int"](True) == 1
+        and h["int"](None) is None
+    )
     assert h["decimal"]("12.50") == Decimal("12.50") and h["decimal"](3) == Decimal(3)
     for bad in ("Jansen", "1.5", "1e3"):
         with pytest.raises(HelperError) as caught:
@@ -154,4 +161,11 @@ def test_lookup() -> None:
 
 
 def test_key_text() -> None:
-    assert [key_text(v) for v in ("a", 1, 1.0, True, None, date(2024, 1, 2))] == ["a", "1", "1", "true", "", "2024-01-02"]
+    assert [key_text(v) for v in ("a", 1, 1.0, True, None, date(2024, 1, 2))] == [
+        "a",
+        "1",
+        "1",
+        "true",
+        "",
+        "2024-01-02",
+    ]

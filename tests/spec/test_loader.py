@@ -55,7 +55,10 @@ def test_a_bad_file_lists_all_its_problems_with_lines() -> None:
 
 
 def test_problems_format_as_file_line_path_message() -> None:
-    assert str(Problem("a.yaml", 3, "get.order_by", "must not be empty")) == "a.yaml:3: get.order_by: must not be empty"
+    assert (
+        str(Problem("a.yaml", 3, "get.order_by", "must not be empty"))
+        == "a.yaml:3: get.order_by: must not be empty"
+    )
     assert str(Problem("a.yaml", None, "", "cannot read the file")) == "a.yaml: cannot read the file"
 
 
