@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
+from stkkr_tasks.afas import exceptions
 from stkkr_tasks.afas.client import AfasClient
 from stkkr_tasks.afas.elements import Element
-from stkkr_tasks.afas.exceptions import (
-    AfasAuthError,
-    AfasBadRequestError,
-    AfasConfigError,
-    AfasConnectError,
-    AfasError,
-    AfasForbiddenError,
-    AfasNotFoundError,
-    AfasPayloadTooLargeError,
-    AfasQueryTooLongError,
-    AfasResponseError,
-    AfasServerError,
-    AfasTimeoutError,
-    AfasTransportError,
-    AfasUnavailableError,
-    AfasUnexpectedResponseError,
-    AfasValidationError,
-)
+from stkkr_tasks.afas.exceptions import *  # noqa: F403 - the exception classes, listed in exceptions.__all__
 from stkkr_tasks.afas.filters import Filter, Operator
 from stkkr_tasks.afas.models import (
     AllowedValue,
@@ -37,23 +21,7 @@ from stkkr_tasks.afas.paging import Pager
 from stkkr_tasks.afas.retry import RetryPolicy
 
 __all__ = [
-    "AfasAuthError",
-    "AfasBadRequestError",
     "AfasClient",
-    "AfasConfigError",
-    "AfasConnectError",
-    "AfasError",
-    "AfasForbiddenError",
-    "AfasNotFoundError",
-    "AfasPayloadTooLargeError",
-    "AfasQueryTooLongError",
-    "AfasResponseError",
-    "AfasServerError",
-    "AfasTimeoutError",
-    "AfasTransportError",
-    "AfasUnavailableError",
-    "AfasUnexpectedResponseError",
-    "AfasValidationError",
     "AllowedValue",
     "ConnectorInfo",
     "ConnectorList",
@@ -68,3 +36,4 @@ __all__ = [
     "UpdateField",
     "UpdateObjectMeta",
 ]
+__all__ += exceptions.__all__
