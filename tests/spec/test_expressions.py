@@ -56,7 +56,7 @@ def run(source: str, row: dict[str, Any] | None = None, where: str = "transform.
         ("{{ row.Amount | round(0) }}", Decimal("13")),
         ("{{ concat('P', row.Count, sep='-') }}", "P-3"),
         ("{{ upper(substring('amsterdam', 0, 3)) }}", "AMS"),
-        ("{{ row.Count | string }}" if False else "{{ row.Count ~ '' }}", "3"),
+        ("{{ row.Count ~ '' }}", "3"),
         ("Project {{ row.Count }} ends {{ row.EndDate | date }}", "Project 3 ends 2024-04-30"),
         ("{{ row.Count }}{{ row.Count }}", "33"),
         ("plain text", None),
