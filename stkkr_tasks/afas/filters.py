@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from stkkr_tasks.afas.exceptions import AfasQueryTooLongError
@@ -102,7 +102,7 @@ class Filter:
     @property
     def operator(self) -> Operator:
         """The operator as an `Operator` (the same object as `op` after construction)."""
-        return Operator.parse(self.op)
+        return cast(Operator, self.op)
 
     @property
     def text(self) -> str:
