@@ -28,6 +28,12 @@ __all__ = ["validate_online"]
 
 _VALUELESS = frozenset({"empty", "not_empty"})
 _BOOLEANS = frozenset({"true", "false", "0", "1"})
+_TYPE_RULES = {
+    "int": "must be a whole number",
+    "decimal": "must be a number",
+    "boolean": "must be true or false",
+    "date": "must be a date like 2024-05-01",
+}
 
 
 def _hint(name: str, choices: Iterable[str]) -> str:
@@ -80,9 +86,14 @@ class _Checker:
         spec, fields = self.spec, {field.id: field for field in meta.fields}
         owner = f"GetConnector {spec.get.connector!r}"
 
-        def known(loc: Loc, name: str, what: str = "field") -> bool:
+        def known(loc: Loc, name: str, *, read_as_row: bool = False) -> bool:
             if name not in fields:
-                self.add(loc, f"{owner} has no {what} {name!r}{_hint(name, fields)}")
+                what = (
+                    f"row.{name} is not a field of {owner}"
+                    if read_as_row
+                    else f"{owner} has no field {name!r}"
+                )
+                self.add(loc, f"{what}{_hint(name, fields)}")
             return name in fields
 
         for loc, condition in conditions(spec):
@@ -97,7 +108,7 @@ class _Checker:
             known(("unique", index), name)
         for loc, expression in expressions(spec):
             for name in sorted(expression.info.row_fields):
-                known(loc, name, "field read as row")
+                known(loc, name, read_as_row=True)
 
     def update(self, meta: UpdateConnectorMeta) -> None:
         spec = self.spec
@@ -169,31 +180,32 @@ def _misfit(
     if value is None or value == "" or (isinstance(value, str) and is_template(value)):
         return None
     if allowed:
-        ids = [item.id for item in allowed]
-        if key_text(value) not in ids:
-            shown = ", ".join(
-                f"{item.id} ({item.description})" if item.description else item.id for item in allowed[:10]
-            )
-            more = ", ..." if len(allowed) > 10 else ""
-            return f"not one of the allowed values: {shown}{more}"
-        return None
+        if key_text(value) in {item.id for item in allowed}:
+            return None
+        shown = ", ".join(
+            f"{item.id} ({item.description})" if item.description else item.id for item in allowed[:10]
+        )
+        return f"not one of the allowed values: {shown}{', ...' if len(allowed) > 10 else ''}"
     kind = data_type.lower()
-    try:
-        if kind == "int" and (isinstance(value, float | Decimal | date) or to_int(value) is None):
-            return "must be a whole number"
-        if kind == "decimal":
-            if isinstance(value, bool | date):
-                return "must be a number"
-            number = to_decimal(value)
-            exponent = number.as_tuple().exponent if number is not None else 0
-            if isinstance(exponent, int) and decimals >= 0 and -exponent > decimals:
-                return f"has more than {decimals} decimals"
-        if kind == "boolean" and not (isinstance(value, bool) or key_text(value).lower() in _BOOLEANS):
-            return "must be true or false"
-        if kind == "date" and not isinstance(value, date):
-            to_date(value if isinstance(value, str) else "?")
-    except HelperError:
-        return f"does not fit the field type {data_type}"
+    if kind in _TYPE_RULES and not _fits_type(value, kind):
+        return _TYPE_RULES[kind]
+    if kind == "decimal" and not isinstance(value, str | int):
+        exponent = Decimal(str(value)).as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > decimals >= 0:
+            return f"has more than {decimals} decimals"
     if kind in ("string", "blob") and length > 0 and len(key_text(value)) > length:
         return f"is longer than {length} characters"
     return None
+
+
+def _fits_type(value: Any, kind: str) -> bool:
+    try:
+        if kind == "int":
+            return not isinstance(value, bool | float | Decimal | date) and to_int(value) is not None
+        if kind == "decimal":
+            return not isinstance(value, bool | date) and to_decimal(value) is not None
+        if kind == "boolean":
+            return isinstance(value, bool) or key_text(value).lower() in _BOOLEANS
+        return isinstance(value, date) or (isinstance(value, str) and to_date(value) is not None)
+    except HelperError:
+        return False

@@ -1,0 +1,157 @@
+"""validate_online against the simulator's metainfo over loopback HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stkkr_tasks.afas import AfasClient
+from stkkr_tasks.spec import Problem, load_stkkr_text, validate_online
+
+GOOD = """\
+stkkr: close-projects
+connection: sim
+get:
+  connector: Profit_Projects
+  where:
+    - {field: Blocked, op: "=", value: false}
+    - any: [{field: EndDate, op: "<", value: "{{ today }}"}, {field: DateReady, op: not_empty}]
+  order_by: [ProjectId]
+filter: "row.HoursBooked >= row.HoursBudget and row.Manager"
+unique: [ProjectId]
+transform:
+  keys: {"@PrId": "{{ row.ProjectId }}"}
+  fields:
+    PrSt: Afgesloten
+    DtGp: "{{ row.EndDate | date }}"
+  objects:
+    PtProjectStage: [{fields: {PrSt: "1", Ds: "{{ row.Description }}"}}]
+update: {connector: PtProject, action: update}
+"""
+
+BAD = """\
+stkkr: close-projects
+connection: sim
+get:
+  connector: Profit_Projects
+  where:
+    - {field: Blokked, op: "=", value: false}
+    - {field: Blocked, op: "=", value: maybe}
+    - {field: UnitId, op: "=", value: one}
+  order_by: [ProjectIdd]
+filter: "row.HoursBookd > 1"
+unique: [ProjectId]
+transform:
+  fields:
+    PrSx: x
+    Ds: "{{ 'x' * 3 }}{{ row.Descripton }}"
+    PrSt: "This status is far longer than fifteen characters"
+    DtGp: "not a date"
+    Freq: 1.5
+  objects:
+    PtProjectStag: {fields: {PrSt: "1"}}
+    PtProjectStage: [{fields: {Dx: "1"}}]
+update: {connector: PtProject, action: insert}
+"""
+
+
+async def _validate(simulator: Any, text: str) -> list[Problem]:
+    async with AfasClient(simulator.token, base_url=simulator.base_url) as client:
+        return await validate_online(load_stkkr_text(text, source="s.yaml"), client)
+
+
+@pytest.mark.anyio
+async def test_a_fitting_spec_has_no_problems(simulator: Any) -> None:
+    assert await _validate(simulator, GOOD) == []
+
+
+@pytest.mark.anyio
+async def test_unknown_connectors_are_named_with_a_suggestion(simulator: Any) -> None:
+    text = GOOD.replace("connector: Profit_Projects", "connector: Profit_Project").replace(
+        "PtProject,", "PtProjekt,"
+    )
+    problems = await _validate(simulator, text)
+    assert [str(problem) for problem in problems] == [
+        "s.yaml:4: get.connector: GetConnector 'Profit_Project' does not exist"
+        " (did you mean 'Profit_Projects'?)",
+        "s.yaml:18: update.connector: UpdateConnector 'PtProjekt' does not exist (did you mean 'PtProject'?)",
+    ]
+
+
+@pytest.mark.anyio
+async def test_fields_types_lengths_and_mandatory_fields(simulator: Any) -> None:
+    problems = await _validate(simulator, BAD)
+    found = {(problem.line, problem.path): problem.message for problem in problems}
+    expected = {
+        (
+            6,
+            "get.where[0].field",
+        ): "GetConnector 'Profit_Projects' has no field 'Blokked' (did you mean 'Blocked'?)",
+        (
+            7,
+            "get.where[1].value",
+        ): "must be true or false (field 'Blocked' of GetConnector 'Profit_Projects')",
+        (8, "get.where[2].value"): "must be a whole number",
+        (9, "get.order_by[0]"): "has no field 'ProjectIdd' (did you mean 'ProjectId'?)",
+        (10, "filter"): "row.HoursBookd is not a field of GetConnector 'Profit_Projects' (did you mean",
+        (
+            14,
+            "transform.fields.PrSx",
+        ): "UpdateConnector 'PtProject' has no field 'PrSx' (did you mean 'PrSt'?)",
+        (15, "transform.fields.Ds"): "row.Descripton is not a field of GetConnector",
+        (16, "transform.fields.PrSt"): "is longer than 15 characters",
+        (17, "transform.fields.DtGp"): "must be a date like 2024-05-01",
+        (18, "transform.fields.Freq"): "must be a whole number",
+        (
+            20,
+            "transform.objects.PtProjectStag",
+        ): "has no sub-object 'PtProjectStag' (did you mean 'PtProjectStage'?)",
+        (21, "transform.objects.PtProjectStage[0].fields.Dx"): "object 'PtProjectStage' has no field 'Dx'",
+        (
+            13,
+            "transform.fields",
+        ): "mandatory field 'PrGp' (Project group) of UpdateConnector 'PtProject' is not filled",
+    }
+    for place, message in expected.items():
+        assert place in found and message in found[place], (place, found.get(place))
+    nested_mandatory = found.get((21, "transform.objects.PtProjectStage[0].fields"), "")
+    assert "mandatory field 'PrSt'" in nested_mandatory
+    assert [problem.line for problem in problems] == sorted(problem.line or 0 for problem in problems)
+
+
+@pytest.mark.anyio
+async def test_allowed_values_are_listed(simulator: Any) -> None:
+    text = """\
+stkkr: add-person
+connection: sim
+get: {connector: Profit_Contacts, order_by: [ContactId]}
+transform:
+  fields: {MatchPer: "7", LaNm: "{{ row.Name }}", ViGe: Q}
+update: {connector: KnPerson, action: insert}
+"""
+    problems = await _validate(simulator, text)
+    assert len(problems) == 1
+    assert problems[0].path == "transform.fields.ViGe"
+    assert (
+        "not one of the allowed values: M (Man), O (Onbekend), V (Vrouw), X (Non-binair)"
+        in problems[0].message
+    )
+
+
+@pytest.mark.anyio
+async def test_delete_of_a_sub_object_checks_that_object(simulator: Any) -> None:
+    text = """\
+stkkr: drop-stage
+connection: sim
+get: {connector: Profit_Projects, order_by: [ProjectId]}
+transform:
+  keys: {"@PrId": "{{ row.ProjectId }}", "@PrSx": "1"}
+update: {connector: PtProject, action: delete, object: PtProjectStage}
+"""
+    problems = await _validate(simulator, text)
+    assert [(p.path, "has no field 'PrSx'" in p.message) for p in problems] == [
+        ("transform.keys.@PrSx", True)
+    ]
+    missing = await _validate(simulator, text.replace("object: PtProjectStage", "object: Stage"))
+    assert [p.path for p in missing] == ["update.object"]
