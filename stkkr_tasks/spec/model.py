@@ -7,6 +7,7 @@ expression compiles in the sandbox. Checks that span several fields live in `stk
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -130,14 +131,23 @@ class CronSchedule(_Model):
         return value
 
 
-def _schedule_tag(value: Any) -> str:
-    is_cron = isinstance(value, CronSchedule) or (isinstance(value, dict) and "cron" in value)
-    return "~cron" if is_cron else "~every"
+def _key_tag(key: str, model: type[BaseModel], present: str, absent: str) -> Callable[[Any], str]:
+    """Return a discriminator: `present` for a mapping with `key` (or a `model`), else `absent`."""
+
+    def tag(value: Any) -> str:
+        return present if isinstance(value, model) or (isinstance(value, dict) and key in value) else absent
+
+    return tag
+
+
+def _list_tag(many: str, one: str) -> Callable[[Any], str]:
+    """Return a discriminator: `many` for a list, `one` for anything else."""
+    return lambda value: many if isinstance(value, list) else one
 
 
 Schedule = Annotated[
     Annotated[EverySchedule, Tag("~every")] | Annotated[CronSchedule, Tag("~cron")],
-    Discriminator(_schedule_tag),
+    Discriminator(_key_tag("cron", CronSchedule, "~cron", "~every")),
 ]
 
 
@@ -159,13 +169,9 @@ class Condition(_Model):
         return self
 
 
-def _alternative_tag(value: Any) -> str:
-    return "~all" if isinstance(value, list) else "~condition"
-
-
 Alternative = Annotated[
     Annotated[Condition, Tag("~condition")] | Annotated[list[Condition], Tag("~all"), Field(min_length=1)],
-    Discriminator(_alternative_tag),
+    Discriminator(_list_tag("~all", "~condition")),
 ]
 
 
@@ -176,14 +182,9 @@ class AnyGroup(_Model):
     """The alternatives; a list of conditions is one alternative whose conditions must all hold."""
 
 
-def _where_tag(value: Any) -> str:
-    is_any = isinstance(value, AnyGroup) or (isinstance(value, dict) and "any" in value)
-    return "~any" if is_any else "~condition"
-
-
 WhereItem = Annotated[
     Annotated[Condition, Tag("~condition")] | Annotated[AnyGroup, Tag("~any")],
-    Discriminator(_where_tag),
+    Discriminator(_key_tag("any", AnyGroup, "~any", "~condition")),
 ]
 
 
@@ -200,10 +201,6 @@ class GetSpec(_Model):
     """Rows per GetConnector request (1 to 10000)."""
 
 
-def _objects_tag(value: Any) -> str:
-    return "~many" if isinstance(value, list) else "~one"
-
-
 class ElementSpec(_Model):
     """One UpdateConnector element: keys, fields and nested objects; values may be {{ }} templates."""
 
@@ -215,7 +212,7 @@ class ElementSpec(_Model):
         FieldId,
         Annotated[
             Annotated[ElementSpec, Tag("~one")] | Annotated[list[ElementSpec], Tag("~many")],
-            Discriminator(_objects_tag),
+            Discriminator(_list_tag("~many", "~one")),
         ],
     ] = {}
     """Sub-objects by name, each one element or a list of elements."""
