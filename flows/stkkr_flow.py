@@ -189,7 +189,7 @@ def _summarise(stkkr: str, flow_run_id: str, counters: RunCounters, reason: str 
     )
     parts = [("Dry run, nothing was written: " if dry_run else "") + summary.counts_text() + "."]
     if reason:
-        parts.insert(0, reason)
+        parts.insert(0, reason if reason.endswith(".") else f"{reason}.")
     if summary.not_attempted:
         parts.append(f"{summary.not_attempted} kept rows were not attempted; they are recorded as failed.")
     unaccounted = counters.read - counters.accounted()

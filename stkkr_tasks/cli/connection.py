@@ -56,7 +56,7 @@ def set_connection(
     """Create or update the AFAS connection NAME; without a token an existing connection keeps its own."""
     from blocks import AfasConnection
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     if not _NAME.match(name):
         _usage(err, f"{name!r} is not a valid connection name: use lowercase letters, digits and dashes.")
     if (environment is None) == (base_url is None):
@@ -74,8 +74,10 @@ def set_connection(
     connection.save(name, overwrite=True)
     verb = "Updated" if existing is not None else "Created"
     where = base_url or f"{type_.value} environment {environment}"
-    Console().print(f"{verb} connection {name!r} ({where}). Check it with `stkkr connection test {name}`.",
-                    highlight=False, markup=False)
+    Console(soft_wrap=True).print(
+        f"{verb} connection {name!r} ({where}). Check it with `stkkr connection test {name}`.",
+        highlight=False, markup=False,
+    )
 
 
 @connection_app.command("test")
@@ -83,14 +85,14 @@ def test_connection(name: Annotated[str, typer.Argument(help="The connection (bl
     """Ask AFAS for its version with the connection NAME, and say whether the token works."""
     import asyncio
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     connection = _load(name)
     if connection is None:
         err.print(f"There is no connection named {name!r}; create it with `stkkr connection set {name} ...`.",
                   highlight=False, markup=False)
         raise typer.Exit(2)
     ok, text = asyncio.run(_check(connection))
-    (Console() if ok else err).print(text, highlight=False, markup=False)
+    (Console(soft_wrap=True) if ok else err).print(text, highlight=False, markup=False)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -54,8 +54,8 @@ def run(
     from stkkr_tasks.run.runner import load
     from stkkr_tasks.spec import ExpressionError, SpecError
 
-    out = Console()
-    err = Console(stderr=True)
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         spec = load(file)
     except SpecError as exc:

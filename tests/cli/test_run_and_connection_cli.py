@@ -1,0 +1,149 @@
+"""`stkkr connection set|test` and `stkkr run [--dry-run] [--json]`: exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from stkkr_tasks.cli import connection, run
+from stkkr_tasks.run import JSON_KEYS
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+STKKR = """
+stkkr: {name}
+connection: {connection}
+get:
+  connector: Profit_Projects
+  where: [{{field: ProjectId, op: "<=", value: "100020"}}]
+  order_by: [ProjectId]
+transform:
+  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
+  fields: {{ViAg: "{appointment}"}}
+update: {{connector: PtProject, action: update}}
+"""
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    connection.register(app)
+    run.register(app)
+    return app
+
+
+@pytest.fixture
+def invoke(cli):
+    runner = CliRunner()
+
+    def call(*args: str, input: str | None = None):
+        return runner.invoke(cli, list(args), input=input)
+
+    return call
+
+
+@pytest.fixture
+def sim_connection(simulator, invoke, tmp_path) -> str:
+    name = f"sim-{uuid.uuid4().hex[:8]}"
+    token_file = tmp_path / "token.xml"
+    token_file.write_text(simulator.token + "\n")
+    result = invoke("connection", "set", name, "--base-url", simulator.base_url,
+                    "--token-file", str(token_file))
+    assert result.exit_code == 0, result.output
+    return name
+
+
+def _stkkr(tmp_path: Path, connection_name: str, appointment: str = "AFK") -> Path:
+    path = tmp_path / "stkkr.yaml"
+    path.write_text(STKKR.format(name=f"cli-{uuid.uuid4().hex[:8]}", connection=connection_name,
+                                 appointment=appointment))
+    return path
+
+
+def test_connection_test_says_the_token_works(sim_connection, invoke, simulator) -> None:
+    result = invoke("connection", "test", sim_connection)
+
+    assert result.exit_code == 0, result.output
+    assert "The token works" in result.output
+    assert simulator.token not in result.output
+
+
+def test_connection_from_stdin_with_a_wrong_token_is_refused(simulator, invoke) -> None:
+    name = f"sim-{uuid.uuid4().hex[:8]}"
+    wrong = "ab" * 32
+    assert invoke("connection", "set", name, "--base-url", simulator.base_url, input=wrong).exit_code == 0
+
+    result = invoke("connection", "test", name)
+
+    assert result.exit_code == 1
+    assert "refused the token (HTTP 401)" in result.output
+    assert wrong not in result.output
+
+
+def test_connection_set_needs_environment_or_base_url(invoke) -> None:
+    result = invoke("connection", "set", "acme", "--token-file", "-", input="secret")
+
+    assert result.exit_code == 2
+    assert "--environment" in result.output
+
+
+def test_connection_test_of_an_unknown_name(invoke) -> None:
+    result = invoke("connection", "test", "nobody-here")
+
+    assert result.exit_code == 2
+    assert "stkkr connection set nobody-here" in result.output
+
+
+def test_run_json_all_written_exits_0(sim_connection, invoke, tmp_path) -> None:
+    result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--json")
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert tuple(summary) == JSON_KEYS
+    assert (summary["state"], summary["read"], summary["written"]) == ("Completed", 20, 20)
+    assert summary["failed"] == 0
+
+
+def test_run_with_failed_rows_exits_1(sim_connection, invoke, tmp_path) -> None:
+    result = invoke("run", str(_stkkr(tmp_path, sim_connection, appointment="{{ 'X' * 3 }}")), "--json")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["failed"] == 20
+
+
+def test_run_of_an_invalid_file_exits_2_and_sends_nothing(invoke, tmp_path, simulator) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("stkkr: Bad Name\nget: {connector: Profit_Projects}\n")
+
+    result = invoke("run", str(path), "--json")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "not a valid stkkr" in result.output
+    assert simulator.requests == []
+
+
+def test_run_that_fails_exits_3(simulator, invoke, tmp_path) -> None:
+    name = f"sim-{uuid.uuid4().hex[:8]}"
+    invoke("connection", "set", name, "--base-url", simulator.base_url, input="ab" * 32)
+
+    result = invoke("run", str(_stkkr(tmp_path, name)), "--json")
+
+    assert result.exit_code == 3
+    summary = json.loads(result.stdout)
+    assert summary["state"] == "Failed"
+
+
+def test_dry_run_prints_counts_and_elements_and_writes_nothing(sim_connection, invoke, tmp_path,
+                                                               simulator) -> None:
+    result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "Would send:" in result.output and '"@PrId": "100001"' in result.output
+    assert "would write" in result.output and "nothing was written" in result.output
+    assert simulator.writes == []
