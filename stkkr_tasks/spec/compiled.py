@@ -12,6 +12,7 @@ Every method raises `ExpressionError` (naming the field path, never a row value)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -98,18 +99,27 @@ class CompiledStkkr:
         self._element = _ElementPlan(spec.transform, ("transform",))
         self._order_by = tuple(spec.get.order_by)
         self._unique = tuple(spec.unique) if spec.unique else None
+        self._per_thread = threading.local()
 
     def __repr__(self) -> str:
         return f"CompiledStkkr({self.spec.stkkr!r})"
 
     def _scope(self, row: Mapping[str, Any] | None, now: datetime | None = None) -> Context:
+        """Return the scope for one row (or for `where`, without a row).
+
+        Row scopes are reused per thread: only `row`, `today` and `now` change between rows, so a row costs
+        no new scope. Evaluation never awaits, so a scope serves one row at a time.
+        """
         moment = datetime.now(AMSTERDAM) if now is None else now
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=AMSTERDAM)
-        variables = {**self._base, "today": moment.date(), "now": moment}
-        if row is not None:
-            variables["row"] = Row(row)
-        return new_scope(variables)
+        if row is None:
+            return new_scope({**self._base, "today": moment.date(), "now": moment})
+        scope = getattr(self._per_thread, "scope", None)
+        if scope is None:
+            scope = self._per_thread.scope = new_scope(dict(self._base))
+        scope.parent.update(row=Row(row), today=moment.date(), now=moment)
+        return scope
 
     def where(self, now: datetime | None = None) -> list[list[Filter]]:
         """Return `get.where` as AND-groups that are OR-ed, with `{{ }}` values rendered.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from types import FunctionType
 from typing import Any
 
 from jinja2 import StrictUndefined
@@ -18,7 +19,7 @@ from jinja2.defaults import DEFAULT_FILTERS
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from stkkr_tasks.spec.helpers import HELPERS, MAX_TEXT
+from stkkr_tasks.spec.helpers import HELPERS, MAX_TEXT, Lookup
 
 __all__ = ["ENVIRONMENT", "LimitError", "Row", "StkkrSandbox", "UnknownFieldError"]
 
@@ -35,6 +36,7 @@ _TEXT_ATTRIBUTES = frozenset(
         "lower", "lstrip", "rstrip", "startswith", "strip", "title", "upper",
     }
 )  # fmt: skip
+_HELPER_FUNCTIONS = frozenset(HELPERS.values())
 _DATE_ATTRIBUTES = frozenset({"year", "month", "day", "weekday", "isoweekday", "isoformat"})
 _DATETIME_ATTRIBUTES = _DATE_ATTRIBUTES | {"hour", "minute", "second", "date"}
 
@@ -141,6 +143,12 @@ class StkkrSandbox(ImmutableSandboxedEnvironment):
         if type(obj) is Row:
             return obj[argument]
         return super().getitem(obj, argument)
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Call the stkkr helpers directly (they run for every row); anything else as the sandbox does."""
+        if isinstance(obj, Lookup) or (type(obj) is FunctionType and obj in _HELPER_FUNCTIONS):
+            return obj(*args, **kwargs)
+        return super().call(context, obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> None:
         """Never hand out `str.format`: field widths would allow memory blow-ups."""

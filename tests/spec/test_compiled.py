@@ -130,3 +130,14 @@ def test_delete_keys_drop_the_at_sign() -> None:
         "update: {connector: PtProject, action: delete, object: PtProjectStage}\n"
     )
     assert compile_spec(spec).delete_keys(ROW) == {"PrId": "P-1", "PrSt": 1}
+
+
+def test_rows_evaluated_in_several_threads_stay_apart() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = load_stkkr_text(SPEC.replace('{fields: {PrSt: "{{ row.Nope }}"}}', "{fields: {PrSt: '2'}}"))
+    compiled = compile_spec(spec)
+    rows = [{**ROW, "ProjectId": f"P-{number}"} for number in range(2_000)]
+    with ThreadPoolExecutor(4) as pool:
+        keys = list(pool.map(lambda row: compiled.element(row).keys["@PrId"], rows))
+    assert keys == [row["ProjectId"] for row in rows]
