@@ -85,7 +85,7 @@ def _message(kind: str, ctx: dict[str, Any], fallback: str) -> str:
 def _unknown_key(loc: Loc) -> str:
     key = str(loc[-1])
     shown = key if len(key) <= 40 else key[:37] + "..."
-    close = difflib.get_close_matches(key, sorted(_allowed_keys(loc[:-1])), n=1)
+    close = difflib.get_close_matches(key, sorted(_allowed_keys(loc[:-1]) - {key}), n=1)
     return f"unknown key {shown!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 

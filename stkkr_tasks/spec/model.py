@@ -197,7 +197,7 @@ class GetSpec(_Model):
     """Filters sent to AFAS: all items must hold (AND); an `any:` item holds when one alternative does."""
     order_by: list[FieldId] = Field(min_length=1)
     """Field ids that identify a row (a unique key); AFAS orders on them so that paging is stable."""
-    page_size: int = Field(500, ge=1, le=10_000)
+    page_size: int = Field(500, ge=1, le=10_000, strict=True)
     """Rows per GetConnector request (1 to 10000)."""
 
 
@@ -258,7 +258,7 @@ class StkkrSpec(_Model):
     """The UpdateConnector to write to, and how."""
     on_error: Literal["continue", "stop"] = "continue"
     """What to do when a row fails: continue with the next row, or stop the run."""
-    max_errors: int | None = Field(None, ge=1)
+    max_errors: int | None = Field(None, ge=1, strict=True)
     """Stop the run when more rows than this have failed."""
     then: list[Name] = []
     """Stkkrs to start after a successful run."""
