@@ -128,6 +128,12 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     ("missing-connection", variant(("connection", DELETE)), [("", "required key 'connection' is missing")]),
     ("page-size-0", variant(("get.page_size", 0)), [("get.page_size", "at least 1")]),
     ("page-size-big", variant(("get.page_size", 10_001)), [("get.page_size", "at most 10000")]),
+    ("page-size-bool", variant(("get.page_size", True)), [("get.page_size", "whole number")]),
+    (
+        "schedule-both",
+        variant(("schedule", {"cron": "0 7 * * *", "every": "1h"})),
+        [("schedule", "unknown key 'every'")],
+    ),
     ("page-size-text", variant(("get.page_size", "many")), [("get.page_size", "whole number")]),
     (
         "bad-op",
