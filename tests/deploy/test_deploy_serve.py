@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 import typer
 import yaml
@@ -22,12 +23,10 @@ from deploy_helpers import CONNECTION, eventually, stkkr_document
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import FlowRun
-from prefect.utilities.asyncutils import run_coro_as_sync
 from typer.testing import CliRunner
 
 from stkkr_tasks.cli import trigger as trigger_cli
 from stkkr_tasks.deploy import history, trigger
-from stkkr_tasks.deploy.schedules import sync_schedules
 
 pytestmark = pytest.mark.usefixtures("served")
 
@@ -118,23 +117,42 @@ def _all_deployed(client: Any, names: list[str]) -> bool:
     return True
 
 
-def test_a_scheduled_stkkr_runs_by_itself_at_least_twice() -> None:
+@pytest.fixture(scope="module")
+def started(served: Path) -> dict[str, Any]:
+    """Start the runs the tests look at, all at once so they run side by side.
+
+    The test server runs no scheduler service, so `tick`'s next two runs are scheduled here from its
+    deployment schedule (what the scheduler does every few seconds); serve must run them unasked.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    with get_client(sync_client=True) as client:
+        tick = client.read_deployment_by_name("tick/tick")
+    url = f"{PREFECT_API_URL.value()}/deployments/{tick.id}/schedule"
+    # The SQLite test server answers 503 while its database is locked by other writers: ask again.
+    eventually(lambda: httpx.post(url, json={"max_runs": 2}).is_success, "tick to be scheduled")
+    return {
+        "tick": tick.id,
+        "overlap": [trigger("overlap", wait=False), trigger("overlap", wait=False)],
+        "chain-head": trigger("chain-head", wait=False),
+        "broken-head": trigger("broken-head", wait=False),
+    }
+
+
+def test_a_scheduled_stkkr_runs_by_itself_at_least_twice(started: dict[str, Any]) -> None:
     def two_completed() -> list[FlowRun]:
         done = [r for r in runs_of("tick") if r.state and r.state.is_completed()]
         return done if len(done) >= 2 else []
 
-    with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name("tick/tick")
-    try:
-        runs = eventually(two_completed, "two scheduled runs of tick", timeout=90)
-    finally:  # stop ticking: the other tests share the serve process
-        run_coro_as_sync(_clear_schedules(deployment.id))
+    runs = eventually(two_completed, "two scheduled runs of tick", timeout=120)
+
     assert all(run.auto_scheduled for run in runs)
-    assert all(run.deployment_id == deployment.id for run in runs)
+    assert all(run.deployment_id == started["tick"] for run in runs)
+    assert all(run.state.message.startswith(f"read {ROWS},") for run in runs)
 
 
 def test_trigger_waits_and_returns_the_summary_counts() -> None:
-    summary = trigger("counted", timeout=90)
+    summary = trigger("counted", timeout=120)
 
     assert summary.stkkr == "counted"
     assert summary.state == "Completed"
@@ -142,53 +160,48 @@ def test_trigger_waits_and_returns_the_summary_counts() -> None:
     assert read_run(UUID(summary.flow_run_id)).deployment_id is not None
 
 
-def test_two_triggers_of_the_same_stkkr_never_overlap() -> None:
-    started = [trigger("overlap", wait=False), trigger("overlap", wait=False)]
-
-    runs = [eventually(lambda i=i: final(i), f"run {i} to end", timeout=90) for i in started]
+def test_two_triggers_of_the_same_stkkr_never_overlap(started: dict[str, Any]) -> None:
+    runs = [eventually(lambda i=i: final(i), f"run {i} to end", timeout=120) for i in started["overlap"]]
 
     assert all(run.state.is_completed() for run in runs)
     first, second = sorted(runs, key=lambda r: r.start_time)
     assert first.end_time <= second.start_time
 
 
-def test_then_starts_the_next_stkkr_after_success_as_a_linked_run() -> None:
-    head = trigger("chain-head", timeout=90)
-    assert head.state == "Completed"
+def test_then_starts_the_next_stkkr_after_success_as_a_linked_run(started: dict[str, Any]) -> None:
+    head = eventually(lambda: final(started["chain-head"]), "chain-head to end", timeout=120)
+    assert head.state.is_completed()
 
     (tail,) = eventually(lambda: runs_of("chain-tail"), "chain-tail to be started")
     assert tail.parent_task_run_id is not None
     with get_client(sync_client=True) as client:
         link = client.read_task_run(tail.parent_task_run_id)
-    assert str(link.flow_run_id) == head.flow_run_id
-    assert eventually(lambda: final(tail.id), "chain-tail to end").state.is_completed()
+    assert link.flow_run_id == head.id
+    assert eventually(lambda: final(tail.id), "chain-tail to end", timeout=120).state.is_completed()
 
 
-def test_then_starts_nothing_after_a_failed_run() -> None:
-    head = trigger("broken-head", timeout=90)
-    assert head.state == "Failed"
+def test_then_starts_nothing_after_a_failed_run(started: dict[str, Any]) -> None:
+    head = eventually(lambda: final(started["broken-head"]), "broken-head to end", timeout=120)
+    assert head.state.is_failed()
 
-    eventually(lambda: engine_finished(UUID(head.flow_run_id)), "broken-head's process to finish")
+    eventually(lambda: engine_finished(head.id), "broken-head's process to finish")
     assert runs_of("broken-tail") == []
 
 
-def test_history_shows_the_runs_with_their_counts() -> None:
-    summary = trigger("counted", timeout=90)
+def test_history_shows_the_runs_with_their_counts(started: dict[str, Any]) -> None:
+    for flow_run_id in started["overlap"]:
+        eventually(lambda i=flow_run_id: final(i), f"run {flow_run_id} to end", timeout=120)
 
-    latest = history("counted", limit=5)[0]
-    assert latest.summary.flow_run_id == summary.flow_run_id
-    assert latest.has_counts
-    assert (latest.summary.read, latest.summary.written, latest.state_name) == (ROWS, ROWS, "Completed")
+    records = history("overlap", limit=5)
+    assert {r.summary.flow_run_id for r in records} == {str(i) for i in started["overlap"]}
+    assert all(r.has_counts and r.state_name == "Completed" for r in records)
+    assert all((r.summary.read, r.summary.written, r.summary.failed) == (ROWS, ROWS, 0) for r in records)
+    assert records[0].started >= records[1].started
 
     app = typer.Typer()
     trigger_cli.register(app)
-    result = CliRunner().invoke(app, ["history", "counted", "--limit", "2", "--json"])
+    result = CliRunner().invoke(app, ["history", "overlap", "--limit", "1", "--json"])
     assert result.exit_code == 0, result.output
-    listed = json.loads(result.output)
-    assert listed[0]["flow_run_id"] == summary.flow_run_id
-    assert listed[0]["written"] == ROWS
-
-
-async def _clear_schedules(deployment_id: UUID) -> None:
-    async with get_client() as client:
-        await sync_schedules(client, deployment_id, [])
+    (listed,) = json.loads(result.output)
+    assert listed["flow_run_id"] == records[0].summary.flow_run_id
+    assert (listed["state"], listed["written"]) == ("Completed", ROWS)
