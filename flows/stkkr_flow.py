@@ -136,6 +136,7 @@ async def _pipeline(ctx: RunContext, hooks: RunHooks) -> None:
                 slots.release()
                 continue
             writers.create_task(_write_page(ctx, items, slots))
+            del items  # the writer owns the page now: at most PAGES_IN_MEMORY pages are held
 
 
 async def _prepare_page(ctx: RunContext) -> list[WriteItem] | None:

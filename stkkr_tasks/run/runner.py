@@ -36,21 +36,7 @@ async def arun_stkkr(
     on_progress: ProgressCallback | None = None,
     on_preview: PreviewCallback | None = None,
 ) -> RunSummary:
-    """Run a stkkr as a Prefect flow in this process and return its summary (async twin of `run_stkkr`).
-
-    Args:
-        path_or_spec: A stkkr file, or a loaded `StkkrSpec`.
-        dry_run: Read, filter and transform, but write nothing and store no error records.
-        on_progress: Called with the live counters (`RunCounters`) whenever they change.
-        on_preview: Dry run only: called with each of the first elements that would be sent.
-
-    Returns:
-        The run's summary; `summary.state` is "Failed" when the run could not finish.
-
-    Raises:
-        SpecError: The file does not validate; nothing was sent.
-        ExpressionError: An expression does not compile; nothing was sent.
-    """
+    """The async twin of `run_stkkr`, for callers inside an event loop; same arguments and result."""
     from flows.stkkr_flow import compile_stkkr
 
     spec = load(path_or_spec)
