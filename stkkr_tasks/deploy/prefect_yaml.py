@@ -56,7 +56,7 @@ def render_prefect_yaml(
             "tags": item.tags,
             "parameters": item.parameters,
             "schedules": yaml_schedules(item.schedules),
-            "concurrency_limit": concurrency,
+            "concurrency_limit": dict(concurrency),
             "work_pool": {"name": work_pool},
         }
         deployments.append(entry)
