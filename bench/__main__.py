@@ -1,0 +1,113 @@
+"""`python -m bench`: stkkr's throughput and memory against the `naive` and `async8` baselines, in one run.
+
+A simulator (its own process, fixed latency per request) and a local Prefect server (its own process and
+PREFECT_HOME under a temporary folder) are started; `naive`, `async8` and `stkkr run` then do the same
+workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two simulator sizes.
+The report is printed and appended to bench/RESULTS.md (or `--results FILE`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.async8 import run_async8
+from bench.harness import PrefectServer, SimulatorProcess, machine
+from bench.naive import run_naive
+from bench.report import Report, Settings, StkkrRun, append
+from bench.stkkr_run import run_stkkr, set_connection
+from bench.workload import HALF, ONE_PERCENT
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+#: --quick: a smoke run of every step in seconds (a test uses it; its figures mean nothing).
+QUICK = {"rows": 200, "latency_ms": 1, "page_size": 50, "naive_rows": 50, "memory_rows": [200, 400]}
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: sizes, latency, concurrency, page size, where the report goes."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000, help="rows of the throughput run (20,000)")
+    parser.add_argument("--latency-ms", type=int, default=20, help="simulator latency per request (20)")
+    parser.add_argument("--concurrency", type=int, default=8, help="async8's calls in flight (8)")
+    parser.add_argument("--page-size", type=int, default=500, help="rows per GetConnector page (500)")
+    parser.add_argument("--naive-rows", type=int, default=2_000, help="rows the naive script reads (2,000)")
+    parser.add_argument("--memory-rows", type=int, nargs=2, default=[20_000, 200_000],
+                        metavar=("SMALL", "LARGE"), help="rows of the two memory runs; 0 0 skips them")
+    parser.add_argument("--prefect-api", metavar="URL",
+                        help="use this running Prefect server (http://…/api) instead of starting one")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and latency: a smoke run")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="file the report is appended to")
+    parser.add_argument("--note", default="", help="a note in the report's title (e.g. 'before fix X')")
+    args = parser.parse_args(argv)
+    if args.quick:
+        vars(args).update(QUICK)
+    return args
+
+
+_STARTED = time.monotonic()
+
+
+def progress(text: str) -> None:
+    """Tell the operator what the benchmark is doing (stderr, so stdout holds only the report)."""
+    print(f"bench [{time.monotonic() - _STARTED:6.1f} s]: {text}", file=sys.stderr, flush=True)
+
+
+def benchmark(args: argparse.Namespace, folder: Path) -> Report:
+    """Run every contender and scenario; returns the report."""
+    settings = Settings(args.rows, args.latency_ms, args.concurrency, args.page_size, args.naive_rows,
+                        tuple(args.memory_rows), args.note)
+    server = PrefectServer(folder, args.prefect_api)
+    sim = SimulatorProcess(folder, rows=args.rows, latency_ms=args.latency_ms)
+    progress("starting the Prefect server and the simulator")
+    with contextlib.ExitStack() as children:
+        for child in (server, sim):  # both start at once; each is stopped however the run ends
+            children.callback(child.stop)
+            child.start()
+        server.wait()
+        sim.wait()
+        set_connection(server, sim)
+        progress(f"naive on {min(args.naive_rows, args.rows):,} rows")
+        naive = run_naive(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
+                          max_rows=args.naive_rows)
+        progress(f"async8 on {args.rows:,} rows")
+        async8 = asyncio.run(run_async8(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
+                                        concurrency=args.concurrency))
+        progress(f"stkkr on {args.rows:,} rows")
+        stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
+        memory = _memory(server, sim, args) if all(args.memory_rows) else []
+    return Report(settings, machine(), naive, async8, stkkr, memory)
+
+
+def _memory(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespace) -> list[StkkrRun]:
+    """The stkkr with a 1% filter on each memory size (the throughput simulator is reused when it fits)."""
+    runs = []
+    for rows in args.memory_rows:
+        progress(f"memory: stkkr on {rows:,} rows, keeping about 1%")
+        if rows != sim.rows:
+            sim.stop()  # one simulator at a time: the machine's cores go to the measured run
+            sim = SimulatorProcess(server.folder, rows=rows, latency_ms=args.latency_ms)
+        with sim:
+            set_connection(server, sim)
+            runs.append(run_stkkr(server, name=f"bench-memory-{rows}", keep=ONE_PERCENT,
+                                  page_size=args.page_size))
+    return runs
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark, print the report and append it to the results file."""
+    args = parse(argv)
+    with tempfile.TemporaryDirectory(prefix="stkkr-bench-") as folder:
+        report = benchmark(args, Path(folder))
+    text = report.markdown()
+    print(text)
+    append(args.results, text)
+    progress(f"appended to {args.results}")
+
+
+if __name__ == "__main__":
+    main()

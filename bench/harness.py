@@ -1,0 +1,217 @@
+"""The benchmark's processes: the simulator and a local Prefect server, each in its own process.
+
+Both run as children in their own process group, with their output in a log file of the benchmark's
+temporary folder; they are ready once they answer over HTTP (polled), and are stopped with their group.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from bench.workload import GET_CONNECTOR, auth_header, page_params
+
+SIMULATOR_START_S = 120.0  # generating 200,000 rows per connector takes a few seconds on a busy machine
+PREFECT_START_S = 120.0
+_POLL_S = 0.2
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> str:
+    """The machine the benchmark runs on: CPU model and number of cores."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def base_env(folder: Path) -> dict[str, str]:
+    """The environment of every child: no telemetry, a private Prefect home and stkkr home."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env.update(
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_HOME=str(folder / "prefect"),
+        STKKR_HOME=str(folder / "stkkr"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class _Child(ABC):
+    """A child process in its own process group, logging to a file; stopped with its whole group.
+
+    `with child:` starts it (unless `start` was called already, so several can start side by side), waits
+    until it answers, and stops it at the end.
+    """
+
+    name = "child"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.log = folder / f"{self.name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _spawn(self, args: list[str], env: dict[str, str]) -> None:
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.folder, start_new_session=True
+            )
+
+    def _wait_until(self, ready: Callable[[], bool], timeout: float) -> None:
+        """Poll `ready` until it holds; fail with the log's tail when the child died or took too long."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"the {self.name} exited with {self.process.returncode}:\n{self._tail()}")
+            try:
+                if ready():
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {self.name} did not answer within {timeout:.0f} s:\n{self._tail()}")
+            time.sleep(_POLL_S)
+
+    def _tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """Stop the child and everything it started (SIGTERM to its group, SIGKILL after 15 s)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the process without waiting for it."""
+
+    @abstractmethod
+    def wait(self) -> None:
+        """Wait until the process answers."""
+
+    def __enter__(self) -> Self:
+        if self.process is None:
+            self.start()
+        try:
+            self.wait()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class SimulatorProcess(_Child):
+    """`stkkr simulator` in its own process, so it never competes with a measured client for the GIL.
+
+    Args:
+        folder: Where its log goes.
+        rows: Rows generated per GetConnector.
+        latency_ms: Latency added to every request.
+        seed: Seed of the generated data.
+    """
+
+    name = "simulator"
+
+    def __init__(self, folder: Path, *, rows: int, latency_ms: int, seed: int = 1) -> None:
+        super().__init__(folder)
+        self.rows, self.latency_ms, self.seed = rows, latency_ms, seed
+        self.token = f"<token><version>1</version><data>{secrets.token_hex(32).upper()}</data></token>"
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/ProfitRestServices"
+
+    def start(self) -> None:
+        """Start the process; `wait` until it answers."""
+        stkkr = str(Path(sys.executable).with_name("stkkr"))
+        self._spawn(
+            [stkkr, "simulator", "--port", str(self.port), "--rows", str(self.rows), "--seed", str(self.seed),
+             "--latency-ms", str(self.latency_ms), "--token", self.token],
+            base_env(self.folder),
+        )
+
+    def wait(self) -> None:
+        """Wait until the simulator has generated the workload's rows and answers."""
+        self._wait_until(self._warm, SIMULATOR_START_S)
+
+    def _warm(self) -> bool:
+        """Read one row: proves the simulator answers, and makes it generate the connector's rows now."""
+        response = httpx.get(f"{self.base_url}/connectors/{GET_CONNECTOR}", params=page_params(0, 1),
+                             headers=auth_header(self.token), timeout=SIMULATOR_START_S)
+        return response.status_code == 200
+
+
+class PrefectServer(_Child):
+    """`prefect server start` with its own PREFECT_HOME (and SQLite database) under the benchmark's folder.
+
+    Args:
+        folder: Its PREFECT_HOME and log go here.
+        api_url: A Prefect server that already runs (`http://…/api`): use it instead of starting one.
+    """
+
+    name = "prefect-server"
+
+    def __init__(self, folder: Path, api_url: str | None = None) -> None:
+        super().__init__(folder)
+        self.external = api_url is not None
+        self.api_url = api_url or f"http://127.0.0.1:{free_port()}/api"
+
+    def start(self) -> None:
+        """Start the server (unless it runs already); `wait` until it is healthy."""
+        if self.external:
+            return
+        prefect = str(Path(sys.executable).with_name("prefect"))
+        port = self.api_url.rsplit(":", 1)[1].split("/")[0]
+        self._spawn(
+            [prefect, "server", "start", "--host", "127.0.0.1", "--port", port, "--no-ui",
+             "--no-scheduler", "--no-late-runs"],
+            base_env(self.folder),
+        )
+
+    def wait(self) -> None:
+        """Poll `/api/health` until the server answers."""
+        self._wait_until(self._healthy, PREFECT_START_S)
+
+    def _healthy(self) -> bool:
+        return httpx.get(f"{self.api_url}/health", timeout=5).status_code == 200
+
+    def client_env(self) -> dict[str, str]:
+        """The environment of a process that uses this server (its own Prefect home, the server's API)."""
+        return {**base_env(self.folder), "PREFECT_API_URL": self.api_url}

@@ -1,0 +1,171 @@
+"""The benchmark's figures: what each contender did, the ratios against the targets, the report text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+#: The targets of issue 6, reported as ratios (never asserted as timed tests).
+TARGET_VS_ASYNC8 = 0.9
+TARGET_VS_NAIVE = 6.0
+TARGET_RSS_RATIO = 1.1
+TASK_RUNS_PER_PAGE = 4
+TASK_RUNS_CONSTANT = 8
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """What one contender did in one run.
+
+    Attributes:
+        name: naive, async8 or stkkr.
+        read: Rows read.
+        kept: Rows the filter kept.
+        updated: Rows updated (PUT answered with success).
+        failed: Updates AFAS refused.
+        seconds: Wall-clock time of the work (for stkkr: the flow run's duration).
+    """
+
+    name: str
+    read: int
+    kept: int
+    updated: int
+    failed: int
+    seconds: float
+
+    @property
+    def rows_per_s(self) -> float:
+        """Rows read per second."""
+        return self.read / self.seconds if self.seconds else 0.0
+
+    @property
+    def updates_per_s(self) -> float:
+        """Rows updated per second."""
+        return self.updated / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class StkkrRun:
+    """A `stkkr run` subprocess: its throughput, whole-process wall time, Prefect task runs and peak RSS.
+
+    Attributes:
+        throughput: The run's counts over the flow's duration.
+        wall_s: Wall-clock time of the whole `stkkr run` process (start-up and Prefect included).
+        task_runs: Prefect task runs of the flow run, counted through the Prefect API afterwards.
+        pages: GetConnector pages with rows (the final empty or short page counts as one).
+        peak_rss_mib: Peak resident memory of the process (and its children), in MiB.
+    """
+
+    throughput: Throughput
+    wall_s: float
+    task_runs: int
+    pages: int
+    peak_rss_mib: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The benchmark's settings, printed with its figures."""
+
+    rows: int
+    latency_ms: int
+    concurrency: int
+    page_size: int
+    naive_rows: int
+    memory_rows: tuple[int, int]
+    note: str = ""
+
+
+@dataclass
+class Report:
+    """All figures of one benchmark run; `markdown()` is what is printed and appended to RESULTS.md."""
+
+    settings: Settings
+    machine: str
+    naive: Throughput
+    async8: Throughput
+    stkkr: StkkrRun
+    memory: list[StkkrRun] = field(default_factory=list)
+    when: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def ceiling(self) -> float:
+        """The most updates per second AFAS allows: `concurrency` calls in flight, each taking the latency."""
+        latency_ms = self.settings.latency_ms
+        return self.settings.concurrency * 1000 / latency_ms if latency_ms else 0.0
+
+    def markdown(self) -> str:
+        """The report as a Markdown section."""
+        s = self.settings
+        lines = [
+            f"## {self.when:%Y-%m-%d %H:%M} UTC — {self.machine}" + (f" — {s.note}" if s.note else ""),
+            "",
+            f"Settings: {s.rows:,} rows, latency {s.latency_ms} ms per request, page size {s.page_size}, "
+            f"concurrency {s.concurrency}; naive on the first {min(s.naive_rows, s.rows):,} rows.",
+            "",
+            "| contender | rows read | kept | updated | failed | seconds | rows/s | updates/s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *(_row(t) for t in (self.naive, self.async8, self.stkkr.throughput)),
+            "",
+            *self._verdicts(),
+        ]
+        if self.memory:
+            lines += ["", *self._memory_lines()]
+        return "\n".join(lines) + "\n"
+
+    def _verdicts(self) -> list[str]:
+        stkkr, run = self.stkkr.throughput, self.stkkr
+        per_async8 = _ratio(stkkr.updates_per_s, self.async8.updates_per_s)
+        per_naive = _ratio(stkkr.updates_per_s, self.naive.updates_per_s)
+        ceiling = self.ceiling()
+        allowed = TASK_RUNS_PER_PAGE * run.pages + TASK_RUNS_CONSTANT
+        per_page = run.task_runs / run.pages if run.pages else 0.0
+        return [
+            f"- stkkr / async8 updates/s: **{per_async8:.2f}** (target ≥ {TARGET_VS_ASYNC8}) "
+            + _mark(per_async8 >= TARGET_VS_ASYNC8),
+            f"- stkkr / naive updates/s: **{per_naive:.1f}** (target ≥ {TARGET_VS_NAIVE:g}) "
+            + _mark(per_naive >= TARGET_VS_NAIVE),
+            f"- stkkr's share of the ceiling ({ceiling:.0f} updates/s = {self.settings.concurrency} / "
+            f"{self.settings.latency_ms} ms): **{_ratio(stkkr.updates_per_s, ceiling):.0%}**"
+            + f"; async8's: {_ratio(self.async8.updates_per_s, ceiling):.0%}",
+            f"- Prefect task runs: **{run.task_runs}** for {run.pages} pages ({per_page:.2f} per page; "
+            f"target ≤ {TASK_RUNS_PER_PAGE} per page + {TASK_RUNS_CONSTANT} = {allowed}) "
+            + _mark(run.task_runs <= allowed),
+            f"- stkkr peak RSS: **{run.peak_rss_mib:.0f} MiB**; whole `stkkr run` process {run.wall_s:.1f} s "
+            f"(start-up included: {_ratio(stkkr.updated, run.wall_s):.0f} updates/s)",
+        ]
+
+    def _memory_lines(self) -> list[str]:
+        lines = ["Memory (filter keeps about 1%):", "",
+                 "| rows | kept | updated | seconds | task runs | peak RSS MiB |",
+                 "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for run in self.memory:
+            t = run.throughput
+            lines.append(f"| {t.read:,} | {t.kept:,} | {t.updated:,} | {t.seconds:.1f} | {run.task_runs} | "
+                         f"{run.peak_rss_mib:.0f} |")
+        small, large = self.memory[0], self.memory[-1]
+        ratio = _ratio(large.peak_rss_mib, small.peak_rss_mib)
+        rows = f"{large.throughput.read:,} / {small.throughput.read:,} rows"
+        lines += ["", f"- peak RSS {rows}: **{ratio:.3f}** (target ≤ {TARGET_RSS_RATIO}) "
+                  + _mark(ratio <= TARGET_RSS_RATIO)]
+        return lines
+
+
+def _row(t: Throughput) -> str:
+    return (f"| {t.name} | {t.read:,} | {t.kept:,} | {t.updated:,} | {t.failed:,} | {t.seconds:.1f} | "
+            f"{t.rows_per_s:,.0f} | {t.updates_per_s:,.1f} |")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _mark(ok: bool) -> str:
+    return "— met" if ok else "— **missed**"
+
+
+def append(path: Path, text: str) -> None:
+    """Append a report section to the results file (created with a title when missing)."""
+    header = "" if path.exists() else "# stkkr benchmark results\n\nNewest last; written by `make bench`.\n"
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"{header}\n{text}")

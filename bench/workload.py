@@ -1,0 +1,106 @@
+"""The benchmark's workload, once for all three contenders: read, keep, transform, update.
+
+Every row of the GetConnector `Profit_Projects` is read in pages ordered on `ProjectId`; a filter keeps the
+rows whose booked hours reach a share of their budget (the simulator draws that share uniformly between 0.1
+and 1.3, so a threshold of 0.7 keeps about half and 1.288 about 1%); three fields are transformed; each kept
+row is updated with a PUT to the UpdateConnector `PtProject`. The baselines use the Python functions below,
+stkkr uses `stkkr_text`, which says the same in a stkkr file.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+GET_CONNECTOR = "Profit_Projects"
+ORDER_KEY = "ProjectId"
+UPDATE_CONNECTOR = "PtProject"
+DAYS_LATER = 30
+
+
+@dataclass(frozen=True)
+class Keep:
+    """A filter threshold: keep rows with HoursBooked ≥ HoursBudget × numerator / denominator.
+
+    Attributes:
+        numerator: The threshold's numerator (whole numbers keep the comparison exact).
+        denominator: The threshold's denominator.
+        label: How the report names the share the filter keeps.
+    """
+
+    numerator: int
+    denominator: int
+    label: str
+
+    def keeps(self, row: dict[str, Any]) -> bool:
+        """Whether a row (as plain JSON gives it) passes the filter."""
+        booked, budget = row.get("HoursBooked"), row.get("HoursBudget")
+        if booked is None or budget is None:
+            return False
+        return booked * self.denominator >= budget * self.numerator
+
+    def expression(self) -> str:
+        """The same filter as a stkkr `filter` expression."""
+        return f"row.HoursBooked * {self.denominator} >= row.HoursBudget * {self.numerator}"
+
+
+HALF = Keep(7, 10, "about half")
+ONE_PERCENT = Keep(1288, 1000, "about 1%")
+
+
+def auth_header(token: str) -> dict[str, str]:
+    """The `Authorization` header of AFAS's token auth (Base64 of the whole token XML)."""
+    return {"Authorization": "AfasToken " + base64.b64encode(token.encode()).decode()}
+
+
+def page_params(skip: int, take: int) -> dict[str, str | int]:
+    """The query of one GetConnector page, ordered on the key so that paging is stable."""
+    return {"skip": skip, "take": take, "orderbyfieldids": ORDER_KEY}
+
+
+def update_body(row: dict[str, Any]) -> dict[str, Any]:
+    """The PUT body of a kept row: three fields transformed (what the stkkr file's `transform` says)."""
+    booked, budget, end = row.get("HoursBooked"), row.get("HoursBudget"), row.get("EndDate")
+    finished = booked is not None and budget is not None and booked >= budget
+    fields = {
+        "Ds": (row.get("Description") or "").strip().upper() or None,
+        "DtGp": (date.fromisoformat(end[:10]) + timedelta(days=DAYS_LATER)).isoformat() if end else None,
+        "PrSt": "Gereed" if finished else row.get("Status"),
+    }
+    return {UPDATE_CONNECTOR: {"Element": {"@PrId": row[ORDER_KEY], "Fields": fields}}}
+
+
+def stkkr_text(name: str, connection: str, keep: Keep, page_size: int) -> str:
+    """The workload as a stkkr file.
+
+    Args:
+        name: The stkkr's name.
+        connection: The AfasConnection block to use.
+        keep: The filter threshold.
+        page_size: Rows per GetConnector page.
+
+    Returns:
+        The YAML text of the stkkr.
+    """
+    return f"""\
+stkkr: {name}
+description: Benchmark workload ({keep.label} of the projects kept, three fields updated)
+connection: {connection}
+get:
+  connector: {GET_CONNECTOR}
+  order_by: [{ORDER_KEY}]
+  page_size: {page_size}
+filter: "{keep.expression()}"
+transform:
+  keys: {{"@PrId": "{{{{ row.{ORDER_KEY} }}}}"}}
+  fields:
+    Ds: "{{{{ row.Description | trim | upper }}}}"
+    DtGp: "{{{{ add_days(row.EndDate, {DAYS_LATER}) | date }}}}"
+    PrSt: "{{{{ 'Gereed' if row.HoursBooked >= row.HoursBudget else row.Status }}}}"
+update:
+  connector: {UPDATE_CONNECTOR}
+  action: update
+on_error: continue
+"""

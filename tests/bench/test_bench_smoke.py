@@ -1,0 +1,38 @@
+"""Smoke test of `python -m bench --quick`: every step runs and the report is written (never how fast)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Path) -> None:
+    from prefect.settings import get_current_settings
+
+    results = tmp_path / "RESULTS.md"
+    api_url = str(get_current_settings().api.url)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--results", str(results), "--prefect-api", api_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env=os.environ.copy(), check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = results.read_text(encoding="utf-8")
+    assert report.startswith("# stkkr benchmark results")
+    assert report.count("\n## ") == 1
+    for contender in ("naive", "async8", "stkkr"):
+        row = re.search(rf"^\| {contender} \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| 0 \|", report, re.MULTILINE)
+        assert row is not None, f"no {contender} row in the report"
+        read, kept, updated = (int(value.replace(",", "")) for value in row.groups())
+        assert read > 0 and 0 < kept == updated < read
+    assert re.search(r"Prefect task runs: \*\*\d+\*\* for \d+ pages", report)
+    assert re.search(r"stkkr peak RSS: \*\*\d+ MiB\*\*", report)
+    assert re.search(r"peak RSS 400 / 200 rows: \*\*\d\.\d{3}\*\*", report)
+    assert done.stdout.strip() in report  # the printed report is the appended one
