@@ -10,17 +10,14 @@ of the stkkrs in ``then:``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from prefect import Flow, flow
 from prefect.states import Failed, State
 
 from stkkr_tasks.deploy.chain import then_hook
-from stkkr_tasks.deploy.files import find_stkkr_file, flow_attribute, stkkr_paths
-from stkkr_tasks.spec import SpecError, StkkrSpec, load_stkkr
-
-_LOG = logging.getLogger(__name__)
+from stkkr_tasks.deploy.files import find_stkkr_file, flow_attribute, valid_stkkr_files
+from stkkr_tasks.spec import StkkrSpec, load_stkkr
 
 
 def stkkr_deployment_flow(spec: StkkrSpec) -> Flow[..., Any]:
@@ -59,20 +56,9 @@ def stkkr_deployment_flow(spec: StkkrSpec) -> Flow[..., Any]:
 
 def _load_flows() -> dict[str, Flow[..., Any]]:
     flows: dict[str, Flow[..., Any]] = {}
-    for path in stkkr_paths() if _deployments_dir_exists() else []:
-        try:
-            spec = load_stkkr(path)
-        except SpecError:
-            _LOG.warning("%s does not validate; it has no flow (run `stkkr validate %s`)", path, path)
-            continue
-        flows.setdefault(flow_attribute(spec.stkkr), stkkr_deployment_flow(spec))
+    for file in valid_stkkr_files():  # a file that does not validate gets no flow
+        flows.setdefault(flow_attribute(file.name), stkkr_deployment_flow(file.spec))
     return flows
-
-
-def _deployments_dir_exists() -> bool:
-    from stkkr_tasks.deploy.files import deployments_dir
-
-    return deployments_dir().is_dir()
 
 
 globals().update(_load_flows())

@@ -8,7 +8,7 @@ replacing a deployment's schedules), ``deploy`` (one deployment per stkkr, work 
 
 from __future__ import annotations
 
-from stkkr_tasks.deploy.chain import chain_problems, then_hook
+from stkkr_tasks.deploy.chain import then_hook, then_problems
 from stkkr_tasks.deploy.deploy import (
     CONCURRENCY,
     DEFAULT_WORK_POOL,
@@ -39,7 +39,6 @@ __all__ = [
     "ahistory",
     "aserve",
     "atrigger",
-    "chain_problems",
     "deploy",
     "deployment_name",
     "deployments_dir",
@@ -48,6 +47,7 @@ __all__ = [
     "render_prefect_yaml",
     "serve",
     "then_hook",
+    "then_problems",
     "trigger",
     "write_prefect_yaml",
 ]

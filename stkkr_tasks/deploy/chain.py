@@ -2,27 +2,25 @@
 
 The hook runs when the run enters Completed and starts each named deployment without waiting
 (``run_deployment(timeout=0)``); inside the finished run's context Prefect records the new run as its
-subflow, so the Prefect UI shows the chain. :func:`chain_problems` refuses unknown names and cycles before
-anything is deployed (``stkkr validate``).
+subflow, so the Prefect UI shows the chain. Unknown names and cycles are refused before
+anything is deployed: ``stkkr validate`` reports :func:`then_problems`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stkkr_tasks.deploy.deploy import deployment_name
-from stkkr_tasks.spec.errors import Problem
 
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.client.schemas.objects import FlowRun, State
 
-    from stkkr_tasks.deploy.files import StkkrFile
+    from stkkr_tasks.spec import Problem, StkkrSpec
 
 Hook = Callable[["Flow[..., Any]", "FlowRun", "State"], Coroutine[Any, Any, None]]
-
 
 
 def then_hook(names: Sequence[str]) -> Hook:
@@ -53,28 +51,27 @@ def then_hook(names: Sequence[str]) -> Hook:
     return start_then
 
 
-def chain_problems(files: Sequence[StkkrFile], known: Iterable[str] = ()) -> list[Problem]:
-    """Unknown names and cycles in the ``then:`` lists of ``files``.
+def then_problems(path: Path, spec: StkkrSpec) -> list[Problem]:
+    """Problems of one file's ``then:`` among the stkkrs of the deployments directory (``stkkr validate``).
 
     Args:
-        files: The stkkr files to check (their ``then`` lists are the edges).
-        known: Further stkkr names that exist (e.g. every file in the deployments directory).
+        path: The file being validated.
+        spec: Its loaded model.
 
     Returns:
-        One problem (field path ``then``) per unknown name and per cycle; empty when all chains are sound.
+        Unknown names in its ``then`` and cycles through it, each at the ``then`` line of the file.
     """
-    graph = {file.name: list(file.spec.then or []) for file in files}
-    where = {file.name: file.path for file in files}
-    names = set(graph) | set(known)
-    problems = [
-        _problem(where[name], f"unknown stkkr {target!r} (no stkkr file defines it)")
-        for name, targets in graph.items()
-        for target in targets
-        if target not in names
-    ]
-    for cycle in _cycles(graph):
-        problems.append(_problem(where[cycle[0]], f"cycle {' -> '.join([*cycle, cycle[0]])}"))
-    return problems
+    from stkkr_tasks.deploy.files import StkkrFile, valid_stkkr_files
+
+    if not spec.then:
+        return []
+    others = [f for f in valid_stkkr_files() if f.name != spec.stkkr]
+    graph = {f.name: list(f.spec.then) for f in [*others, StkkrFile(path, spec)]}
+    unknown = [name for name in spec.then if name not in graph]
+    messages = [f"unknown stkkr {name!r} (no stkkr file defines it)" for name in unknown]
+    cycles = [cycle for cycle in _cycles(graph) if spec.stkkr in cycle]
+    messages += [f"cycle {' -> '.join([*cycle, cycle[0]])}" for cycle in cycles]
+    return [spec.problem_at(("then",), message) for message in messages]
 
 
 def _cycles(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
@@ -94,7 +91,3 @@ def _cycles(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
     for root in sorted(graph):
         visit(root, [root])
     return [found[key] for key in sorted(found)]
-
-
-def _problem(file: Path, message: str) -> Problem:
-    return Problem(file=str(file), line=None, path="then", message=message)

@@ -96,6 +96,27 @@ def load_stkkr_files(paths: Sequence[str | os.PathLike[str]] | None = None) -> l
     return files
 
 
+def valid_stkkr_files(root: Path | None = None) -> list[StkkrFile]:
+    """Every stkkr file under ``root`` that validates; others are skipped (``stkkr validate`` says why).
+
+    Args:
+        root: The directory to search; default the deployments directory (missing: no files).
+
+    Returns:
+        The valid files, sorted by path.
+    """
+    from stkkr_tasks.spec import SpecError, load_stkkr
+
+    root = root or deployments_dir()
+    files = []
+    for path in stkkr_paths([root]) if root.is_dir() else []:
+        try:
+            files.append(StkkrFile(path, load_stkkr(path)))
+        except SpecError:
+            continue
+    return files
+
+
 def find_stkkr_file(name: str, root: Path | None = None) -> Path:
     """The file under the deployments directory whose ``stkkr:`` is ``name``.
 
