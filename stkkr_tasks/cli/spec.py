@@ -45,6 +45,7 @@ def validate(
     ] = False,
 ) -> None:
     """Check stkkr files; print every problem as file:line: path: message. Exit 0 when all are valid."""
+    from stkkr_tasks.deploy.chain import then_problems
     from stkkr_tasks.spec import SpecError, load_stkkr
 
     all_valid = True
@@ -56,6 +57,7 @@ def validate(
             all_valid = False
             continue
         problems = asyncio.run(_check_online(spec)) if online else []
+        problems += then_problems(file, spec)  # Part F: `then:` names known stkkrs and makes no cycle
         _report(problems)
         all_valid = all_valid and not problems
         if not problems:
