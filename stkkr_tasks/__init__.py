@@ -15,13 +15,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from stkkr_tasks.deploy import trigger
     from stkkr_tasks.run import RunSummary, arun_stkkr, run_stkkr
 
-__all__ = ["RunSummary", "arun_stkkr", "run_stkkr"]
+__all__ = ["RunSummary", "arun_stkkr", "run_stkkr", "trigger"]
 
 
 def __getattr__(name: str) -> Any:
     """Load the public names on first use."""
+    if name == "trigger":
+        import stkkr_tasks.deploy as deploy
+
+        return deploy.trigger
     if name in __all__:
         import stkkr_tasks.run as run
 
