@@ -29,12 +29,14 @@ def stkkr_document(name: str, **overrides: Any) -> dict[str, Any]:
     return {key: value for key, value in document.items() if value is not None}
 
 
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` seconds."""
+def eventually(
+    probe: Callable[[], T | None], what: str, timeout: float = 60.0, status: Callable[[], Any] | None = None
+) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` and `status()` after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = probe()
         if result:
             return result
         time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+    pytest.fail(f"timed out after {timeout:g} s waiting for {what}" + (f": {status()}" if status else ""))
