@@ -81,22 +81,30 @@ def prefect_env(url: str) -> dict[str, str]:
 
 
 @contextmanager
-def run_child(name: str, argv: list[str], env: Mapping[str, str]) -> Iterator[Child]:
+def run_child(
+    name: str, argv: list[str], env: Mapping[str, str], output: Path | None = None
+) -> Iterator[Child]:
     """Run a child process in its own process group; stop it with SIGINT (then SIGTERM, SIGKILL) on exit.
 
     Args:
         name: What it is, for messages.
         argv: The command line.
         env: Its environment.
+        output: A file for its stdout and stderr (appended to); None shares this process's terminal.
 
     Yields:
         The running child.
     """
-    process = subprocess.Popen(argv, env=dict(env), start_new_session=True)
-    try:
-        yield Child(name, process)
-    finally:
-        stop(process)
+    with ExitStack() as files:
+        sink = None
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            sink = files.enter_context(output.open("ab"))
+        process = subprocess.Popen(argv, env=dict(env), start_new_session=True, stdout=sink, stderr=sink)
+        try:
+            yield Child(name, process)
+        finally:
+            stop(process)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -140,13 +148,16 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = SE
     raise LocalStackError(f"the Prefect server did not answer at {url} within {timeout:g} s")
 
 
-def start_prefect_server(stack: ExitStack, port: int, env: Mapping[str, str]) -> Child:
+def start_prefect_server(
+    stack: ExitStack, port: int, env: Mapping[str, str], output: Path | None = None
+) -> Child:
     """Start ``prefect server start`` on 127.0.0.1:`port` and wait until it is healthy.
 
     Args:
         stack: Stops the server when it closes.
         port: The port of the API and UI.
         env: The server's environment (see `prefect_env`).
+        output: A file for the server's output; None shares this process's terminal.
 
     Returns:
         The running server.
@@ -156,8 +167,13 @@ def start_prefect_server(stack: ExitStack, port: int, env: Mapping[str, str]) ->
     """
     prefect = str(Path(sys.executable).with_name("prefect"))
     argv = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-    server = stack.enter_context(run_child("Prefect server", argv, env))
-    wait_healthy(f"{api_url(port)}/health", server.process)
+    server = stack.enter_context(run_child("Prefect server", argv, env, output))
+    try:
+        wait_healthy(f"{api_url(port)}/health", server.process)
+    except LocalStackError as exc:
+        if output is None:
+            raise
+        raise LocalStackError(f"{exc}; its output is in {output}") from None
     return server
 
 

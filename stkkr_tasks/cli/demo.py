@@ -1,0 +1,41 @@
+"""`stkkr demo` (``make demo``): run the example stkkrs against the simulator on a local Prefect server.
+
+Exit status: 0 every example run completed (failed rows of the example that fails on purpose included);
+1 the demo could not start or an example run failed; 2 an example file does not validate.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `stkkr demo` to the main app."""
+    app.command("demo")(demo)
+
+
+def demo(
+    port: Annotated[int, typer.Option("--port", help="Port of the Prefect server; 0 picks a free one.")] = 0,
+    simulator_port: Annotated[
+        int, typer.Option("--simulator-port", help="Port of the AFAS simulator; 0 picks a free one.")
+    ] = 0,
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Rows per connector in the simulator.")] = 500,
+) -> None:
+    """Start the simulator and a local Prefect server, run every example stkkr, print their summaries."""
+    from stkkr_tasks.demo import DemoError, run_demo
+    from stkkr_tasks.deploy.files import StkkrFileError
+    from stkkr_tasks.spec import SpecError
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        run_demo(console=Console(highlight=False), port=port, simulator_port=simulator_port, rows=rows)
+    except SpecError as exc:
+        err.print("[red]An example stkkr does not validate:[/red]")
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    except (DemoError, StkkrFileError) as exc:
+        err.print(f"[red]The demo failed:[/red] {exc}")
+        raise typer.Exit(1) from None

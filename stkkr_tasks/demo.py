@@ -1,0 +1,227 @@
+"""`stkkr demo` (``make demo``): run every example stkkr against the simulator on a local Prefect server.
+
+The Prefect server keeps its state in ``$STKKR_HOME/prefect`` (as `stkkr up` does), so the demo's runs can be
+looked at later in the Prefect UI. Each example runs through `run_stkkr`, the code path of `stkkr run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.table import Table
+
+from stkkr_tasks.deploy.files import StkkrFile, deployments_dir, load_stkkr_files
+from stkkr_tasks.localstack import (
+    LocalStackError,
+    api_url,
+    free_port,
+    prefect_env,
+    prefect_home,
+    start_prefect_server,
+    start_simulator,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from stkkr_tasks.run import RunSummary
+    from stkkr_tasks.store import ErrorRecord
+
+SERVER_LOG = "demo-server.log"
+"""The file under PREFECT_HOME that receives the demo server's output."""
+
+_RECORDS_SHOWN = 3
+
+UI_HINT = "make up, then open http://127.0.0.1:4200"
+"""How to look at the demo's runs afterwards."""
+
+
+class DemoError(RuntimeError):
+    """The demo could not run, or an example run failed (the message says which)."""
+
+
+def example_files(directory: Path | None = None) -> list[StkkrFile]:
+    """The example stkkrs, loaded and validated, in file order.
+
+    Args:
+        directory: Where they are; default ``<deployments directory>/examples``.
+
+    Raises:
+        DemoError: There are none.
+        SpecError: A file does not validate (every problem is listed).
+    """
+    examples = directory or deployments_dir() / "examples"
+    files = load_stkkr_files([examples]) if examples.is_dir() else []
+    if not files:
+        raise DemoError(f"no example stkkrs in {examples} (run the demo from the stkkr checkout)")
+    return files
+
+
+def run_demo(*, console: Console, port: int = 0, simulator_port: int = 0, rows: int = 500,
+             examples: Path | None = None) -> list[RunSummary]:
+    """Start a local Prefect server and the simulator, run every example stkkr, stop both again.
+
+    Args:
+        console: Where progress, the summaries and the final table go.
+        port: Port of the Prefect server (0 picks a free one).
+        simulator_port: Port of the simulator (0 picks a free one).
+        rows: Rows per connector in the simulator.
+        examples: The directory of the example stkkrs (default ``deployments/examples``).
+
+    Returns:
+        The summary of every example run, in file order.
+
+    Raises:
+        DemoError: No examples, the server did not start, or an example run ended Failed.
+        SpecError: An example file does not validate.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    files = example_files(examples)
+    port = port or free_port()
+    url = api_url(port)
+    console.print(f"Starting a local Prefect server (state in {prefect_home()}); "
+                  "the first start takes a while…")
+    with ExitStack() as stack:
+        try:
+            start_prefect_server(stack, port, prefect_env(url), output=prefect_home() / SERVER_LOG)
+        except LocalStackError as exc:
+            raise DemoError(str(exc)) from None
+        console.print(f"Prefect server ready at {url.removesuffix('/api')}.")
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_HOME: prefect_home()}):
+            summaries = run_examples(files, console=console, rows=rows, simulator_port=simulator_port)
+            _drain_prefect_workers()
+        console.print("Stopping the Prefect server and the simulator…")
+    console.print(f"The runs are kept. To look at them in the Prefect UI: [bold]{UI_HINT}[/bold] "
+                  "(flow runs named after each stkkr, summary artifacts `stkkr-<name>`).")
+    _raise_for_failed_runs(summaries)
+    return summaries
+
+
+def run_examples(files: Sequence[StkkrFile], *, console: Console, rows: int = 500,
+                 simulator_port: int = 0) -> list[RunSummary]:
+    """Serve the simulator with a connection block per example connection, run each example, report.
+
+    Uses the Prefect API of the current settings (the demo's server, or a test server).
+
+    Args:
+        files: The example stkkrs.
+        console: Where progress, each summary, the final table and the error records go.
+        rows: Rows per connector in the simulator.
+        simulator_port: Port of the simulator (0 picks a free one).
+
+    Returns:
+        The summary of every run, in the order of `files`.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    from stkkr_tasks.run import run_stkkr
+
+    summaries: list[RunSummary] = []
+    with ExitStack() as stack:
+        connections = sorted({f.spec.connection for f in files})
+        base_url = start_simulator(stack, simulator_port, rows, str(PREFECT_API_URL.value()), connections)
+        console.print(f"AFAS simulator at {base_url} ({rows} rows per connector); "
+                      f"connection {', '.join(repr(c) for c in connections)} saved.")
+        stack.enter_context(_console_warnings_only())
+        for number, file in enumerate(files, start=1):
+            spec = file.spec
+            console.print(f"[{number}/{len(files)}] {spec.stkkr} ({spec.update.action} "
+                          f"{spec.get.connector} → {spec.update.connector}, {file.path.name})…")
+            summary = run_stkkr(spec)
+            colour = "green" if summary.ok else ("yellow" if summary.state == "Completed" else "red")
+            console.print(f"      [{colour}]{summary.state}[/{colour}]: {summary.counts_text()}",
+                          highlight=False)
+            if summary.state != "Completed":
+                console.print(f"      {summary.message}", markup=False, highlight=False)
+            elif summary.skipped:
+                console.print("      (skipped: rows an earlier run already wrote; `unique:` runs them once)")
+            summaries.append(summary)
+    console.print(summary_table(files, summaries))
+    _show_error_records(console, summaries)
+    return summaries
+
+
+def summary_table(files: Sequence[StkkrFile], summaries: Sequence[RunSummary]) -> Table:
+    """One row per example run: stkkr, action, state and the counts."""
+    table = Table(title="stkkr demo")
+    for column in ("stkkr", "action", "state"):
+        table.add_column(column)
+    for column in ("read", "filtered out", "skipped", "written", "failed", "seconds"):
+        table.add_column(column, justify="right")
+    for file, summary in zip(files, summaries, strict=True):
+        table.add_row(summary.stkkr, file.spec.update.action, summary.state, str(summary.read),
+                      str(summary.filtered_out), str(summary.skipped), str(summary.written),
+                      str(summary.failed), f"{summary.duration_s:.1f}")
+    return table
+
+
+def _show_error_records(console: Console, summaries: Sequence[RunSummary]) -> None:
+    """Say where the failed rows went and show a few of the records of each stkkr with failures."""
+    from stkkr_tasks.store._config import stkkr_home
+
+    failing = [s for s in summaries if s.failed]
+    if not failing:
+        console.print("No row failed, so there are no new error records.")
+        return
+    total = sum(s.failed for s in failing)
+    console.print(f"{total} failed row(s) became error records in the stkkr database under {stkkr_home()}: "
+                  "meta-information only, the row's values replaced by ***.")
+    for summary in failing:
+        table = Table("id", "stage", "HTTP", "AFAS error", "message",
+                      title=f"newest error records of {summary.stkkr}")
+        for record in asyncio.run(_newest_records(summary.stkkr, _RECORDS_SHOWN)):
+            table.add_row(str(record.id), record.stage, _text(record.http_status), _text(record.error_number),
+                          escape(record.message))
+        console.print(table)
+        console.print(f"All of them: [bold]stkkr errors list --stkkr {summary.stkkr}[/bold]")
+
+
+async def _newest_records(stkkr: str, limit: int) -> list[ErrorRecord]:
+    from stkkr_tasks.store import ErrorStore
+
+    async with ErrorStore() as store:
+        return await store.list_errors(stkkr, limit=limit)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+@contextmanager
+def _console_warnings_only() -> Iterator[None]:
+    """Keep Prefect's INFO lines off the terminal while the examples run (they still reach the server)."""
+    from prefect.logging.configuration import ensure_logging_setup
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    ensure_logging_setup()
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    levels = [h.level for h in handlers]
+    for handler in handlers:
+        handler.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels, strict=True):
+            handler.setLevel(level)
+
+
+def _drain_prefect_workers() -> None:
+    """Send the logs and events still queued in this process before the server stops."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all()
+    EventsWorker.drain_all()
+
+
+def _raise_for_failed_runs(summaries: Sequence[RunSummary]) -> None:
+    failed = [s.stkkr for s in summaries if s.state != "Completed"]
+    if failed:
+        raise DemoError(f"{len(failed)} example run(s) failed: {', '.join(failed)} (see the messages above)")
