@@ -9,6 +9,7 @@ from types import ModuleType
 _MODULES: list[str] = [
     "connection",
     "consent",
+    "demo",
     "deploy",
     "errors",
     "retention",
