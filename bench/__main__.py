@@ -14,9 +14,11 @@ import contextlib
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench.async8 import run_async8
+from bench.cpu import measure_cpu
 from bench.harness import PrefectServer, SimulatorProcess, machine
 from bench.naive import run_naive
 from bench.report import Report, Settings, StkkrRun, append
@@ -72,13 +74,19 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         sim.wait()
         set_connection(server, sim)
         progress(f"naive on {min(args.naive_rows, args.rows):,} rows")
-        naive = run_naive(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
-                          max_rows=args.naive_rows)
+        with measure_cpu(sim.pgid, server.pgid) as cpu:
+            naive = run_naive(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
+                              max_rows=args.naive_rows)
+        naive = replace(naive, cpu=cpu)
         progress(f"async8 on {args.rows:,} rows")
-        async8 = asyncio.run(run_async8(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
-                                        concurrency=args.concurrency))
+        with measure_cpu(sim.pgid, server.pgid) as cpu:
+            async8 = asyncio.run(run_async8(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
+                                            concurrency=args.concurrency))
+        async8 = replace(async8, cpu=cpu)
         progress(f"stkkr on {args.rows:,} rows")
-        stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
+        with measure_cpu(sim.pgid, server.pgid) as cpu:
+            stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
+        stkkr = replace(stkkr, throughput=replace(stkkr.throughput, cpu=cpu))
         memory = _memory(server, sim, args) if all(args.memory_rows) else []
     return Report(settings, machine(), naive, async8, stkkr, memory)
 

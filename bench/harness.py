@@ -76,6 +76,11 @@ class _Child(ABC):
         self.log = folder / f"{self.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pgid(self) -> int | None:
+        """The child's process group (its pid), or None when it does not run."""
+        return self.process.pid if self.process is not None else None
+
     def _spawn(self, args: list[str], env: dict[str, str]) -> None:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
