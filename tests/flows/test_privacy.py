@@ -1,0 +1,478 @@
+"""The privacy proof: row values and tokens end up nowhere but in AFAS (and, under consent, encrypted).
+
+A simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
+numbers, decimals and dates; booleans cannot be markers). Stkkrs that write, that AFAS refuses (validation
+errors; 500 answers that quote the row's values, as JSON and as plain text), whose filter and transform
+expressions fail, and one with a wrong token run as Prefect flows — first with the tenant's consent off,
+then on (payload key set). Afterwards no marker value and no token is in: Prefect's database file (raw bytes
+of the file and its WAL, and a logical dump), its result storage folder and PREFECT_HOME, the flow runs'
+logs, states, parameters, artifacts and events (read through the Prefect client), the log records of this
+process, the stkkr database (bytes and dump) or any file under STKKR_HOME. Under consent the refused
+payloads are stored encrypted and decrypt to the row values.
+
+Positive controls keep the proof honest: a canary flow puts a known text into a parameter, a log, an
+artifact and a persisted result, and each search must find it; the simulator must have received the
+marker values, so they really went through the flows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import itertools
+import json
+import logging
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from prefect import flow, get_client, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
+from prefect.events.filters import (
+    EventAnyResourceFilter,
+    EventFilter,
+    EventOccurredFilter,
+    EventResourceFilter,
+)
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
+from prefect.settings import (
+    PREFECT_HOME,
+    PREFECT_RESULTS_LOCAL_STORAGE_PATH,
+    PREFECT_SERVER_DATABASE_CONNECTION_URL,
+    temporary_settings,
+)
+
+from blocks import AfasConnection
+from stkkr_tasks.run import RunSummary, run_stkkr
+from stkkr_tasks.simulator import Catalogue, Simulator
+from stkkr_tasks.spec import load_stkkr_text
+from stkkr_tasks.store import ErrorRecord, ErrorStore, decrypt_payload
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+TENANT = "privacy"
+ROWS = 24
+TAG = secrets.token_hex(3).upper()  # fresh per session: leftovers of earlier sessions cannot match
+INT_START = 1_100_000_000 + secrets.randbelow(800_000_000)
+DECIMAL_START = 1_100_000_000 + secrets.randbelow(800_000_000)
+CANARY = f"CANARY{secrets.token_hex(6)}"
+
+CATALOGUE = {
+    "format": 1,
+    "include_builtin": False,
+    "get_connectors": {
+        "Priv_Items": {
+            "fields": [
+                {"id": "ItemId", "type": "string", "length": 20,
+                 "gen": {"kind": "seq", "format": f"PK{TAG}{{n:04d}}"}},
+                {"id": "Name", "type": "string", "length": 40,
+                 "gen": {"kind": "seq", "format": f"PN{TAG}{{n:04d}}"}},
+                {"id": "Note", "type": "string", "length": 60,
+                 "gen": {"kind": "seq", "format": f"PT{TAG}{{n:04d}}"}},
+                {"id": "Code", "type": "string", "length": 20,
+                 "gen": {"kind": "seq", "format": f"PC{TAG}{{n:04d}}"}},
+                {"id": "Qty", "type": "int", "gen": {"kind": "seq", "start": INT_START}},
+                {"id": "Amount", "type": "decimal", "decimals": 2,
+                 "gen": {"kind": "seq", "start": DECIMAL_START}},
+                {"id": "Day", "type": "date", "gen": {"kind": "date", "from": -40000, "to": -39990}},
+            ],
+        },
+    },
+    "update_connectors": {
+        "PrItem": {
+            "fields": [
+                {"field_id": "ItId", "type": "string", "length": 20, "primary_key": True},
+                {"field_id": "Nm", "type": "string", "length": 40},
+                {"field_id": "Nt", "type": "string", "length": 60},
+                {"field_id": "Cd", "type": "string", "length": 3},
+                {"field_id": "Qt", "type": "int"},
+                {"field_id": "Am", "type": "decimal", "decimals": 2},
+                {"field_id": "Dy", "type": "date"},
+            ],
+            "target": {
+                "get_connector": "Priv_Items",
+                "keys": [{"ItId": "ItemId"}],
+                "columns": {"Name": "Nm", "Note": "Nt", "Qty": "Qt", "Amount": "Am", "Day": "Dy"},
+            },
+        },
+    },
+}
+
+HEAD = """
+stkkr: {name}
+tenant: privacy
+connection: {connection}
+get: {connector: Priv_Items, order_by: [ItemId], page_size: 10}
+update: {connector: PrItem, action: update}
+"""
+UPDATE_ALL = HEAD + """
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Nm: "{{ row.Name }}", Nt: "{{ row.Note }}", Qt: "{{ row.Qty }}", Am: "{{ row.Amount }}",
+           Dy: "{{ row.Day | date }}"}
+"""
+WRITE = UPDATE_ALL + "unique: [ItemId]\n"
+TOO_LONG = HEAD + """
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Nm: "{{ row.Name }}", Cd: "{{ row.Code }}", Qt: "{{ row.Qty }}", Dy: "{{ row.Day | date }}"}
+"""
+BAD_EXPRESSIONS = HEAD + """
+filter: "row.Qty % 2 == 0 or int(row.Name) > 0"
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Qt: "{{ int(row.Note) }}"}
+"""
+
+
+@dataclass
+class Proof:
+    """What the runs did, and what must be found nowhere."""
+
+    markers: list[str]
+    hidden: dict[str, str]
+    summaries: dict[str, RunSummary] = field(default_factory=dict)
+    flow_run_ids: list[str] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)
+    storage: Path = Path()
+    payload_key: bytes = b""
+    received: str = ""
+    sim_writes: int = 0
+
+
+def _marker_forms(rows: list[dict[str, Any]]) -> list[str]:
+    """Every row value as text that would show up wherever the value is written (dates as ISO and repr)."""
+    forms: set[str] = set()
+    for row in rows:
+        for column, value in row.items():
+            assert value is not None and not isinstance(value, bool), column
+            if column == "Day":
+                day = str(value)[:10]
+                year, month, dom = (int(part) for part in day.split("-"))
+                forms.update({day, f"{year}, {month}, {dom}"})
+            else:
+                forms.add(str(value))
+    return sorted(forms)
+
+
+def _token_forms(token_xml: str) -> list[str]:
+    data = token_xml.split("<data>")[1].split("</data>")[0]
+    return [data, token_xml, base64.b64encode(token_xml.encode()).decode()]
+
+
+def _quoting_500(app: Any) -> Any:
+    """Wrap the simulator: each write is answered 500 quoting the body's values (as JSON, or plain text)."""
+    answers = itertools.count()
+
+    def leaves(data: Any) -> Iterator[Any]:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                yield key
+                yield from leaves(value)
+        elif isinstance(data, list):
+            for value in data:
+                yield from leaves(value)
+        else:
+            yield data
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
+            await app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        quoted = ", ".join(f"'{value}'" for value in leaves(json.loads(body)))
+        if next(answers) % 2 == 0:
+            content_type = b"application/json"
+            error = {"externalMessage": f"Ongeldige waarden: {quoted}.", "errorNumber": -2147467259,
+                     "profitLogReference": secrets.token_hex(16)}
+            answer = json.dumps(error).encode()
+        else:
+            content_type, answer = b"text/plain", f"Internal error while saving {quoted}".encode()
+        headers = [(b"content-type", content_type)]
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    return wrapped
+
+
+class _Records(logging.Handler):
+    """Keeps the text of every log record of this process."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage() + ("" if record.exc_text is None else record.exc_text))
+
+
+def _run(proof: Proof, text: str, connection: str, label: str) -> RunSummary:
+    name = f"privacy-{label}-{uuid.uuid4().hex[:6]}"
+    summary = run_stkkr(load_stkkr_text(text.replace("{name}", name).replace("{connection}", connection)))
+    proof.summaries[label] = summary
+    proof.flow_run_ids.append(summary.flow_run_id)
+    return summary
+
+
+async def _set_consent(on: bool) -> None:
+    async with ErrorStore() as store:
+        await store.set_consent(TENANT, on)
+
+
+@task(persist_result=True)
+def _canary_result(text: str) -> str:
+    return text
+
+
+@flow(persist_result=True)
+def _canary_flow(note: str) -> str:
+    get_run_logger().warning("canary %s", note)
+    create_markdown_artifact(f"canary {note}", key="privacy-canary")
+    return _canary_result(note)
+
+
+@pytest.fixture(scope="module")
+def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
+    """Run every stkkr of the proof, with consent off and then on; everything is flushed to Prefect."""
+    sim = Simulator(rows=ROWS, seed=5, catalogue=Catalogue.from_dict(CATALOGUE))
+    quoting = Simulator(rows=ROWS, seed=5, catalogue=Catalogue.from_dict(CATALOGUE))
+    quoting.app = _quoting_500(quoting.app)
+    wrong_token = f"<token><version>1</version><data>{secrets.token_hex(32).upper()}</data></token>"
+    payload_key = Fernet.generate_key()
+    proof = Proof(
+        markers=_marker_forms(sim.rows("Priv_Items")),
+        hidden={"token": sim.token, "wrong token": wrong_token, "payload key": payload_key.decode()},
+        storage=tmp_path_factory.mktemp("result-storage"),
+        payload_key=payload_key,
+    )
+    loggers = [logging.getLogger(name) for name in ("prefect", "stkkr_tasks", "flows", "blocks", "httpx")]
+    handler = _Records(proof.log_lines)
+    levels = [logger.level for logger in loggers]
+    with ExitStack() as stack, pytest.MonkeyPatch.context() as env:
+        stack.enter_context(temporary_settings(updates={PREFECT_RESULTS_LOCAL_STORAGE_PATH: proof.storage}))
+        stack.enter_context(sim.serve())
+        stack.enter_context(quoting.serve())
+        for logger in loggers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+            stack.callback(logger.removeHandler, handler)
+        stack.callback(lambda: [lg.setLevel(lv) for lg, lv in zip(loggers, levels, strict=True)])
+        good, bad_token, refusing = (f"privacy-{uuid.uuid4().hex[:8]}" for _ in range(3))
+        AfasConnection(base_url=sim.base_url, token=sim.token).save(good)
+        AfasConnection(base_url=sim.base_url, token=wrong_token).save(bad_token)
+        AfasConnection(base_url=quoting.base_url, token=quoting.token).save(refusing)
+
+        asyncio.run(_set_consent(False))
+        _run(proof, WRITE, good, "write")
+        _run(proof, TOO_LONG, good, "too-long-off")
+        _run(proof, BAD_EXPRESSIONS, good, "expressions")
+        _run(proof, UPDATE_ALL, refusing, "500-off")
+        _run(proof, WRITE, bad_token, "wrong-token")
+
+        env.setenv("STKKR_PAYLOAD_KEY", payload_key.decode())
+        asyncio.run(_set_consent(True))
+        _run(proof, TOO_LONG, good, "too-long-on")
+        _run(proof, UPDATE_ALL, refusing, "500-on")
+        asyncio.run(_set_consent(False))
+
+        proof.flow_run_ids.append(str(_canary_flow(CANARY, return_state=True).state_details.flow_run_id))
+        proof.received = json.dumps([w.body for w in sim.writes], default=str)
+        proof.sim_writes = len(sim.writes)
+        APILogWorker.drain_all()
+        EventsWorker.drain_all()
+        asyncio.run(_wait_for_events(proof.flow_run_ids[-1]))
+        yield proof
+
+
+async def _wait_for_events(flow_run_id: str) -> None:
+    """Until the server stored the terminal event of the last run (events are persisted in batches)."""
+    async with get_client() as client:
+        for _ in range(300):
+            page = await client.read_events(_about(flow_run_id), limit=50)
+            if "prefect.flow-run.Completed" in {event.event for event in page.events}:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError("the server did not store the events of the last run in 30 s")
+
+
+def _recent() -> EventOccurredFilter:
+    return EventOccurredFilter(since=datetime.now(UTC) - timedelta(hours=1))
+
+
+def _about(flow_run_id: str) -> EventFilter:
+    resource = EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"])
+    return EventFilter(resource=resource, occurred=_recent())
+
+
+async def _events(client: Any, flow_run_id: str) -> list[Any]:
+    """Every event about a flow run or related to it (its task runs), page by page."""
+    related = EventAnyResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"])
+    page = await client.read_events(EventFilter(any_resource=related, occurred=_recent()), limit=50)
+    events = list(page.events)
+    while page.next_page is not None:
+        page = await client.read_events_page(str(page.next_page))
+        events.extend(page.events)
+    return events
+
+
+def _found(text: str | bytes, needles: Iterable[str]) -> list[str]:
+    haystack = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    return sorted({needle for needle in needles if needle.encode() in haystack})
+
+
+def _files(root: Path) -> Iterator[Path]:
+    yield from (path for path in root.rglob("*") if path.is_file())
+
+
+def _sqlite_dump(path: Path) -> str:
+    """Every row of a SQLite database as SQL text (finds values that straddle a page boundary)."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return "\n".join(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def _prefect_db() -> Path:
+    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
+    assert url.startswith("sqlite+aiosqlite:///"), url
+    return Path(url.removeprefix("sqlite+aiosqlite:///"))
+
+
+def _leaks(proof: Proof, content: str | bytes) -> dict[str, list[str]]:
+    found = {"row values": _found(content, proof.markers)}
+    found.update({name: _found(content, _token_forms(value) if "token" in name else [value])
+                  for name, value in proof.hidden.items()})
+    return {what: values for what, values in found.items() if values}
+
+
+def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof) -> None:
+    s = proof.summaries
+    assert (s["write"].state, s["write"].written, s["write"].failed) == ("Completed", ROWS, 0)
+    for label in ("too-long-off", "too-long-on", "500-off", "500-on"):
+        assert (s[label].state, s[label].written, s[label].failed) == ("Completed", 0, ROWS), label
+    assert (s["expressions"].state, s["expressions"].failed) == ("Completed", ROWS)
+    assert s["wrong-token"].state == "Failed" and "401" in s["wrong-token"].message
+    names = [m for m in proof.markers if m.startswith(("PN", "PT"))]
+    assert len(names) == 2 * ROWS and all(m in proof.received for m in names)
+    assert str(INT_START) in proof.received and str(DECIMAL_START) in proof.received
+    assert proof.sim_writes == ROWS  # only the write stkkr got through
+
+
+def test_no_value_or_token_in_the_prefect_database_file(proof: Proof) -> None:
+    db = _prefect_db()
+    files = [path for path in db.parent.iterdir() if path.name.startswith(db.name)]  # the file, -wal, -shm
+    assert db in files
+    raw = b"".join(path.read_bytes() for path in files)
+    dump = _sqlite_dump(db)
+    assert CANARY in dump and CANARY.encode() in raw  # the search sees what Prefect stores
+
+    assert _leaks(proof, raw) == {}
+    assert _leaks(proof, dump) == {}
+
+
+def _stored(path: Path) -> bytes:
+    """A file's bytes, followed by their base64 decoding when they are base64 (Prefect's pickled results)."""
+    raw = path.read_bytes()
+    try:
+        return raw + b"\n" + base64.b64decode(raw, validate=False)
+    except (binascii.Error, ValueError):
+        return raw
+
+
+def test_no_value_or_token_in_result_storage_or_prefect_home(proof: Proof) -> None:
+    stored = list(_files(proof.storage))
+    assert any(CANARY.encode() in _stored(path) for path in stored)  # results do land here, base64-encoded
+
+    for root in (proof.storage, Path(PREFECT_HOME.value())):
+        for path in _files(root):
+            assert _leaks(proof, _stored(path)) == {}, path
+
+
+def test_no_value_or_token_in_logs_states_parameters_artifacts_or_events(proof: Proof) -> None:
+    texts = asyncio.run(_prefect_api_texts(proof.flow_run_ids))
+
+    assert CANARY in texts["logs"] and CANARY in texts["artifacts"] and CANARY in texts["flow runs"]
+    for source in ("logs", "artifacts", "flow runs", "events"):  # the runs' own summaries are there
+        assert "read 24" in texts[source], source
+    assert "Get page" in texts["task runs"]
+    for source, text in texts.items():
+        assert _leaks(proof, text) == {}, source
+
+
+async def _prefect_api_texts(flow_run_ids: list[str]) -> dict[str, str]:
+    ids = [uuid.UUID(i) for i in flow_run_ids]
+    runs = FlowRunFilter(id=FlowRunFilterId(any_=ids))
+    async with get_client() as client:
+        by_run = LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids))
+        logs: list[Any] = []
+        while len(page := await client.read_logs(by_run, limit=200, offset=len(logs))) > 0:
+            logs.extend(page)
+        flow_runs = await client.read_flow_runs(flow_run_filter=runs)
+        task_runs = await client.read_task_runs(flow_run_filter=runs, limit=200)
+        artifacts = await client.read_artifacts(flow_run_filter=runs)
+        events = [event for run_id in flow_run_ids for event in await _events(client, run_id)]
+    dump = lambda items: "\n".join(item.model_dump_json() for item in items)  # noqa: E731
+    return {
+        "logs": dump(logs),
+        "flow runs": dump(flow_runs),
+        "task runs": dump(task_runs),
+        "artifacts": dump(artifacts),
+        "events": dump(events),
+    }
+
+
+def test_no_value_or_token_in_the_log_records_of_this_process(proof: Proof) -> None:
+    text = "\n".join(proof.log_lines)
+
+    assert CANARY in text
+    assert _leaks(proof, text) == {}
+
+
+def test_no_value_or_token_in_the_stkkr_database_or_under_stkkr_home(proof: Proof, stkkr_home: str) -> None:
+    database = Path(stkkr_home) / "stkkr.db"
+    dump = _sqlite_dump(database)
+    fingerprints = [r.row_key for r in asyncio.run(_records(proof.summaries["too-long-off"].stkkr))]
+    assert fingerprints and all(fingerprint in dump for fingerprint in fingerprints)  # the records are read
+
+    assert _leaks(proof, dump) == {}
+    for path in _files(Path(stkkr_home)):
+        assert _leaks(proof, path.read_bytes()) == {}, path
+
+
+def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_values(proof: Proof) -> None:
+    records = {label: asyncio.run(_records(proof.summaries[label].stkkr))
+               for label in ("too-long-off", "500-off", "expressions", "too-long-on", "500-on")}
+
+    for label in ("too-long-off", "500-off", "expressions"):
+        assert len(records[label]) == ROWS and not any(r.has_payload or r.consent for r in records[label])
+    assert {r.stage for r in records["expressions"]} == {"filter", "transform"}
+    quoted = [r for r in records["500-off"] if r.error_number is not None]
+    assert quoted and all("***" in r.message for r in quoted)  # AFAS quoted the values; they were removed
+    assert {r.http_status for r in records["500-off"]} == {500}
+
+    for label in ("too-long-on", "500-on"):
+        assert len(records[label]) == ROWS and all(r.consent and r.has_payload for r in records[label])
+        clear = json.dumps([decrypt_payload(r.payload_encrypted, proof.payload_key) for r in records[label]])
+        assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))
+        assert _found("".join(r.payload_encrypted or "" for r in records[label]), proof.markers) == []
+
+
+async def _records(stkkr: str) -> list[ErrorRecord]:
+    async with ErrorStore() as store:
+        return await store.list_errors(stkkr, limit=1000)
