@@ -142,11 +142,11 @@ async def _pipeline(ctx: RunContext, hooks: RunHooks) -> None:
 async def _prepare_page(ctx: RunContext) -> list[WriteItem] | None:
     """Get, filter and transform the next page; None when there are no more pages or the run must stop."""
     try:
-        rows = await get_page(ctx)
-        if rows is None:
+        page = await get_page(ctx)  # Batches: Prefect links each to its task run, not each row
+        if page is None:
             return None
-        kept = await filter_rows(ctx, quote(rows))
-        return await transform_rows(ctx, quote(kept))
+        kept = await filter_rows(ctx, quote(page.items))
+        return (await transform_rows(ctx, quote(kept.items))).items
     except RunAborted:  # the reason is already in ctx.stop
         return None
     except Exception as exc:

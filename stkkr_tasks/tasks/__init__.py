@@ -7,7 +7,7 @@ processed. Retries live in the AFAS client (which knows whether a write may be r
 
 from __future__ import annotations
 
-from stkkr_tasks.tasks._context import KeptRow, RunContext, RunCounters, StopSignal, WriteItem
+from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext, RunCounters, StopSignal, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted
 from stkkr_tasks.tasks._recorder import ErrorRecorder, Failure
 from stkkr_tasks.tasks.filter import filter_rows
@@ -16,6 +16,7 @@ from stkkr_tasks.tasks.transform import transform_rows
 from stkkr_tasks.tasks.update import update_records
 
 __all__ = [
+    "Batch",
     "ErrorRecorder",
     "Failure",
     "KeptRow",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient, Element, Pager
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.tasks._recorder import ErrorRecorder
 
 Action = Literal["insert", "update", "delete"]
+T = TypeVar("T")
 
 #: Writers per page; the client's limiter caps requests in flight per AFAS environment (8) across pages.
 WRITERS_PER_PAGE = 8
@@ -90,6 +91,27 @@ class KeptRow:
 
     row: dict[str, Any]
     unique: str | None = None
+
+
+class Batch(Generic[T]):
+    """One page's rows, kept rows or writes, as a task returns them.
+
+    A plain object on purpose: Prefect links every task result, and each element of a returned list, to the
+    task run's state for the rest of the flow run (`FlowRunContext.run_results`, dependency tracking). A
+    returned list of 500 rows adds 500 links per task run, so a run's memory would grow with the rows it
+    reads; a `Batch` adds one link (a weak reference, so the rows are still freed with their page).
+
+    Attributes:
+        items: The rows, kept rows or writes of the page.
+    """
+
+    __slots__ = ("__weakref__", "items")
+
+    def __init__(self, items: list[T]) -> None:
+        self.items = items
+
+    def __repr__(self) -> str:
+        return f"Batch({len(self.items)} items)"
 
 
 class RunContext:

@@ -9,7 +9,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.spec import ExpressionError
-from stkkr_tasks.tasks._context import KeptRow, RunContext
+from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext
 from stkkr_tasks.tasks._errors import RunAborted, unexpected
 from stkkr_tasks.tasks._recorder import Failure
 
@@ -20,7 +20,7 @@ from stkkr_tasks.tasks._recorder import Failure
     cache_policy=NO_CACHE,  # rows must never be hashed or stored
     persist_result=False,
 )
-async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> list[KeptRow]:
+async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> Batch[KeptRow]:
     """Evaluate the `filter` expression per row, then drop rows whose `unique` key succeeded before.
 
     A row whose expression fails becomes an error record (stage `filter`) and the run goes on, or stops
@@ -31,13 +31,13 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> list[K
         rows: The rows of one page.
 
     Returns:
-        The kept rows, each with the fingerprint of its `unique` key (None without `unique`).
+        The kept rows (in a `Batch`), each with the fingerprint of its `unique` key (None without `unique`).
 
     Raises:
         RunAborted: The stkkr database could not be asked which keys are done.
 
     Example:
-        Inside a stkkr flow: `kept = await filter_rows(ctx, quote(rows))`.
+        Inside a stkkr flow: `kept = await filter_rows(ctx, quote(page.items))`.
     """
     kept: list[KeptRow] = []
     for row in rows:
@@ -54,7 +54,7 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> list[K
         kept.append(KeptRow(row=row, unique=fingerprint))
     kept = await _skip_done(ctx, kept)
     ctx.progress()
-    return kept
+    return Batch(kept)
 
 
 async def _skip_done(ctx: RunContext, kept: list[KeptRow]) -> list[KeptRow]:

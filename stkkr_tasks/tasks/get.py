@@ -8,7 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.afas import AfasError
-from stkkr_tasks.tasks._context import RunContext
+from stkkr_tasks.tasks._context import Batch, RunContext
 from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, unexpected
 
 
@@ -18,20 +18,21 @@ from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, un
     cache_policy=NO_CACHE,  # rows must never be hashed or stored
     persist_result=False,
 )
-async def get_page(ctx: RunContext) -> list[dict[str, Any]] | None:
+async def get_page(ctx: RunContext) -> Batch[dict[str, Any]] | None:
     """Read the next page of rows; the client retries transient errors, so any error here ends the run.
 
     Args:
         ctx: The run's shared context (pager, counters, recorder).
 
     Returns:
-        The rows of the page, or None when every page was read.
+        The rows of the page (in a `Batch`, which keeps Prefect from linking every row to the task
+        run), or None when every page was read.
 
     Raises:
         RunAborted: The page could not be read; the message says why and holds no row data.
 
     Example:
-        Inside a stkkr flow: `rows = await get_page(ctx)`.
+        Inside a stkkr flow: `page = await get_page(ctx)`, then `page.items`.
     """
     try:
         rows = await ctx.pager.next_page()
@@ -48,4 +49,4 @@ async def get_page(ctx: RunContext) -> list[dict[str, Any]] | None:
     ctx.counters.read += len(rows)
     ctx.counters.pages += 1
     ctx.progress()
-    return rows
+    return Batch(rows)

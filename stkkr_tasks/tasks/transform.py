@@ -8,7 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.spec import ExpressionError
-from stkkr_tasks.tasks._context import KeptRow, RunContext, WriteItem
+from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext, WriteItem
 from stkkr_tasks.tasks._errors import unexpected
 from stkkr_tasks.tasks._recorder import Failure
 
@@ -19,7 +19,7 @@ from stkkr_tasks.tasks._recorder import Failure
     cache_policy=NO_CACHE,  # rows must never be hashed or stored
     persist_result=False,
 )
-async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> list[WriteItem]:
+async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> Batch[WriteItem]:
     """Render keys, fields and nested objects per row; for `delete`, render the keys only.
 
     A row whose expression fails becomes an error record (stage `transform`) and the run goes on, or stops
@@ -30,10 +30,10 @@ async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> list[Write
         kept: The kept rows of one page.
 
     Returns:
-        The writes to send, in row order.
+        The writes to send, in row order (in a `Batch`).
 
     Example:
-        Inside a stkkr flow: `items = await transform_rows(ctx, quote(kept))`.
+        Inside a stkkr flow: `items = (await transform_rows(ctx, quote(kept.items))).items`.
     """
     items: list[WriteItem] = []
     for entry in kept:
@@ -49,4 +49,4 @@ async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> list[Write
             continue
         items.append(item)
     ctx.progress()
-    return items
+    return Batch(items)
