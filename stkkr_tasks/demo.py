@@ -97,7 +97,7 @@ def run_demo(*, console: Console, port: int = 0, simulator_port: int = 0, rows: 
         with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_HOME: prefect_home()}):
             summaries = run_examples(files, console=console, rows=rows, simulator_port=simulator_port)
             _drain_prefect_workers()
-        console.print("Stopping the Prefect server and the simulator…")
+        console.print("Stopping the Prefect server…")
     console.print(f"The runs are kept. To look at them in the Prefect UI: [bold]{UI_HINT}[/bold] "
                   "(flow runs named after each stkkr, summary artifacts `stkkr-<name>`).")
     _raise_for_failed_runs(summaries)

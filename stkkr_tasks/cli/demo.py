@@ -1,7 +1,7 @@
 """`stkkr demo` (``make demo``): run the example stkkrs against the simulator on a local Prefect server.
 
 Exit status: 0 every example run completed (failed rows of the example that fails on purpose included);
-1 the demo could not start or an example run failed; 2 an example file does not validate.
+1 the demo could not start or an example run failed; 2 an example file does not validate; 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -39,3 +39,6 @@ def demo(
     except (DemoError, StkkrFileError) as exc:
         err.print(f"[red]The demo failed:[/red] {exc}")
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("Interrupted; the Prefect server and the simulator were stopped.")
+        raise typer.Exit(130) from None
