@@ -82,6 +82,7 @@ async def prune_prefect_history(before: datetime, dry_run: bool, flows: list[str
 @flow(
     name="prune-error-records",
     description="Delete error records older than the retention period (at most 30 days).",
+    persist_result=False,  # a refused run's exception must not be pickled into result storage
 )
 async def prune_error_records(
     days: int = MAX_RETENTION_DAYS,
