@@ -32,6 +32,7 @@ from stkkr_tasks.deploy.steps import pull_steps
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
     from prefect.deployments.runner import RunnerDeployment
+    from prefect.runner import Runner
 
 DEFAULT_WORK_POOL = "stkkr"
 """The process work pool that stkkr deployments target unless told otherwise."""
@@ -222,23 +223,30 @@ def build_deployments(
     return built
 
 
-async def apply(client: PrefectClient, deployment: RunnerDeployment, wanted: list[Schedule]) -> Deployed:
+async def apply(
+    client: PrefectClient, deployment: RunnerDeployment, wanted: list[Schedule], runner: Runner | None = None
+) -> Deployed:
     """Create or update one deployment, then make its schedules exactly ``wanted``.
 
     The deployment object stops carrying schedules, so applying it never touches the deployment's
-    schedules (Prefect would keep removed ones, or wipe them when ``serve`` re-applies it); then
-    :func:`sync_schedules` makes them exactly ``wanted``.
+    schedules (Prefect would keep removed ones); then :func:`sync_schedules` makes them exactly
+    ``wanted``. Every update of a deployment deletes its future auto-scheduled runs, so the schedules
+    are synced last and the deployment is applied once: by ``runner`` when one will serve it.
 
     Args:
         client: An open Prefect client.
         deployment: From :func:`build_deployments`.
         wanted: The schedules it must have.
+        runner: The Prefect runner of ``stkkr serve``, which applies and registers the deployment.
 
     Returns:
         What was deployed.
     """
     _leave_schedules_alone(deployment)
-    deployment_id = await deployment.aapply(work_pool_name=deployment.work_pool_name)
+    if runner is None:
+        deployment_id = await deployment.aapply(work_pool_name=deployment.work_pool_name)
+    else:
+        deployment_id = await runner.aadd_deployment(deployment)
     changed = await sync_schedules(client, deployment_id, wanted)
     return Deployed(deployment.full_name, deployment_id, wanted, changed)
 

@@ -31,16 +31,22 @@ async def aserve(
         stkkr_tasks.spec.SpecError: A file does not validate.
         stkkr_tasks.deploy.DeployError: A file lies outside the deployments directory.
     """
-    from prefect import aserve as prefect_aserve
     from prefect import get_client
+    from prefect.logging import get_logger
+    from prefect.runner import Runner
 
     # Flow runs start in the project directory: make the deployments directory independent of it.
     os.environ[DEPLOYMENTS_DIR_ENV] = str(deployments_dir())
     built = build_deployments(load_stkkr_files(paths), work_pool=None, retention=retention)
+    # What `prefect.aserve` does, except that each deployment is applied once, by the runner, before its
+    # schedules are synced: a second apply would delete the runs already scheduled from them.
+    runner = Runner(pause_on_shutdown=True, limit=limit)
     async with get_client() as client:
         for deployment, wanted in built:
-            await apply(client, deployment, wanted)
-    await prefect_aserve(*(deployment for deployment, _ in built), limit=limit)
+            await apply(client, deployment, wanted, runner=runner)
+    names = ", ".join(deployment.name for deployment, _ in built)
+    get_logger("stkkr.serve").info("Serving %s; polling for scheduled runs.", names)
+    await runner.start()
 
 
 def serve(

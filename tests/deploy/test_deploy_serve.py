@@ -123,11 +123,14 @@ def started(served: Path) -> dict[str, Any]:
 
     The test server runs no scheduler service, so `tick`'s next two runs are scheduled here from its
     deployment schedule (what the scheduler does every few seconds); serve must run them unasked.
+    Serve syncs a deployment's schedules after its last update (an update deletes the deployment's
+    future auto-scheduled runs), so once `tick` has its schedule, runs scheduled from it stay.
     """
     from prefect.settings import PREFECT_API_URL
 
     with get_client(sync_client=True) as client:
         tick = client.read_deployment_by_name("tick/tick")
+        eventually(lambda: client.read_deployment_schedules(tick.id), "serve to sync tick's schedule")
     url = f"{PREFECT_API_URL.value()}/deployments/{tick.id}/schedule"
     # The SQLite test server answers 503 while its database is locked by other writers: ask again.
     eventually(lambda: httpx.post(url, json={"max_runs": 2}).is_success, "tick to be scheduled")
@@ -144,7 +147,7 @@ def test_a_scheduled_stkkr_runs_by_itself_at_least_twice(started: dict[str, Any]
         done = [r for r in runs_of("tick") if r.state and r.state.is_completed()]
         return done if len(done) >= 2 else []
 
-    runs = eventually(two_completed, "two scheduled runs of tick", timeout=180,
+    runs = eventually(two_completed, "two scheduled runs of tick", timeout=60,
                       status=lambda: [(r.name, r.state_name, r.expected_start_time) for r in runs_of("tick")])
 
     assert all(run.auto_scheduled for run in runs)
