@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ def decode_json(content: bytes | str) -> Any:
     return json.loads(content, parse_float=Decimal)
 
 
+@lru_cache(maxsize=4096)  # datetimes are immutable; a page repeats many dates (bounded: memory stays flat)
 def _decode_timestamp(text: str) -> datetime:
     whole, _, fraction = text[:-1].partition(".")
     moment = datetime.fromisoformat(whole)
@@ -48,10 +50,14 @@ def decode_row(row: Mapping[str, Any]) -> dict[str, Any]:
     Returns:
         A new dict; values other than timestamps are kept as JSON gave them.
     """
-    return {
-        name: _decode_timestamp(value) if isinstance(value, str) and _TIMESTAMP.fullmatch(value) else value
-        for name, value in row.items()
-    }
+    return {name: _decode_value(value) for name, value in row.items()}
+
+
+def _decode_value(value: Any) -> Any:
+    # Cheap checks first: this runs for every field of every row read; the regex only sees likely timestamps.
+    if type(value) is str and 20 <= len(value) <= 28 and value[-1] == "Z" and _TIMESTAMP.fullmatch(value):
+        return _decode_timestamp(value)
+    return value
 
 
 def _naive_local(moment: datetime) -> datetime:
@@ -116,8 +122,33 @@ def _dump(value: Any, out: list[str]) -> None:
         out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
+class _NeedsExactNumbers(Exception):
+    """A body holds a value the C encoder cannot write exactly (a `Decimal`)."""
+
+
+def _refuse(value: Any) -> Any:
+    raise _NeedsExactNumbers
+
+
+_FAST = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_refuse)
+
+
 def dumps_json(value: Any) -> bytes:
     """Serialise a request body to compact UTF-8 JSON, writing `Decimal` as an exact JSON number."""
+    if _plain_keys(value):
+        try:
+            return _FAST.encode(value).encode("utf-8")  # the C encoder: most bodies hold no Decimal
+        except _NeedsExactNumbers:
+            pass
     out: list[str] = []
     _dump(value, out)
     return "".join(out).encode("utf-8")
+
+
+def _plain_keys(value: Any) -> bool:
+    """Whether every mapping in a body is a dict with text keys (the C encoder writes those like `_dump`)."""
+    if isinstance(value, dict):
+        return all(type(name) is str and _plain_keys(item) for name, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_plain_keys(item) for item in value)
+    return not isinstance(value, Mapping)
