@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import Flow, flow, get_client, get_run_logger
 from prefect.artifacts import acreate_table_artifact
-from prefect.context import FlowRunContext
+from prefect.context import FlowRunContext, TagsContext
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
@@ -93,7 +93,11 @@ async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> S
         async with open_run(spec, compiled, flow_run_id=str(flow_run.id), dry_run=dry_run,
                             on_progress=hooks.on_progress) as ctx:
             counters = ctx.counters
-            await _pipeline(ctx, hooks)
+            # The run's tags stay on the flow run. Task runs get none: for a tagged task run Prefect asks the
+            # server for tag concurrency slots first, and that round trip stalled the pipeline for a second
+            # whenever the server was busy (bench/RESULTS.md, 2026-11-26).
+            with TagsContext(current_tags=set()):
+                await _pipeline(ctx, hooks)
             try:
                 await ctx.recorder.flush()
             except Exception as exc:

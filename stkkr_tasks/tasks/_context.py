@@ -6,6 +6,7 @@ Prefect does not traverse or copy it) and rows wrapped in `prefect.utilities.ann
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -157,6 +158,9 @@ class RunContext:
         self.object_name = object_name
         self.dry_run = dry_run
         self._on_progress = on_progress
+        #: Pages start their writes in turn: a page holds the turn until its last write has started, so
+        #: pages written at the same time do not share the 8 slots but hand them over one by one.
+        self.write_turn = asyncio.Lock()
 
     @property
     def counters(self) -> RunCounters:

@@ -22,8 +22,10 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
     """Write every item; a refused row becomes an error record and the others go on.
 
     Writes run concurrently; the client's limiter keeps at most 8 requests in flight per AFAS environment,
-    shared with the pages read and written at the same time. Once the run must stop (error policy, or AFAS
-    refused the token or went away) no new write starts: the items left are recorded as not attempted.
+    shared with the pages read and written at the same time. Pages take turns: a page starts its writes once
+    the page before it has started its last one, so the slots pass from page to page without a gap and pages
+    finish in order. Once the run must stop (error policy, or AFAS refused the token or went away) no new
+    write starts: the items left are recorded as not attempted.
     Successful `unique` keys are marked done and failures stored when the page is finished.
 
     Args:
@@ -44,6 +46,7 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
     done: list[str] = []
     written = 0
     fatal_here: str | None = None
+    turn = _Turn(ctx.write_turn)
 
     async def writer() -> None:
         nonlocal written, fatal_here
@@ -59,16 +62,38 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
             elif reason:
                 fatal_here = fatal_here or reason
             ctx.progress()
+        turn.pass_on()  # every item has started: the next page may take the slots as they come free
 
+    await turn.take()
     try:
         async with asyncio.TaskGroup() as group:
             for _ in range(min(WRITERS_PER_PAGE, len(items))):
                 group.create_task(writer())
     finally:
+        turn.pass_on()
         await _save(ctx, done)
     if fatal_here is not None:
         raise RunAborted(fatal_here)
     return written
+
+
+class _Turn:
+    """One page's turn to start writes; held from the page's first write until its last one has started."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+        self._held = False
+
+    async def take(self) -> None:
+        """Wait until the pages before this one have started all their writes."""
+        await self._lock.acquire()
+        self._held = True
+
+    def pass_on(self) -> None:
+        """Let the next page start its writes (once; later calls do nothing)."""
+        if self._held:
+            self._held = False
+            self._lock.release()
 
 
 async def _write(ctx: RunContext, item: WriteItem) -> str | None:

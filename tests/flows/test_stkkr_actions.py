@@ -82,12 +82,30 @@ def test_update_with_filter_expression(simulator, connect, make_spec, stkkr_name
     assert flow_run.name and flow_run.state.is_completed()
     assert flow_run.state.message == summary.message
     assert {f"stkkr:{stkkr_name}", "tenant:acme"} <= set(flow_run.tags)
+    assert not any(t.tags for t in task_runs), "a tagged task run costs a concurrency-slot call to the server"
     assert 4 * pages <= len(task_runs) <= 4 * pages + 2, "task runs grow with pages, not rows"
     assert {t.name.rsplit("-", 1)[0] for t in task_runs} == {"Get page", "Filter rows", "Transform rows",
                                                                "Update records"}
     assert artifact is not None and artifact.type == "table"
     assert {"count": "written", "rows": len(kept)} in json.loads(artifact.data)
     assert not any(project in str(artifact.data) for project in kept), "the artifact holds counts only"
+
+
+def test_pages_hand_the_write_slots_over_in_order(simulator, connect, make_spec) -> None:
+    rows = [r for r in simulator.rows("Profit_Projects") if not r["Blocked"]]
+    in_order = sorted(rows, key=lambda r: r["ProjectId"])
+    page_of = {r["ProjectId"]: index // 50 for index, r in enumerate(in_order)}
+    assert max(page_of.values()) >= 2
+
+    summary = run_stkkr(make_spec(UPDATE.replace("row.HoursBooked >= row.HoursBudget", "true"),
+                                  connect(simulator)))
+
+    assert (summary.state, summary.written) == ("Completed", len(rows))
+    order = [page_of[w.body["PtProject"]["Element"]["@PrId"]] for w in simulator.writes if w.method == "PUT"]
+    for page in range(max(order)):
+        next_starts = order.index(page + 1)
+        late = order[next_starts:].count(page)
+        assert late <= 8, f"page {page}: {late} writes after page {page + 1} started (8 may be in flight)"
 
 
 def test_insert_with_nested_objects_and_helpers(simulator, connect, make_spec) -> None:
