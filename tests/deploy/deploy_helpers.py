@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -11,8 +16,6 @@ import pytest
 T = TypeVar("T")
 
 CONNECTION = "sim-deploy"
-
-
 
 
 def stkkr_document(name: str, **overrides: Any) -> dict[str, Any]:
@@ -40,3 +43,29 @@ def eventually(
             return result
         time.sleep(0.25)
     pytest.fail(f"timed out after {timeout:g} s waiting for {what}" + (f": {status()}" if status else ""))
+
+
+def start_serve(root: Path, prefect_home: Path) -> subprocess.Popen[bytes]:
+    """Start `stkkr serve ROOT --no-retention` in its own process group, on the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "STKKR_DEPLOYMENTS_DIR": str(root),
+    }
+    stkkr = Path(sys.executable).with_name("stkkr")
+    command = [str(stkkr), "serve", str(root), "--no-retention"]
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> None:
+    """Stop a serve process as Ctrl-C does (it pauses its deployments); kill it if it hangs."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -6,10 +6,6 @@ One serve process serves every stkkr of this module; the simulator runs in the t
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +15,7 @@ import httpx
 import pytest
 import typer
 import yaml
-from deploy_helpers import CONNECTION, eventually, stkkr_document
+from deploy_helpers import CONNECTION, eventually, start_serve, stkkr_document, stop_serve
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import FlowRun
@@ -61,7 +57,6 @@ def engine_finished(flow_run_id: UUID) -> bool:
 @pytest.fixture(scope="module")
 def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Serve the stkkrs of this module from a temporary deployments directory until the module ends."""
-    from prefect.settings import PREFECT_API_URL
 
     from blocks import AfasConnection
     from stkkr_tasks.simulator import Simulator
@@ -83,27 +78,13 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
     simulator = Simulator(rows=ROWS, seed=1)
     with simulator.serve() as base_url:
         AfasConnection(base_url=base_url, token=simulator.token).save(CONNECTION, overwrite=True)
-        env = {
-            **os.environ,
-            "PREFECT_API_URL": PREFECT_API_URL.value(),
-            "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home")),
-            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-            "STKKR_DEPLOYMENTS_DIR": str(root),
-        }
-        stkkr = Path(sys.executable).with_name("stkkr")
-        process = subprocess.Popen([str(stkkr), "serve", str(root), "--no-retention"], env=env,
-                                   start_new_session=True)
+        process = start_serve(root, tmp_path_factory.mktemp("prefect-home"))
         try:
             with get_client(sync_client=True) as client:
                 eventually(lambda: _all_deployed(client, list(stkkrs)), "stkkr serve to register", 60)
             yield root
         finally:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_serve(process)
 
 
 def _all_deployed(client: Any, names: list[str]) -> bool:
