@@ -23,19 +23,6 @@ TAG_PREFIX = "stkkr:"
 _PAGE = 200
 _MAX_PAGES = 10
 
-# Labels of the summary table artifact (RunSummary.table) -> RunSummary fields.
-_TABLE_FIELDS = {
-    "read": "read",
-    "filtered out": "filtered_out",
-    "skipped": "skipped",
-    "written": "written",
-    "would write": "would_write",
-    "failed": "failed",
-    "of which not attempted": "not_attempted",
-    "duration (s)": "duration_s",
-}
-
-
 @dataclass(frozen=True)
 class RunRecord:
     """One run in a stkkr's history.
@@ -152,11 +139,7 @@ async def _stkkr_runs(client: PrefectClient, name: str | None, limit: int) -> li
 
 
 def _record(run: FlowRun, table: list[dict[str, Any]] | None) -> RunRecord:
-    counts: dict[str, Any] = {}
-    for row in table or []:
-        field = _TABLE_FIELDS.get(str(row.get("count")))
-        if field:
-            counts[field] = row.get("rows")
+    counts = RunSummary.counts_from_table(table or [])
     if "duration_s" not in counts and run.total_run_time:
         counts["duration_s"] = round(run.total_run_time.total_seconds(), 3)
     state_name = run.state.name if run.state else "Unknown"

@@ -14,6 +14,18 @@ JSON_KEYS = (
     "stkkr", "flow_run_id", "state", "read", "filtered_out", "skipped", "written", "failed", "duration_s",
 )
 
+#: Summary fields and their labels in the table artifact (`stkkr history` reads the counts back from it).
+TABLE_LABELS = {
+    "read": "read",
+    "filtered_out": "filtered out",
+    "skipped": "skipped",
+    "written": "written",
+    "would_write": "would write",
+    "failed": "failed",
+    "not_attempted": "of which not attempted",
+    "duration_s": "duration (s)",
+}
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -85,10 +97,16 @@ class RunSummary:
                 f"failed {self.failed} in {self.duration_s:.1f} s")
 
     def table(self) -> list[dict[str, Any]]:
-        """The counts as rows of a table artifact."""
-        counts = ["read", "filtered_out", "skipped", "would_write" if self.dry_run else "written", "failed"]
-        rows = [{"count": name.replace("_", " "), "rows": getattr(self, name)} for name in counts]
+        """The counts as rows of a table artifact (labels from `TABLE_LABELS`)."""
+        fields = ["read", "filtered_out", "skipped", "would_write" if self.dry_run else "written", "failed"]
         if self.not_attempted:
-            rows.append({"count": "of which not attempted", "rows": self.not_attempted})
-        rows.append({"count": "duration (s)", "rows": round(self.duration_s, 1)})
+            fields.append("not_attempted")
+        rows = [{"count": TABLE_LABELS[name], "rows": getattr(self, name)} for name in fields]
+        rows.append({"count": TABLE_LABELS["duration_s"], "rows": round(self.duration_s, 1)})
         return rows
+
+    @staticmethod
+    def counts_from_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The summary fields in the rows of a table artifact written by `table`; other rows are ignored."""
+        fields = {label: name for name, label in TABLE_LABELS.items()}
+        return {fields[row["count"]]: row.get("rows") for row in rows if row.get("count") in fields}
