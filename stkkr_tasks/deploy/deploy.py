@@ -285,16 +285,7 @@ def deploy(
     work_pool: str = DEFAULT_WORK_POOL,
     retention: bool = True,
 ) -> list[Deployed]:
-    """Synchronous :func:`adeploy` (also safe inside a running event loop).
-
-    Args:
-        paths: Stkkr files or directories inside the deployments directory; default all of it.
-        work_pool: The process work pool to target; created when missing.
-        retention: Also deploy the nightly retention flow.
-
-    Returns:
-        One entry per deployment.
-    """
+    """Synchronous :func:`adeploy` (also safe inside a running event loop): the same arguments and result."""
     from prefect.utilities.asyncutils import run_coro_as_sync
 
     return run_coro_as_sync(adeploy(paths, work_pool=work_pool, retention=retention))

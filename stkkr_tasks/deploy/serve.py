@@ -55,13 +55,7 @@ def serve(
     retention: bool = True,
     limit: int | None = None,
 ) -> None:
-    """Synchronous :func:`aserve`: blocks until the process is stopped.
-
-    Args:
-        paths: Stkkr files or directories inside the deployments directory; default all of it.
-        retention: Also serve the nightly retention flow.
-        limit: At most this many flow runs at the same time.
-    """
+    """Synchronous :func:`aserve`: the same arguments; blocks until the process is stopped."""
     import anyio
 
     anyio.run(lambda: aserve(paths, retention=retention, limit=limit))

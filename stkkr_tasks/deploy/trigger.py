@@ -69,19 +69,7 @@ async def atrigger(
 def trigger(
     name: str, *, wait: bool = True, timeout: float | None = DEFAULT_TIMEOUT, poll_interval: float = 1.0
 ) -> RunSummary | UUID:
-    """Start stkkr ``name``'s deployment; return the run's summary when it ends, or its id.
-
-    Args:
-        name: The stkkr name (its deployment is ``<name>/<name>``).
-        wait: Wait for the run to end and return its summary; False returns the flow run id at once.
-        timeout: With ``wait``, give up after this many seconds (None: wait forever).
-        poll_interval: Seconds between state checks while waiting.
-
-    Returns:
-        The ``RunSummary`` of the run (``wait=True``) or the flow run id (``wait=False``).
-
-    Raises:
-        TriggerError: No deployment for the stkkr, or the run did not end in time.
+    """Synchronous :func:`atrigger`: the same arguments, result and errors.
 
     Example:
         ```python
