@@ -16,7 +16,8 @@ from pydantic import BaseModel, ValidationError
 from stkkr_tasks.afas.auth import AfasTokenAuth
 from stkkr_tasks.afas.elements import Element
 from stkkr_tasks.afas.exceptions import AfasError, AfasNotFoundError, AfasUnexpectedResponseError
-from stkkr_tasks.afas.filters import Where, build_query
+from stkkr_tasks.afas.filters import Where, and_where, build_query
+from stkkr_tasks.afas.httpx_log import hide_filter_values
 from stkkr_tasks.afas.limits import DEFAULT_MAX_IN_FLIGHT, in_flight_limiter
 from stkkr_tasks.afas.mapping import error_from_response, error_from_transport, parse_body
 from stkkr_tasks.afas.models import ConnectorList, GetConnectorMeta, UpdateConnectorMeta
@@ -105,6 +106,7 @@ class AfasClient:
             transport=transport,
         )
         self._state = _State.OPEN
+        hide_filter_values()  # page URLs carry row keys: keep them out of httpx's request log
 
     @property
     def base_url(self) -> str:
@@ -268,9 +270,17 @@ class AfasClient:
         return Pager(fetch, order_by=order_by, page_size=page_size)
 
     async def _fetch(
-        self, connector_id: str, order_by: Sequence[str], where: Where | None, skip: int, take: int
+        self,
+        connector_id: str,
+        order_by: Sequence[str],
+        where: Where | None,
+        skip: int,
+        take: int,
+        after: Where | None,
     ) -> list[dict[str, Any]]:
-        return await self.get_page(connector_id, skip=skip, take=take, order_by=order_by, where=where)
+        return await self.get_page(
+            connector_id, skip=skip, take=take, order_by=order_by, where=and_where(where, after)
+        )
 
     async def iter_pages(
         self, connector_id: str, *, order_by: Sequence[str], where: Where | None = None, page_size: int = 500

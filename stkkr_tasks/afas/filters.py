@@ -19,7 +19,7 @@ from urllib.parse import quote
 from stkkr_tasks.afas.exceptions import AfasQueryTooLongError
 from stkkr_tasks.afas.values import format_value
 
-__all__ = ["MAX_QUERY_LENGTH", "Filter", "Operator", "Where", "build_query"]
+__all__ = ["MAX_QUERY_LENGTH", "Filter", "Operator", "Where", "and_where", "build_query"]
 
 MAX_QUERY_LENGTH = 2049
 """AFAS answers 404 to a query string (the part after `?`) longer than this."""
@@ -111,6 +111,19 @@ class Filter:
 
 
 Where = Sequence[Sequence[Filter]]
+
+
+def and_where(where: Where | None, more: Where | None) -> Where | None:
+    """Both conditions: every AND-group of `where` joined with every AND-group of `more`.
+
+    `(a OR b) AND (c OR d)` becomes `(a AND c) OR (a AND d) OR (b AND c) OR (b AND d)`, the only shape AFAS
+    filters have; either side `None` or empty leaves the other unchanged.
+    """
+    if not more:
+        return where
+    if not where:
+        return more
+    return [[*group, *extra] for group in where for extra in more]
 
 
 def _encode(params: Sequence[tuple[str, str]]) -> str:

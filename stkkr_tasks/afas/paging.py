@@ -1,12 +1,17 @@
-"""Skip/take paging over a GetConnector that never yields a row twice.
+"""Paging over a GetConnector that neither skips a row nor yields one twice while the data changes.
 
-AFAS has no cursor: a page is `skip`/`take` over an ordering. When rows are inserted before the current
-position between two requests, the next page starts with rows already read. The pager drops such rows by
-comparing each row's order key with the previous page: a row whose key occurs on the previous page, or —
-for numbers, dates and booleans, whose order Python and AFAS agree on — whose key is not past the
-previous page's last key, is dropped. Text keys are only compared for equality, because AFAS orders text
-by its database collation (case and accents), which Python cannot reproduce. Only the previous page's keys
-are kept, so memory does not grow with the number of rows.
+AFAS has no cursor, only `skip`/`take` over an ordering. Skipping by count loses rows whenever rows leave
+the filtered set between two requests — which is what a stkkr does when it writes a field its own `where`
+selects on (close the open projects: every closed project moves the next page forward). So the pager reads
+by key: after the first page it asks for the rows past the last key read (`ProjectId > last`, a filter AFAS
+evaluates with the same collation it orders by), always from `skip=0`. Rows written, removed or inserted
+before that key change nothing.
+
+Keys AFAS cannot be asked to compare (empty values, timestamps, floats and booleans), or a filter that would
+make the query too long, fall back to `skip` for that page. Then rows inserted before the position would
+come back: they are dropped by comparing each row's key with the previous page (equal to one of its keys,
+or — for numbers and dates, whose order Python and AFAS agree on — not past its last key). Only the
+previous page's keys are kept, so memory does not grow with the number of rows.
 """
 
 from __future__ import annotations
@@ -16,12 +21,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from stkkr_tasks.afas.exceptions import AfasQueryTooLongError
+from stkkr_tasks.afas.filters import Filter, Operator
+
 __all__ = ["FetchPage", "Pager"]
 
-FetchPage = Callable[[int, int], Awaitable[list[dict[str, Any]]]]
-"""`fetch(skip, take)` -> the rows of that page."""
+After = list[list[Filter]]
+"""AND-groups, OR-ed, that only the rows past a key match."""
+
+FetchPage = Callable[[int, int, After | None], Awaitable[list[dict[str, Any]]]]
+"""`fetch(skip, take, after)` -> the rows of that page; `after`, when given, is AND-ed with the `where`."""
 
 _ORDERED_TYPES = (int, float, Decimal, date, datetime)
+
+
+def _seekable(value: Any) -> bool:
+    """Whether AFAS can be asked for the rows past `value` with a filter that means what the order means."""
+    return isinstance(value, (str, int, Decimal, date)) and not isinstance(value, (bool, datetime))
 
 
 def _order_fields(order_by: Sequence[str]) -> list[tuple[str, bool]]:
@@ -40,7 +56,7 @@ class Pager:
         """Prepare paging.
 
         Args:
-            fetch: Reads one page, `await fetch(skip, take)`; the client passes its `get_page`.
+            fetch: Reads one page, `await fetch(skip, take, after)`; the client passes its `get_page`.
             order_by: The fields `fetch` orders on; a leading `-` means descending.
             page_size: Rows per request (`take`).
 
@@ -55,6 +71,7 @@ class Pager:
         self._fields = _order_fields(order_by)
         self._page_size = page_size
         self._skip = 0
+        self._seek = True
         self._done = False
         self._previous_keys: set[tuple[Any, ...]] = set()
         self._last_key: tuple[Any, ...] | None = None
@@ -90,10 +107,34 @@ class Pager:
             self._last_key = self._key(rows[-1])
         return fresh
 
+    def _after(self) -> After | None:
+        """The filter for the rows past the previous page's last key; None on the first page or if unusable.
+
+        For order fields (a, b) and last key (x, y): (a > x) OR (a = x AND b > y); `<` for descending.
+        """
+        last = self._last_key
+        if last is None or not self._seek or not all(_seekable(value) for value in last):
+            return None
+        groups = []
+        for index, (name, descending) in enumerate(self._fields):
+            same = [Filter(self._fields[i][0], Operator.EQUAL, last[i]) for i in range(index)]
+            past = Filter(name, Operator.LESS if descending else Operator.GREATER, last[index])
+            groups.append([*same, past])
+        return groups
+
+    async def _read(self) -> list[dict[str, Any]]:
+        after = self._after()
+        if after is not None:
+            try:
+                return await self._fetch(0, self._page_size, after)
+            except AfasQueryTooLongError:
+                self._seek = False  # the `where` leaves no room for the key filter: count from here on
+        return await self._fetch(self._skip, self._page_size, None)
+
     async def next_page(self) -> list[dict[str, Any]] | None:
         """Return the next non-empty page of rows, or None when all rows have been read."""
         while not self._done:
-            rows = await self._fetch(self._skip, self._page_size)
+            rows = await self._read()
             self.pages_read += 1
             self._skip += len(rows)
             self._done = len(rows) < self._page_size

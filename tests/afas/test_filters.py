@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from stkkr_tasks.afas import AfasQueryTooLongError, Filter, Operator
-from stkkr_tasks.afas.filters import MAX_QUERY_LENGTH, build_query
+from stkkr_tasks.afas.filters import MAX_QUERY_LENGTH, and_where, build_query
 
 NAMES = [
     "=", ">=", "<=", ">", "<", "contains", "!=", "empty", "not_empty",
@@ -139,3 +139,13 @@ def test_query_of_exactly_the_limit_is_accepted() -> None:
 def test_invalid_arguments_are_refused(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_query(**kwargs)
+
+
+def test_and_where_joins_every_group_with_every_group() -> None:
+    a, b, c, d = (Filter(name, "=", 1) for name in "abcd")
+
+    assert and_where([[a], [b]], [[c], [d]]) == [[a, c], [a, d], [b, c], [b, d]]
+    assert and_where([[a, b]], [[c]]) == [[a, b, c]]
+    assert and_where(None, [[c]]) == [[c]]
+    assert and_where([[a]], None) == [[a]]
+    assert and_where([], []) == []

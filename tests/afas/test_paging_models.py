@@ -1,27 +1,58 @@
-"""The pager's stop and de-duplication rules, and metainfo models over AFAS's key variants."""
+"""The pager's stop, seek and de-duplication rules, and metainfo models over AFAS's key variants."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from stkkr_tasks.afas import ConnectorList, GetConnectorMeta, Pager, UpdateConnectorMeta
+from stkkr_tasks.afas import (
+    AfasQueryTooLongError,
+    ConnectorList,
+    Filter,
+    GetConnectorMeta,
+    Operator,
+    Pager,
+    UpdateConnectorMeta,
+)
+
+
+def _collated(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+_TESTS = {
+    Operator.EQUAL: lambda a, b: a == b,
+    Operator.GREATER: lambda a, b: a > b,
+    Operator.LESS: lambda a, b: a < b,
+}
 
 
 class Table:
-    """A list of rows served with skip/take, to which rows can be added between pages."""
+    """Rows served as a GetConnector serves them: in the given order, `after` filters compared as AFAS's
+    case-insensitive collation does, then skip/take. Rows can be added or removed between pages."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
-        self.calls: list[tuple[int, int]] = []
+        self.calls: list[tuple[int, int, Any]] = []
         self.before_fetch: list[list[dict[str, Any]]] = []
+        self.after_fetch: Callable[[list[dict[str, Any]]], None] | None = None
 
-    async def fetch(self, skip: int, take: int) -> list[dict[str, Any]]:
-        self.calls.append((skip, take))
+    async def fetch(self, skip: int, take: int, after: Any) -> list[dict[str, Any]]:
+        self.calls.append((skip, take, after))
         if self.before_fetch:
             self.rows[0:0] = self.before_fetch.pop(0)
-        return self.rows[skip : skip + take]
+        matching = [row for row in self.rows if after is None or any(self._matches(row, g) for g in after)]
+        page = matching[skip : skip + take]
+        if self.after_fetch:
+            self.after_fetch(page)
+        return page
+
+    @staticmethod
+    def _matches(row: dict[str, Any], group: list[Filter]) -> bool:
+        return all(_TESTS[f.operator](_collated(row[f.field]), _collated(f.value)) for f in group)
 
 
 async def _drain(pager: Pager) -> list[list[dict[str, Any]]]:
@@ -37,7 +68,7 @@ async def test_stops_on_short_page() -> None:
     pager = Pager(table.fetch, order_by=["Id"], page_size=3)
     pages = await _drain(pager)
     assert [len(p) for p in pages] == [3, 3, 1]
-    assert table.calls == [(0, 3), (3, 3), (6, 3)]
+    assert [(skip, take) for skip, take, _ in table.calls] == [(0, 3), (0, 3), (0, 3)]
     assert (pager.pages_read, pager.rows_read) == (3, 7)
     assert await pager.next_page() is None
     assert len(table.calls) == 3
@@ -48,7 +79,25 @@ async def test_full_last_page_costs_one_empty_request() -> None:
     table = Table([{"Id": i} for i in range(6)])
     pages = await _drain(Pager(table.fetch, order_by=["Id"], page_size=3))
     assert [len(p) for p in pages] == [3, 3]
-    assert table.calls[-1] == (6, 3)
+    assert table.calls[-1][2] == [[Filter("Id", ">", 5)]]
+
+
+@pytest.mark.anyio
+async def test_pages_after_the_first_ask_for_the_rows_past_the_last_key() -> None:
+    table = Table([{"Year": y, "No": n} for y in (2024, 2025) for n in ("b", "a")])
+    await _drain(Pager(table.fetch, order_by=["Year", "-No"], page_size=3))
+    assert table.calls[0] == (0, 3, None)
+    assert table.calls[1] == (0, 3, [[Filter("Year", ">", 2025)],
+                                     [Filter("Year", "=", 2025), Filter("No", "<", "b")]])
+
+
+@pytest.mark.anyio
+async def test_rows_that_leave_the_filtered_set_do_not_skip_others() -> None:
+    # What a stkkr does when it writes a field its `where` selects on: each page read is gone from the set.
+    table = Table([{"Id": i} for i in range(10)])
+    table.after_fetch = lambda page: [table.rows.remove(row) for row in page]
+    pages = await _drain(Pager(table.fetch, order_by=["Id"], page_size=3))
+    assert [row["Id"] for page in pages for row in page] == list(range(10))
 
 
 @pytest.mark.anyio
@@ -61,9 +110,9 @@ async def test_rows_shifted_by_inserts_are_not_yielded_twice() -> None:
 
 
 @pytest.mark.anyio
-async def test_descending_and_text_keys_dedupe_on_previous_page() -> None:
+async def test_descending_text_keys() -> None:
     table = Table([{"Code": c} for c in ["e", "D", "c", "B", "a"]])
-    table.before_fetch = [[], [{"Code": "z"}]]  # shifts "B" back onto page 2's first row
+    table.before_fetch = [[], [{"Code": "z"}]]  # sorts before the cursor
     pages = await _drain(Pager(table.fetch, order_by=["-Code"], page_size=2))
     codes = [row["Code"] for page in pages for row in page]
     assert codes == ["e", "D", "c", "B", "a"]
@@ -71,10 +120,34 @@ async def test_descending_and_text_keys_dedupe_on_previous_page() -> None:
 
 @pytest.mark.anyio
 async def test_text_keys_out_of_python_order_are_kept() -> None:
-    # AFAS orders text by database collation (case-insensitive); Python would call "B" < "a".
+    # AFAS orders and compares text by database collation (case-insensitive); Python would call "B" < "a".
     table = Table([{"Code": c} for c in ["a", "B", "c", "D"]])
     pages = await _drain(Pager(table.fetch, order_by=["Code"], page_size=1))
     assert [p[0]["Code"] for p in pages] == ["a", "B", "c", "D"]
+
+
+@pytest.mark.anyio
+async def test_keys_afas_cannot_compare_fall_back_to_skip_and_dedupe() -> None:
+    stamps = [datetime(2025, 1, day, tzinfo=UTC) for day in range(1, 8)]
+    table = Table([{"At": stamp} for stamp in stamps])
+    table.before_fetch = [[], [{"At": datetime(2024, 1, 1, tzinfo=UTC)}]]  # shifts a row back onto page 2
+    pages = await _drain(Pager(table.fetch, order_by=["At"], page_size=3))
+    assert [row["At"] for page in pages for row in page] == stamps
+    assert [(skip, after) for skip, _, after in table.calls] == [(0, None), (3, None), (6, None)]
+
+
+@pytest.mark.anyio
+async def test_a_key_filter_too_long_for_the_query_falls_back_to_skip() -> None:
+    table = Table([{"Id": i} for i in range(7)])
+
+    async def fetch(skip: int, take: int, after: Any) -> list[dict[str, Any]]:
+        if after is not None:
+            raise AfasQueryTooLongError(2100, 2049)
+        return await table.fetch(skip, take, after)
+
+    pages = await _drain(Pager(fetch, order_by=["Id"], page_size=3))
+    assert [row["Id"] for page in pages for row in page] == list(range(7))
+    assert [skip for skip, _, _ in table.calls] == [0, 3, 6]
 
 
 def test_pager_refuses_bad_arguments() -> None:

@@ -196,3 +196,28 @@ update: {{connector: PtProject, action: update}}
     assert len(previews) == 5
     assert previews[0]["PtProject"]["Element"]["@PrId"] == expected[0]["ProjectId"]
     assert "nothing was written" in summary.message
+
+
+def test_rows_that_leave_the_where_set_do_not_push_others_off_the_next_page(simulator, connect,
+                                                                              make_spec) -> None:
+    pending = [r for r in simulator.rows("Profit_Projects") if not r["CheckedOut"]]
+    assert len(pending) > 100, "several pages of rows the run takes out of its own `where`"
+    spec = make_spec("""
+stkkr: {name}
+connection: {connection}
+get:
+  connector: Profit_Projects
+  where:
+    - {{field: CheckedOut, op: "=", value: false}}
+  order_by: [ProjectId]
+  page_size: 50
+transform:
+  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
+  fields: {{ChOu: true}}
+update: {{connector: PtProject, action: update}}
+""", connect(simulator))
+
+    summary = run_stkkr(spec)
+
+    assert (summary.state, summary.read, summary.written) == ("Completed", len(pending), len(pending))
+    assert not [r for r in simulator.rows("Profit_Projects") if not r["CheckedOut"]]
