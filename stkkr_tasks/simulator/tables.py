@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from stkkr_tasks.simulator.catalogue import Catalogue, GetConnectorDef
 from stkkr_tasks.simulator.datagen import generate_rows
-from stkkr_tasks.simulator.query import Query, compile_where, sort_rows, where_columns
+from stkkr_tasks.simulator.query import Query, compile_where, sort_rows, split_seek, where_columns
 
 Row = dict[str, Any]
 _MAX_VIEWS = 32
@@ -58,6 +59,23 @@ class Table:
             self._views.popitem(last=False)
         return rows
 
+    def page(self, query: Query) -> list[Row]:
+        """The rows of one page (a list of the stored rows: copy before they leave the lock).
+
+        A by-key request (`where` AND `first order field > value`) seeks in the cached view of its `where`
+        with a binary search, as a database seeks in an index, instead of filtering every row again.
+        """
+        seek = split_seek(query)
+        if seek is None:
+            rows, start = self.view(query), 0
+        else:
+            where, past = seek
+            rows = self.view(replace(query, where=where))
+            start = bisect_left(rows, True, key=compile_where(self.connector, ((past,),)))
+        if query.all_rows:
+            return rows[start:]
+        return rows[start + query.skip : start + query.skip + query.take]
+
     def find(self, match: dict[str, Any]) -> Row | None:
         """The first row whose columns equal `match` (by key column lookup when possible)."""
         if set(match) == {self.key}:
@@ -105,9 +123,7 @@ class DataStore:
     def page(self, connector_id: str, query: Query) -> list[Row]:
         """The rows of one page (copies, safe to serialise outside the lock)."""
         with self.lock:
-            rows = self.tables[connector_id].view(query)
-            chosen: Iterable[Row] = rows if query.all_rows else rows[query.skip : query.skip + query.take]
-            return [dict(r) for r in chosen]
+            return [dict(r) for r in self.tables[connector_id].page(query)]
 
     def snapshot(self, connector_id: str) -> list[Row]:
         """Copies of all rows of a table, in table order."""

@@ -258,3 +258,17 @@ def test_same_seed_same_rows_other_seed_other_rows() -> None:
     assert Simulator(rows=50, seed=4).rows("Profit_OrgPer") != Simulator(rows=50, seed=5).rows(
         "Profit_OrgPer"
     )
+
+
+@pytest.mark.parametrize("order", ["ProjectId", "Description", "HoursBudget"])
+def test_a_by_key_page_holds_the_same_rows_as_a_scan(http: httpx.Client, order: str) -> None:
+    every = get_rows(http, skip=-1, take=-1, orderbyfieldids=order)
+    for last in {str(every[i][order]) for i in (0, 57, 133)}:
+        # The seek condition last in each group (answered by a binary search) or first (by a scan).
+        seek = {"filterfieldids": f"Blocked,{order};Blocked,{order}",
+                "filtervalues": f"false,{last};true,{last}", "operatortypes": "1,4;1,4"}
+        scan = {"filterfieldids": f"{order},Blocked;{order},Blocked",
+                "filtervalues": f"{last},false;{last},true", "operatortypes": "4,1;4,1"}
+        by_seek = get_rows(http, skip=0, take=500, orderbyfieldids=order, **seek)
+        assert by_seek == get_rows(http, skip=0, take=500, orderbyfieldids=order, **scan)
+        assert by_seek and len(by_seek) < len(every)
