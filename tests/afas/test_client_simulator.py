@@ -147,6 +147,26 @@ async def test_simple_filter_and_or_groups(simulator: Any) -> None:
 
 
 @pytest.mark.anyio
+async def test_paging_by_a_two_field_key_with_or_groups_reads_each_row_once(simulator: Any) -> None:
+    where = [[Filter("Blocked", "=", False)], [Filter("CheckedOut", "=", True)]]
+    wanted = [r for r in simulator.rows("Profit_Projects") if not r["Blocked"] or r["CheckedOut"]]
+    expected = sorted(wanted, key=lambda r: r["ProjectId"])
+    expected = sorted(expected, key=lambda r: r["ProjectGroup"].lower(), reverse=True)
+    async with client(simulator) as afas:
+        simulator.clear_log()
+        pages = [
+            page
+            async for page in afas.iter_pages(
+                "Profit_Projects", order_by=["-ProjectGroup", "ProjectId"], where=where, page_size=7
+            )
+        ]
+    read = [(r["ProjectGroup"], r["ProjectId"]) for page in pages for r in page]
+    assert read == [(r["ProjectGroup"], r["ProjectId"]) for r in expected]
+    await wait_for(lambda: len(simulator.requests) == len(pages) + (len(read) % 7 == 0))
+    assert all("skip=0&" in r.query for r in simulator.requests), "by key, never by count"
+
+
+@pytest.mark.anyio
 async def test_query_length_limit_matches_afas(simulator: Any) -> None:
     base = len(
         build_query(skip=0, take=1, order_by=["ProjectId"], where=[[Filter("Description", "contains", "")]])
