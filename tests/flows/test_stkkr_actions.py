@@ -202,20 +202,8 @@ def test_rows_that_leave_the_where_set_do_not_push_others_off_the_next_page(simu
                                                                               make_spec) -> None:
     pending = [r for r in simulator.rows("Profit_Projects") if not r["CheckedOut"]]
     assert len(pending) > 100, "several pages of rows the run takes out of its own `where`"
-    spec = make_spec("""
-stkkr: {name}
-connection: {connection}
-get:
-  connector: Profit_Projects
-  where:
-    - {{field: CheckedOut, op: "=", value: false}}
-  order_by: [ProjectId]
-  page_size: 50
-transform:
-  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
-  fields: {{ChOu: true}}
-update: {{connector: PtProject, action: update}}
-""", connect(simulator))
+    checked_out = UPDATE.replace("field: Blocked", "field: CheckedOut")
+    spec = make_spec(checked_out.replace("row.HoursBooked >= row.HoursBudget", "true"), connect(simulator))
 
     summary = run_stkkr(spec)
 
