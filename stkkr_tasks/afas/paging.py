@@ -78,6 +78,17 @@ class Pager:
         self.pages_read = 0
         self.rows_read = 0
 
+    @property
+    def position(self) -> dict[str, Any] | None:
+        """The order fields and values of the last row read (the next request asks for the rows past it).
+
+        It is a row's key: an error record of a failed page uses it to remove those values from AFAS's
+        message. None before the first page.
+        """
+        if self._last_key is None:
+            return None
+        return {name: value for (name, _), value in zip(self._fields, self._last_key, strict=True)}
+
     def _key(self, row: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(row.get(name) for name, _ in self._fields)
 

@@ -25,6 +25,7 @@ TABLE_LABELS = {
     "not_attempted": "of which not attempted",
     "duration_s": "duration (s)",
 }
+_FIELDS = {label: name for name, label in TABLE_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -108,5 +109,4 @@ class RunSummary:
     @staticmethod
     def counts_from_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
         """The summary fields in the rows of a table artifact written by `table`; other rows are ignored."""
-        fields = {label: name for name, label in TABLE_LABELS.items()}
-        return {fields[row["count"]]: row.get("rows") for row in rows if row.get("count") in fields}
+        return {_FIELDS[row["count"]]: row.get("rows") for row in rows if row.get("count") in _FIELDS}

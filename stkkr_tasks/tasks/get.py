@@ -39,7 +39,8 @@ async def get_page(ctx: RunContext) -> Batch[dict[str, Any]] | None:
     except Exception as exc:
         reason = fatal_reason(exc)
         if reason is None:
-            ctx.recorder.note(failure_from(exc, stage="get", row=None))
+            # The request carried the last key read: AFAS may quote it, so it is redacted like a row.
+            ctx.recorder.note(failure_from(exc, stage="get", row=ctx.pager.position))
             detail = str(exc) if isinstance(exc, AfasError) else unexpected(exc, "reading a page")
             reason = f"Reading GetConnector {ctx.get_connector} failed: {detail}"
         ctx.stop.set(reason, fatal=True)

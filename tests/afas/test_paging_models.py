@@ -66,7 +66,9 @@ async def _drain(pager: Pager) -> list[list[dict[str, Any]]]:
 async def test_stops_on_short_page() -> None:
     table = Table([{"Id": i} for i in range(7)])
     pager = Pager(table.fetch, order_by=["Id"], page_size=3)
+    assert pager.position is None
     pages = await _drain(pager)
+    assert pager.position == {"Id": 6}
     assert [len(p) for p in pages] == [3, 3, 1]
     assert [(skip, take) for skip, take, _ in table.calls] == [(0, 3), (0, 3), (0, 3)]
     assert (pager.pages_read, pager.rows_read) == (3, 7)

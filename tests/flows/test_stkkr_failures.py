@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 import stkkr_tasks.afas.client as client_module
 from stkkr_tasks.afas import RetryPolicy
 from stkkr_tasks.run import run_stkkr
-from stkkr_tasks.simulator import Faults
+from stkkr_tasks.simulator import Faults, Simulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -147,3 +150,38 @@ def test_a_missing_connection_says_how_to_create_it(make_spec) -> None:
 
     assert summary.state == "Failed"
     assert "stkkr connection set no-such-connection" in summary.message
+
+
+def _refusing_key_filters(app: Any) -> Any:
+    """Wrap the simulator: a filtered page (by key) is answered 500, AFAS's message quoting the query."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        query = unquote(scope.get("query_string", b"").decode())
+        if scope["type"] != "http" or "filtervalues=" not in query:  # the stkkr has no `where` of its own
+            await app(scope, receive, send)
+            return
+        error = {"externalMessage": f"Ongeldig filter: {query}", "errorNumber": -2147467259,
+                 "profitLogReference": "0" * 32}
+        await send({"type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": json.dumps(error).encode()})
+
+    return wrapped
+
+
+def test_a_page_that_fails_keeps_the_key_it_was_asked_by_out_of_the_error_record(
+    connect, make_spec, error_records, stkkr_name
+) -> None:
+    sim = Simulator(rows=200, seed=1)
+    sim.app = _refusing_key_filters(sim.app)
+    last_of_first_page = sorted(r["ProjectId"] for r in sim.rows("Profit_Projects"))[49]
+
+    with sim.serve():
+        summary = run_stkkr(_projects(make_spec, connect(sim)))
+
+    assert summary.state == "Failed" and summary.read == 50
+    assert "Reading GetConnector Profit_Projects failed" in summary.message
+    (record,) = [r for r in error_records(stkkr_name) if r.stage == "get"]
+    assert record.http_status == 500 and "Ongeldig filter" in record.message
+    assert last_of_first_page not in record.message and "***" in record.message
+    assert record.row_key, "the record names the page by the fingerprint of the key it came after"
