@@ -38,10 +38,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="async8's calls in flight (8)")
     parser.add_argument("--page-size", type=int, default=500, help="rows per GetConnector page (500)")
     parser.add_argument("--naive-rows", type=int, default=2_000, help="rows the naive script reads (2,000)")
-    parser.add_argument("--memory-rows", type=int, nargs=2, default=[20_000, 200_000],
-                        metavar=("SMALL", "LARGE"), help="rows of the two memory runs; 0 0 skips them")
-    parser.add_argument("--prefect-api", metavar="URL",
-                        help="use this running Prefect server (http://…/api) instead of starting one")
+    parser.add_argument(
+        "--memory-rows",
+        type=int,
+        nargs=2,
+        default=[20_000, 200_000],
+        metavar=("SMALL", "LARGE"),
+        help="rows of the two memory runs; 0 0 skips them",
+    )
+    parser.add_argument(
+        "--prefect-api",
+        metavar="URL",
+        help="use this running Prefect server (http://…/api) instead of starting one",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes and latency: a smoke run")
     parser.add_argument("--results", type=Path, default=RESULTS, help="file the report is appended to")
     parser.add_argument("--note", default="", help="a note in the report's title (e.g. 'before fix X')")
@@ -61,8 +70,15 @@ def progress(text: str) -> None:
 
 def benchmark(args: argparse.Namespace, folder: Path) -> Report:
     """Run every contender and scenario; returns the report."""
-    settings = Settings(args.rows, args.latency_ms, args.concurrency, args.page_size, args.naive_rows,
-                        tuple(args.memory_rows), args.note)
+    settings = Settings(
+        args.rows,
+        args.latency_ms,
+        args.concurrency,
+        args.page_size,
+        args.naive_rows,
+        tuple(args.memory_rows),
+        args.note,
+    )
     server = PrefectServer(folder, args.prefect_api)
     sim = SimulatorProcess(folder, rows=args.rows, latency_ms=args.latency_ms)
     progress("starting the Prefect server and the simulator")
@@ -75,13 +91,17 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         set_connection(server, sim)
         progress(f"naive on {min(args.naive_rows, args.rows):,} rows")
         with measure_cpu(sim.pgid, server.pgid) as cpu:
-            naive = run_naive(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
-                              max_rows=args.naive_rows)
+            naive = run_naive(
+                sim.base_url, sim.token, keep=HALF, page_size=args.page_size, max_rows=args.naive_rows
+            )
         naive = replace(naive, cpu=cpu)
         progress(f"async8 on {args.rows:,} rows")
         with measure_cpu(sim.pgid, server.pgid) as cpu:
-            async8 = asyncio.run(run_async8(sim.base_url, sim.token, keep=HALF, page_size=args.page_size,
-                                            concurrency=args.concurrency))
+            async8 = asyncio.run(
+                run_async8(
+                    sim.base_url, sim.token, keep=HALF, page_size=args.page_size, concurrency=args.concurrency
+                )
+            )
         async8 = replace(async8, cpu=cpu)
         progress(f"stkkr on {args.rows:,} rows")
         with measure_cpu(sim.pgid, server.pgid) as cpu:
@@ -101,8 +121,9 @@ def _memory(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespa
             sim = SimulatorProcess(server.folder, rows=rows, latency_ms=args.latency_ms)
         with sim:
             set_connection(server, sim)
-            runs.append(run_stkkr(server, name=f"bench-memory-{rows}", keep=ONE_PERCENT,
-                                  page_size=args.page_size))
+            runs.append(
+                run_stkkr(server, name=f"bench-memory-{rows}", keep=ONE_PERCENT, page_size=args.page_size)
+            )
     return runs
 
 

@@ -37,8 +37,9 @@ async def run_async8(
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=page_size)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base_url, headers=auth_header(token), timeout=120,
-                                 limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=auth_header(token), timeout=120, limits=limits
+    ) as client:
 
         async def reader() -> None:
             skip = 0

@@ -167,8 +167,20 @@ class SimulatorProcess(_Child):
         """Start the process; `wait` until it answers."""
         stkkr = str(Path(sys.executable).with_name("stkkr"))
         self._spawn(
-            [stkkr, "simulator", "--port", str(self.port), "--rows", str(self.rows), "--seed", str(self.seed),
-             "--latency-ms", str(self.latency_ms), "--token", self.token],
+            [
+                stkkr,
+                "simulator",
+                "--port",
+                str(self.port),
+                "--rows",
+                str(self.rows),
+                "--seed",
+                str(self.seed),
+                "--latency-ms",
+                str(self.latency_ms),
+                "--token",
+                self.token,
+            ],
             base_env(self.folder),
         )
 
@@ -178,8 +190,12 @@ class SimulatorProcess(_Child):
 
     def _warm(self) -> bool:
         """Read one row: proves the simulator answers, and makes it generate the connector's rows now."""
-        response = httpx.get(f"{self.base_url}/connectors/{GET_CONNECTOR}", params=page_params(0, 1),
-                             headers=auth_header(self.token), timeout=SIMULATOR_START_S)
+        response = httpx.get(
+            f"{self.base_url}/connectors/{GET_CONNECTOR}",
+            params=page_params(0, 1),
+            headers=auth_header(self.token),
+            timeout=SIMULATOR_START_S,
+        )
         return response.status_code == 200
 
 
@@ -205,8 +221,18 @@ class PrefectServer(_Child):
         prefect = str(Path(sys.executable).with_name("prefect"))
         port = self.api_url.rsplit(":", 1)[1].split("/")[0]
         self._spawn(
-            [prefect, "server", "start", "--host", "127.0.0.1", "--port", port, "--no-ui",
-             "--no-scheduler", "--no-late-runs"],
+            [
+                prefect,
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--no-ui",
+                "--no-scheduler",
+                "--no-late-runs",
+            ],
             base_env(self.folder),
         )
 

@@ -142,26 +142,36 @@ class Report:
         ]
 
     def _memory_lines(self) -> list[str]:
-        lines = ["Memory (filter keeps about 1%):", "",
-                 "| rows | kept | updated | seconds | task runs | peak RSS MiB |",
-                 "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines = [
+            "Memory (filter keeps about 1%):",
+            "",
+            "| rows | kept | updated | seconds | task runs | peak RSS MiB |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for run in self.memory:
             t = run.throughput
-            lines.append(f"| {t.read:,} | {t.kept:,} | {t.updated:,} | {t.seconds:.1f} | {run.task_runs} | "
-                         f"{run.peak_rss_mib:.0f} |")
+            lines.append(
+                f"| {t.read:,} | {t.kept:,} | {t.updated:,} | {t.seconds:.1f} | {run.task_runs} | "
+                f"{run.peak_rss_mib:.0f} |"
+            )
         small, large = self.memory[0], self.memory[-1]
         ratio = _ratio(large.peak_rss_mib, small.peak_rss_mib)
         rows = f"{large.throughput.read:,} / {small.throughput.read:,} rows"
-        lines += ["", f"- peak RSS {rows}: **{ratio:.3f}** (target ≤ {TARGET_RSS_RATIO}) "
-                  + _mark(ratio <= TARGET_RSS_RATIO)]
+        lines += [
+            "",
+            f"- peak RSS {rows}: **{ratio:.3f}** (target ≤ {TARGET_RSS_RATIO}) "
+            + _mark(ratio <= TARGET_RSS_RATIO),
+        ]
         return lines
 
 
 def _row(t: Throughput) -> str:
     cpu = t.cpu
-    return (f"| {t.name} | {t.read:,} | {t.kept:,} | {t.updated:,} | {t.failed:,} | {t.seconds:.1f} | "
-            f"{t.rows_per_s:,.0f} | {t.updates_per_s:,.1f} | "
-            f"{cpu.client:.1f} / {cpu.simulator:.1f} / {cpu.prefect:.1f} |")
+    return (
+        f"| {t.name} | {t.read:,} | {t.kept:,} | {t.updated:,} | {t.failed:,} | {t.seconds:.1f} | "
+        f"{t.rows_per_s:,.0f} | {t.updates_per_s:,.1f} | "
+        f"{cpu.client:.1f} / {cpu.simulator:.1f} / {cpu.prefect:.1f} |"
+    )
 
 
 def _ratio(a: float, b: float) -> float:

@@ -37,7 +37,11 @@ def set_connection(server: PrefectServer, sim: SimulatorProcess) -> None:
     """
     done = subprocess.run(
         [_stkkr(), "connection", "set", CONNECTION, "--base-url", sim.base_url, "--token-file", "-"],
-        input=sim.token, text=True, capture_output=True, env=server.client_env(), check=False,
+        input=sim.token,
+        text=True,
+        capture_output=True,
+        env=server.client_env(),
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"stkkr connection set failed ({done.returncode}): {done.stdout}{done.stderr}")
@@ -64,8 +68,13 @@ def run_stkkr(server: PrefectServer, *, name: str, keep: Keep, page_size: int) -
     out_path, err_path = folder / f"{name}.json", folder / f"{name}.log"
     started = time.perf_counter()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen([_stkkr(), "run", str(path), "--json"], stdout=out, stderr=err,
-                                   env=server.client_env(), cwd=folder)
+        process = subprocess.Popen(
+            [_stkkr(), "run", str(path), "--json"],
+            stdout=out,
+            stderr=err,
+            env=server.client_env(),
+            cwd=folder,
+        )
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -75,11 +84,18 @@ def run_stkkr(server: PrefectServer, *, name: str, keep: Keep, page_size: int) -
         raise RuntimeError(f"stkkr run exited with {process.returncode}: {text}\n{tail}")
     summary = json.loads(text.splitlines()[-1])
     read, filtered_out = summary["read"], summary["filtered_out"]
-    throughput = Throughput("stkkr", read, read - filtered_out - summary["skipped"], summary["written"],
-                            summary["failed"], summary["duration_s"])
+    throughput = Throughput(
+        "stkkr",
+        read,
+        read - filtered_out - summary["skipped"],
+        summary["written"],
+        summary["failed"],
+        summary["duration_s"],
+    )
     task_runs = asyncio.run(count_task_runs(server.api_url, summary["flow_run_id"]))
-    return StkkrRun(throughput, wall, task_runs, pages=read // page_size + 1,
-                    peak_rss_mib=usage.ru_maxrss / 1024)  # Linux reports KiB
+    return StkkrRun(
+        throughput, wall, task_runs, pages=read // page_size + 1, peak_rss_mib=usage.ru_maxrss / 1024
+    )  # Linux reports KiB
 
 
 async def count_task_runs(api_url: str, flow_run_id: str) -> int:

@@ -90,8 +90,9 @@ async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> S
     reason: str | None = None
     problems: tuple[str, ...] = ()
     try:
-        async with open_run(spec, compiled, flow_run_id=str(flow_run.id), dry_run=dry_run,
-                            on_progress=hooks.on_progress) as ctx:
+        async with open_run(
+            spec, compiled, flow_run_id=str(flow_run.id), dry_run=dry_run, on_progress=hooks.on_progress
+        ) as ctx:
             counters = ctx.counters
             # The run's tags stay on the flow run. Task runs get none: for a tagged task run Prefect asks the
             # server for tag concurrency slots first, and that round trip stalled the pipeline for a second
@@ -101,16 +102,18 @@ async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> S
             try:
                 await ctx.recorder.flush()
             except Exception as exc:
-                ctx.stop.set(f"Writing error records to the stkkr database failed ({type(exc).__name__}).",
-                             fatal=True)
+                ctx.stop.set(
+                    f"Writing error records to the stkkr database failed ({type(exc).__name__}).", fatal=True
+                )
             reason = ctx.stop.reason
     except StkkrMismatch as exc:
         problems = exc.problems
         reason = f"The stkkr does not fit the AFAS environment; nothing was sent: {'; '.join(problems)}"
     except Exception as exc:
         reason = abort_message(exc)
-    summary = _summarise(spec.stkkr, str(flow_run.id), counters, reason, problems, dry_run,
-                         time.monotonic() - started)
+    summary = _summarise(
+        spec.stkkr, str(flow_run.id), counters, reason, problems, dry_run, time.monotonic() - started
+    )
     hooks.summary = summary
     await _publish(summary)
     if summary.state == "Completed":
@@ -185,12 +188,24 @@ def _preview(ctx: RunContext, hooks: RunHooks, items: list[WriteItem], shown: in
     return shown
 
 
-def _summarise(stkkr: str, flow_run_id: str, counters: RunCounters, reason: str | None,
-               problems: tuple[str, ...], dry_run: bool, duration: float) -> RunSummary:
+def _summarise(
+    stkkr: str,
+    flow_run_id: str,
+    counters: RunCounters,
+    reason: str | None,
+    problems: tuple[str, ...],
+    dry_run: bool,
+    duration: float,
+) -> RunSummary:
     """Build the summary and its state message from the counters and the reason the run stopped, if any."""
     summary = RunSummary.from_counters(
-        counters, stkkr=stkkr, flow_run_id=flow_run_id, state="Failed" if reason else "Completed",
-        duration_s=round(duration, 3), dry_run=dry_run, problems=problems,
+        counters,
+        stkkr=stkkr,
+        flow_run_id=flow_run_id,
+        state="Failed" if reason else "Completed",
+        duration_s=round(duration, 3),
+        dry_run=dry_run,
+        problems=problems,
     )
     parts = [("Dry run, nothing was written: " if dry_run else "") + summary.counts_text() + "."]
     if reason:
@@ -210,8 +225,9 @@ async def _publish(summary: RunSummary) -> None:
     logger = get_run_logger()
     logger.info(summary.message)
     try:
-        await acreate_table_artifact(table=summary.table(), key=f"stkkr-{summary.stkkr}",
-                                     description=summary.message)
+        await acreate_table_artifact(
+            table=summary.table(), key=f"stkkr-{summary.stkkr}", description=summary.message
+        )
     except Exception as exc:  # the run's outcome matters more than its artifact
         logger.warning("Could not create the summary artifact (%s).", type(exc).__name__)
 

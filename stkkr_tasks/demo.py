@@ -63,8 +63,9 @@ def example_files(directory: Path | None = None) -> list[StkkrFile]:
     return files
 
 
-def run_demo(*, console: Console, port: int = 0, simulator_port: int = 0, rows: int = 500,
-             examples: Path | None = None) -> list[RunSummary]:
+def run_demo(
+    *, console: Console, port: int = 0, simulator_port: int = 0, rows: int = 500, examples: Path | None = None
+) -> list[RunSummary]:
     """Start a local Prefect server and the simulator, run every example stkkr, stop both again.
 
     Args:
@@ -86,8 +87,9 @@ def run_demo(*, console: Console, port: int = 0, simulator_port: int = 0, rows: 
     files = example_files(examples)
     port = port or free_port()
     url = api_url(port)
-    console.print(f"Starting a local Prefect server (state in {prefect_home()}); "
-                  "the first start takes a while…")
+    console.print(
+        f"Starting a local Prefect server (state in {prefect_home()}); the first start takes a while…"
+    )
     with ExitStack() as stack:
         try:
             start_prefect_server(stack, port, prefect_env(url), output=prefect_home() / SERVER_LOG)
@@ -98,14 +100,17 @@ def run_demo(*, console: Console, port: int = 0, simulator_port: int = 0, rows: 
             summaries = run_examples(files, console=console, rows=rows, simulator_port=simulator_port)
             _drain_prefect_workers()
         console.print("Stopping the Prefect server…")
-    console.print(f"The runs are kept. To look at them in the Prefect UI: [bold]{UI_HINT}[/bold] "
-                  "(flow runs named after each stkkr, summary artifacts `stkkr-<name>`).")
+    console.print(
+        f"The runs are kept. To look at them in the Prefect UI: [bold]{UI_HINT}[/bold] "
+        "(flow runs named after each stkkr, summary artifacts `stkkr-<name>`)."
+    )
     _raise_for_failed_runs(summaries)
     return summaries
 
 
-def run_examples(files: Sequence[StkkrFile], *, console: Console, rows: int = 500,
-                 simulator_port: int = 0) -> list[RunSummary]:
+def run_examples(
+    files: Sequence[StkkrFile], *, console: Console, rows: int = 500, simulator_port: int = 0
+) -> list[RunSummary]:
     """Serve the simulator with a connection block per example connection, run each example, report.
 
     Uses the Prefect API of the current settings (the demo's server, or a test server).
@@ -127,17 +132,22 @@ def run_examples(files: Sequence[StkkrFile], *, console: Console, rows: int = 50
     with ExitStack() as stack:
         connections = sorted({f.spec.connection for f in files})
         base_url = start_simulator(stack, simulator_port, rows, str(PREFECT_API_URL.value()), connections)
-        console.print(f"AFAS simulator at {base_url} ({rows} rows per connector); "
-                      f"connection {', '.join(repr(c) for c in connections)} saved.")
+        console.print(
+            f"AFAS simulator at {base_url} ({rows} rows per connector); "
+            f"connection {', '.join(repr(c) for c in connections)} saved."
+        )
         stack.enter_context(_console_warnings_only())
         for number, file in enumerate(files, start=1):
             spec = file.spec
-            console.print(f"[{number}/{len(files)}] {spec.stkkr} ({spec.update.action} "
-                          f"{spec.get.connector} → {spec.update.connector}, {file.path.name})…")
+            console.print(
+                f"[{number}/{len(files)}] {spec.stkkr} ({spec.update.action} "
+                f"{spec.get.connector} → {spec.update.connector}, {file.path.name})…"
+            )
             summary = run_stkkr(spec)
             colour = "green" if summary.ok else ("yellow" if summary.state == "Completed" else "red")
-            console.print(f"      [{colour}]{summary.state}[/{colour}]: {summary.counts_text()}",
-                          highlight=False)
+            console.print(
+                f"      [{colour}]{summary.state}[/{colour}]: {summary.counts_text()}", highlight=False
+            )
             if summary.state != "Completed":
                 console.print(f"      {summary.message}", markup=False, highlight=False)
             elif summary.skipped:
@@ -156,9 +166,17 @@ def summary_table(files: Sequence[StkkrFile], summaries: Sequence[RunSummary]) -
     for column in ("read", "filtered out", "skipped", "written", "failed", "seconds"):
         table.add_column(column, justify="right")
     for file, summary in zip(files, summaries, strict=True):
-        table.add_row(summary.stkkr, file.spec.update.action, summary.state, str(summary.read),
-                      str(summary.filtered_out), str(summary.skipped), str(summary.written),
-                      str(summary.failed), f"{summary.duration_s:.1f}")
+        table.add_row(
+            summary.stkkr,
+            file.spec.update.action,
+            summary.state,
+            str(summary.read),
+            str(summary.filtered_out),
+            str(summary.skipped),
+            str(summary.written),
+            str(summary.failed),
+            f"{summary.duration_s:.1f}",
+        )
     return table
 
 
@@ -171,14 +189,22 @@ def _show_error_records(console: Console, summaries: Sequence[RunSummary]) -> No
         console.print("No row failed, so there are no new error records.")
         return
     total = sum(s.failed for s in failing)
-    console.print(f"{total} failed row(s) became error records in the stkkr database under {stkkr_home()}: "
-                  "meta-information only, the row's values replaced by ***.")
+    console.print(
+        f"{total} failed row(s) became error records in the stkkr database under {stkkr_home()}: "
+        "meta-information only, the row's values replaced by ***."
+    )
     for summary in failing:
-        table = Table("id", "stage", "HTTP", "AFAS error", "message",
-                      title=f"newest error records of {summary.stkkr}")
+        table = Table(
+            "id", "stage", "HTTP", "AFAS error", "message", title=f"newest error records of {summary.stkkr}"
+        )
         for record in asyncio.run(_newest_records(summary.stkkr, _RECORDS_SHOWN)):
-            table.add_row(str(record.id), record.stage, _text(record.http_status), _text(record.error_number),
-                          escape(record.message))
+            table.add_row(
+                str(record.id),
+                record.stage,
+                _text(record.http_status),
+                _text(record.error_number),
+                escape(record.message),
+            )
         console.print(table)
         console.print(f"All of them: [bold]stkkr errors list --stkkr {summary.stkkr}[/bold]")
 

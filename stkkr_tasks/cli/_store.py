@@ -18,7 +18,6 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-
 def out() -> Console:
     """A console on stdout (made per call, so it follows the current terminal width and output stream)."""
     return Console(highlight=False)
@@ -27,7 +26,6 @@ def out() -> Console:
 def err() -> Console:
     """A console on stderr."""
     return Console(stderr=True, highlight=False)
-
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

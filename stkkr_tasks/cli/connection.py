@@ -32,8 +32,9 @@ class EnvironmentType(StrEnum):
     accept = "accept"
 
 
-connection_app = typer.Typer(help="Create, update and test AFAS connections (Prefect blocks).",
-                             no_args_is_help=True)
+connection_app = typer.Typer(
+    help="Create, update and test AFAS connections (Prefect blocks).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +77,8 @@ def set_connection(
     where = base_url or f"{type_.value} environment {environment}"
     Console(soft_wrap=True).print(
         f"{verb} connection {name!r} ({where}). Check it with `stkkr connection test {name}`.",
-        highlight=False, markup=False,
+        highlight=False,
+        markup=False,
     )
 
 
@@ -88,8 +90,11 @@ def test_connection(name: Annotated[str, typer.Argument(help="The connection (bl
     err = Console(stderr=True, soft_wrap=True)
     connection = _load(name)
     if connection is None:
-        err.print(f"There is no connection named {name!r}; create it with `stkkr connection set {name} ...`.",
-                  highlight=False, markup=False)
+        err.print(
+            f"There is no connection named {name!r}; create it with `stkkr connection set {name} ...`.",
+            highlight=False,
+            markup=False,
+        )
         raise typer.Exit(2)
     ok, text = asyncio.run(_check(connection))
     (Console(soft_wrap=True) if ok else err).print(text, highlight=False, markup=False)
@@ -105,8 +110,10 @@ async def _check(connection: AfasConnection) -> tuple[bool, str]:
             where = client.base_url
             version = await client.profit_version()
     except AfasAuthError:
-        return False, ("AFAS refused the token (HTTP 401): it is wrong, revoked, or belongs to another "
-                       "environment. Set it again with `stkkr connection set NAME ... --token-file FILE`.")
+        return False, (
+            "AFAS refused the token (HTTP 401): it is wrong, revoked, or belongs to another "
+            "environment. Set it again with `stkkr connection set NAME ... --token-file FILE`."
+        )
     except AfasForbiddenError:
         return False, "AFAS refused access (HTTP 403): the App Connector may only allow certain IP addresses."
     except AfasConnectError as exc:

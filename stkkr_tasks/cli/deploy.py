@@ -16,8 +16,9 @@ from rich.table import Table
 
 from stkkr_tasks.deploy.deploy import DEFAULT_WORK_POOL
 
-_PATHS = typer.Argument(help="Stkkr files or directories (default: the deployments directory).",
-                        show_default=False)
+_PATHS = typer.Argument(
+    help="Stkkr files or directories (default: the deployments directory).", show_default=False
+)
 _NO_RETENTION = typer.Option("--no-retention", help="Leave out the nightly retention flow.")
 
 

@@ -66,13 +66,20 @@ def run(
         raise typer.Exit(ExitCode.INVALID) from None
     preview_console = err if as_json else out
     counters_view = _CountersView()
-    live = Live(counters_view, console=err, refresh_per_second=8, transient=True,
-                auto_refresh=True) if (err.is_terminal and not as_json) else None
+    live = (
+        Live(counters_view, console=err, refresh_per_second=8, transient=True, auto_refresh=True)
+        if (err.is_terminal and not as_json)
+        else None
+    )
     try:
         if live is not None:
             live.start()
-        summary = run_stkkr(spec, dry_run, on_progress=counters_view.update,
-                            on_preview=lambda body: _print_preview(preview_console, body))
+        summary = run_stkkr(
+            spec,
+            dry_run,
+            on_progress=counters_view.update,
+            on_preview=lambda body: _print_preview(preview_console, body),
+        )
     except ExpressionError as exc:
         err.print(f"[red]{file}: {exc}[/red]")
         raise typer.Exit(ExitCode.INVALID) from None
@@ -102,8 +109,10 @@ class _CountersView:
         if c is None:
             return "Starting…"
         written = f"would write {c.would_write}" if c.would_write else f"written {c.written}"
-        return (f"pages {c.pages} · read {c.read} · filtered out {c.filtered_out} · skipped {c.skipped} · "
-                f"{written} · failed {c.failed}")
+        return (
+            f"pages {c.pages} · read {c.read} · filtered out {c.filtered_out} · skipped {c.skipped} · "
+            f"{written} · failed {c.failed}"
+        )
 
 
 def _print_summary(console: Console, summary: RunSummary) -> None:

@@ -63,8 +63,17 @@ def history(
         typer.echo(json.dumps([run.to_json() for run in runs]))
         return
     table = Table(title=f"Last runs of {name}" if name else "Last stkkr runs")
-    columns = ("started", "stkkr", "state", "duration (s)", "read", "filtered out", "skipped", "written",
-               "failed")
+    columns = (
+        "started",
+        "stkkr",
+        "state",
+        "duration (s)",
+        "read",
+        "filtered out",
+        "skipped",
+        "written",
+        "failed",
+    )
     for column in columns:
         table.add_column(column, justify="right" if column not in ("started", "stkkr", "state") else "left")
     for run in runs:

@@ -81,7 +81,7 @@ def _cycles(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
     def visit(node: str, path: list[str]) -> None:
         for target in graph.get(node, ()):
             if target in path:
-                cycle = path[path.index(target):]
+                cycle = path[path.index(target) :]
                 start = cycle.index(min(cycle))
                 canonical = cycle[start:] + cycle[:start]
                 found.setdefault(tuple(canonical), canonical)

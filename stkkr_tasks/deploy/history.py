@@ -23,6 +23,7 @@ TAG_PREFIX = "stkkr:"
 _PAGE = 200
 _MAX_PAGES = 10
 
+
 @dataclass(frozen=True)
 class RunRecord:
     """One run in a stkkr's history.
@@ -116,7 +117,7 @@ def stkkr_of(run: FlowRun) -> str:
     Returns:
         The stkkr name ("" when the run has no stkkr tag).
     """
-    return next((tag[len(TAG_PREFIX):] for tag in run.tags if tag.startswith(TAG_PREFIX)), "")
+    return next((tag[len(TAG_PREFIX) :] for tag in run.tags if tag.startswith(TAG_PREFIX)), "")
 
 
 async def _stkkr_runs(client: PrefectClient, name: str | None, limit: int) -> list[FlowRun]:
@@ -126,12 +127,17 @@ async def _stkkr_runs(client: PrefectClient, name: str | None, limit: int) -> li
     started = FlowRunFilterStartTime(is_null_=False)
     if name is not None:
         run_filter = FlowRunFilter(start_time=started, tags=FlowRunFilterTags(all_=[f"{TAG_PREFIX}{name}"]))
-        return await client.read_flow_runs(flow_run_filter=run_filter, sort=FlowRunSort.START_TIME_DESC,
-                                           limit=limit)
+        return await client.read_flow_runs(
+            flow_run_filter=run_filter, sort=FlowRunSort.START_TIME_DESC, limit=limit
+        )
     found: list[FlowRun] = []
     for page in range(_MAX_PAGES):  # Prefect cannot filter on a tag prefix: page until enough are found
-        runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(start_time=started),
-                                           sort=FlowRunSort.START_TIME_DESC, limit=_PAGE, offset=page * _PAGE)
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(start_time=started),
+            sort=FlowRunSort.START_TIME_DESC,
+            limit=_PAGE,
+            offset=page * _PAGE,
+        )
         found.extend(run for run in runs if stkkr_of(run))
         if len(found) >= limit or len(runs) < _PAGE:
             break

@@ -73,8 +73,13 @@ def render_prefect_yaml(
             "work_pool": {"name": work_pool},
         }
     )
-    document = {"name": "stkkr", "build": None, "push": None, "pull": pull_steps(None),
-                "deployments": deployments}
+    document = {
+        "name": "stkkr",
+        "build": None,
+        "push": None,
+        "pull": pull_steps(None),
+        "deployments": deployments,
+    }
     return HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)
 
 

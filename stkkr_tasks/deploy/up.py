@@ -56,8 +56,9 @@ def run_stack(*, port: int = 4200, simulator_port: int = 8700, rows: int = 1000,
     try:
         with ExitStack() as stack:
             server = start_prefect_server(stack, port, env)
-            simulator_url = start_simulator(stack, simulator_port, rows, api_url,
-                                            sorted({f.spec.connection for f in files}))
+            simulator_url = start_simulator(
+                stack, simulator_port, rows, api_url, sorted({f.spec.connection for f in files})
+            )
             stkkr = Path(sys.executable).with_name("stkkr")
             serving = stack.enter_context(run_child("stkkr serve", [str(stkkr), "serve", str(examples)], env))
             _print_stack(console, api_url, prefect_home(), simulator_url, [f.name for f in files])

@@ -11,7 +11,15 @@ State = Literal["Completed", "Failed"]
 
 #: The keys of `stkkr run --json`, in order (scripts rely on them).
 JSON_KEYS = (
-    "stkkr", "flow_run_id", "state", "read", "filtered_out", "skipped", "written", "failed", "duration_s",
+    "stkkr",
+    "flow_run_id",
+    "state",
+    "read",
+    "filtered_out",
+    "skipped",
+    "written",
+    "failed",
+    "duration_s",
 )
 
 #: Summary fields and their labels in the table artifact (`stkkr history` reads the counts back from it).
@@ -94,8 +102,10 @@ class RunSummary:
     def counts_text(self) -> str:
         """The counts in one line, e.g. "read 200, filtered out 10, skipped 0, written 188, failed 2"."""
         last = f"would write {self.would_write}" if self.dry_run else f"written {self.written}"
-        return (f"read {self.read}, filtered out {self.filtered_out}, skipped {self.skipped}, {last}, "
-                f"failed {self.failed} in {self.duration_s:.1f} s")
+        return (
+            f"read {self.read}, filtered out {self.filtered_out}, skipped {self.skipped}, {last}, "
+            f"failed {self.failed} in {self.duration_s:.1f} s"
+        )
 
     def table(self) -> list[dict[str, Any]]:
         """The counts as rows of a table artifact (labels from `TABLE_LABELS`)."""

@@ -47,6 +47,8 @@ class Origin:
     def add(self, loc: Loc, message: str, *, line: int | None = None) -> None:
         """Record a problem found while reading the YAML."""
         self.problems.append(Problem(self.file, line, format_path(loc), message))
+
+
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 

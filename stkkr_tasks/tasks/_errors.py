@@ -40,8 +40,9 @@ def fatal_reason(exc: BaseException) -> str | None:
     return None
 
 
-def failure_from(exc: BaseException, *, stage: Stage, row: Mapping[str, Any] | None,
-                 item: WriteItem | None = None) -> Failure:
+def failure_from(
+    exc: BaseException, *, stage: Stage, row: Mapping[str, Any] | None, item: WriteItem | None = None
+) -> Failure:
     """A `Failure` describing why AFAS (or the client) refused a row's read or write."""
     if isinstance(exc, AfasValidationError):
         return Failure(
@@ -56,8 +57,10 @@ def failure_from(exc: BaseException, *, stage: Stage, row: Mapping[str, Any] | N
     if isinstance(exc, AfasResponseError):
         return Failure(stage=stage, row=row, item=item, message=str(exc), http_status=exc.status)
     if isinstance(exc, AfasTimeoutError) and exc.sent:
-        message = (f"{exc} The outcome is unknown: AFAS may have processed the request; "
-                   "check the record in AFAS before running the row again.")
+        message = (
+            f"{exc} The outcome is unknown: AFAS may have processed the request; "
+            "check the record in AFAS before running the row again."
+        )
         return Failure(stage=stage, row=row, item=item, message=message)
     if isinstance(exc, AfasError):
         return Failure(stage=stage, row=row, item=item, message=str(exc))
@@ -66,5 +69,6 @@ def failure_from(exc: BaseException, *, stage: Stage, row: Mapping[str, Any] | N
 
 def unexpected(exc: BaseException, what: str) -> str:
     """A safe message for an unexpected exception (its text may hold row data, so only its type is named)."""
-    return (f"Unexpected {type(exc).__name__} while {what}; "
-            "details are not shown because they may hold row data.")
+    return (
+        f"Unexpected {type(exc).__name__} while {what}; details are not shown because they may hold row data."
+    )

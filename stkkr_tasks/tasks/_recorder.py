@@ -156,4 +156,3 @@ class ErrorRecorder:
         if item.element is not None:
             return item.element.to_body(self._connector)
         return {"keys": dict(item.delete_keys)} if item.delete_keys else None
-

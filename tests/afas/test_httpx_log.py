@@ -10,15 +10,27 @@ from stkkr_tasks.afas.httpx_log import hide_filter_values
 
 
 def _line(url: str) -> str:
-    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, 'HTTP Request: %s %s "%s %d %s"',
-                               ("GET", url, "HTTP/1.1", 200, "OK"), None)
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        'HTTP Request: %s %s "%s %d %s"',
+        ("GET", url, "HTTP/1.1", 200, "OK"),
+        None,
+    )
     for accepted in (f.filter(record) for f in logging.getLogger("httpx").filters):
         assert accepted
     return record.getMessage()
 
 
-@pytest.mark.parametrize("query", ["filterfieldids=ProjectId&filtervalues=P0042&operatortypes=4",
-                                   "filterjson=%7B%22Filters%22%3A%7B%7D%7D"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "filterfieldids=ProjectId&filtervalues=P0042&operatortypes=4",
+        "filterjson=%7B%22Filters%22%3A%7B%7D%7D",
+    ],
+)
 def test_filter_values_are_cut_from_the_line(query: str) -> None:
     hide_filter_values()
 

@@ -89,8 +89,11 @@ async def test_pages_after_the_first_ask_for_the_rows_past_the_last_key() -> Non
     table = Table([{"Year": y, "No": n} for y in (2024, 2025) for n in ("b", "a")])
     await _drain(Pager(table.fetch, order_by=["Year", "-No"], page_size=3))
     assert table.calls[0] == (0, 3, None)
-    assert table.calls[1] == (0, 3, [[Filter("Year", ">", 2025)],
-                                     [Filter("Year", "=", 2025), Filter("No", "<", "b")]])
+    assert table.calls[1] == (
+        0,
+        3,
+        [[Filter("Year", ">", 2025)], [Filter("Year", "=", 2025), Filter("No", "<", "b")]],
+    )
 
 
 @pytest.mark.anyio

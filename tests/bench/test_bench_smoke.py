@@ -21,7 +21,12 @@ def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Pa
     api_url = str(get_current_settings().api.url)
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--results", str(results), "--prefect-api", api_url],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env=os.environ.copy(), check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ.copy(),
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = results.read_text(encoding="utf-8")

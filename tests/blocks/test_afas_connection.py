@@ -44,8 +44,13 @@ def test_repr_and_str_mask_the_token() -> None:
 
 def test_save_and_load_round_trip() -> None:
     name = _name()
-    AfasConnection(environment="12345", environment_type="accept", token=TOKEN, integration_id="12345_678900",
-                   language="nl-nl").save(name)
+    AfasConnection(
+        environment="12345",
+        environment_type="accept",
+        token=TOKEN,
+        integration_id="12345_678900",
+        language="nl-nl",
+    ).save(name)
     loaded = AfasConnection.load(name)
     assert loaded.environment == "12345"
     assert loaded.environment_type == "accept"

@@ -38,8 +38,11 @@ def _expected_counts() -> dict[str, tuple[int, int, int]]:
     """(read, filtered out, failed) per example, computed from the same generated data (seed 1)."""
     sim = Simulator(rows=ROWS, seed=1)
     today = date.today().isoformat()
-    running = [p for p in sim.rows("Profit_Projects")
-               if not p["Blocked"] and p["Status"] == "Lopend" and p["EndDate"] and p["EndDate"][:10] < today]
+    running = [
+        p
+        for p in sim.rows("Profit_Projects")
+        if not p["Blocked"] and p["Status"] == "Lopend" and p["EndDate"] and p["EndDate"][:10] < today
+    ]
     used_up = [p for p in running if p["HoursBooked"] >= p["HoursBudget"] and p["Manager"]]
     organisations = [o for o in sim.rows("Profit_OrgPer") if o["Type"] == "O"]
     prospects = [o for o in organisations if o["Status"] == "Prospect"]

@@ -52,16 +52,18 @@ def sim_connection(simulator, invoke, tmp_path) -> str:
     name = f"sim-{uuid.uuid4().hex[:8]}"
     token_file = tmp_path / "token.xml"
     token_file.write_text(simulator.token + "\n")
-    result = invoke("connection", "set", name, "--base-url", simulator.base_url,
-                    "--token-file", str(token_file))
+    result = invoke(
+        "connection", "set", name, "--base-url", simulator.base_url, "--token-file", str(token_file)
+    )
     assert result.exit_code == 0, result.output
     return name
 
 
 def _stkkr(tmp_path: Path, connection_name: str, appointment: str = "AFK") -> Path:
     path = tmp_path / "stkkr.yaml"
-    path.write_text(STKKR.format(name=f"cli-{uuid.uuid4().hex[:8]}", connection=connection_name,
-                                 appointment=appointment))
+    path.write_text(
+        STKKR.format(name=f"cli-{uuid.uuid4().hex[:8]}", connection=connection_name, appointment=appointment)
+    )
     return path
 
 
@@ -139,8 +141,9 @@ def test_run_that_fails_exits_3(simulator, invoke, tmp_path) -> None:
     assert summary["state"] == "Failed"
 
 
-def test_dry_run_prints_counts_and_elements_and_writes_nothing(sim_connection, invoke, tmp_path,
-                                                               simulator) -> None:
+def test_dry_run_prints_counts_and_elements_and_writes_nothing(
+    sim_connection, invoke, tmp_path, simulator
+) -> None:
     result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--dry-run")
 
     assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ from deploy_helpers import stkkr_document
 # Set at collection, before the session's Prefect test server starts; it only shortens that wait.
 os.environ.setdefault("PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS", "1")
 
+
 @pytest.fixture
 def deployments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty deployments directory, made current through STKKR_DEPLOYMENTS_DIR."""

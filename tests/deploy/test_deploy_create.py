@@ -33,7 +33,10 @@ async def test_deploy_creates_one_deployment_per_stkkr(write_stkkr: Callable[...
     done = deploy(work_pool="stkkr-test")
 
     assert [d.name for d in done] == [
-        "dep-cron/dep-cron", "dep-every/dep-every", "dep-manual/dep-manual", "prune-error-records/nightly"
+        "dep-cron/dep-cron",
+        "dep-every/dep-every",
+        "dep-manual/dep-manual",
+        "prune-error-records/nightly",
     ]
     every, every_schedules = await _read("dep-every")
     assert every.parameters == {"stkkr": "dep-every"}

@@ -128,8 +128,12 @@ def test_a_scheduled_stkkr_runs_by_itself_at_least_twice(started: dict[str, Any]
         done = [r for r in runs_of("tick") if r.state and r.state.is_completed()]
         return done if len(done) >= 2 else []
 
-    runs = eventually(two_completed, "two scheduled runs of tick", timeout=60,
-                      status=lambda: [(r.name, r.state_name, r.expected_start_time) for r in runs_of("tick")])
+    runs = eventually(
+        two_completed,
+        "two scheduled runs of tick",
+        timeout=60,
+        status=lambda: [(r.name, r.state_name, r.expected_start_time) for r in runs_of("tick")],
+    )
 
     assert all(run.auto_scheduled for run in runs)
     assert all(run.deployment_id == started["tick"] for run in runs)

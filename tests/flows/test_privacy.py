@@ -74,17 +74,37 @@ CATALOGUE = {
     "get_connectors": {
         "Priv_Items": {
             "fields": [
-                {"id": "ItemId", "type": "string", "length": 20,
-                 "gen": {"kind": "seq", "format": f"PK{TAG}{{n:04d}}"}},
-                {"id": "Name", "type": "string", "length": 40,
-                 "gen": {"kind": "seq", "format": f"PN{TAG}{{n:04d}}"}},
-                {"id": "Note", "type": "string", "length": 60,
-                 "gen": {"kind": "seq", "format": f"PT{TAG}{{n:04d}}"}},
-                {"id": "Code", "type": "string", "length": 20,
-                 "gen": {"kind": "seq", "format": f"PC{TAG}{{n:04d}}"}},
+                {
+                    "id": "ItemId",
+                    "type": "string",
+                    "length": 20,
+                    "gen": {"kind": "seq", "format": f"PK{TAG}{{n:04d}}"},
+                },
+                {
+                    "id": "Name",
+                    "type": "string",
+                    "length": 40,
+                    "gen": {"kind": "seq", "format": f"PN{TAG}{{n:04d}}"},
+                },
+                {
+                    "id": "Note",
+                    "type": "string",
+                    "length": 60,
+                    "gen": {"kind": "seq", "format": f"PT{TAG}{{n:04d}}"},
+                },
+                {
+                    "id": "Code",
+                    "type": "string",
+                    "length": 20,
+                    "gen": {"kind": "seq", "format": f"PC{TAG}{{n:04d}}"},
+                },
                 {"id": "Qty", "type": "int", "gen": {"kind": "seq", "start": INT_START}},
-                {"id": "Amount", "type": "decimal", "decimals": 2,
-                 "gen": {"kind": "seq", "start": DECIMAL_START}},
+                {
+                    "id": "Amount",
+                    "type": "decimal",
+                    "decimals": 2,
+                    "gen": {"kind": "seq", "start": DECIMAL_START},
+                },
                 {"id": "Day", "type": "date", "gen": {"kind": "date", "from": -40000, "to": -39990}},
             ],
         },
@@ -116,24 +136,33 @@ connection: {connection}
 get: {connector: Priv_Items, order_by: [ItemId], page_size: 10}
 update: {connector: PrItem, action: update}
 """
-UPDATE_ALL = HEAD + """
+UPDATE_ALL = (
+    HEAD
+    + """
 transform:
   keys: {"@ItId": "{{ row.ItemId }}"}
   fields: {Nm: "{{ row.Name }}", Nt: "{{ row.Note }}", Qt: "{{ row.Qty }}", Am: "{{ row.Amount }}",
            Dy: "{{ row.Day | date }}"}
 """
+)
 WRITE = UPDATE_ALL + "unique: [ItemId]\n"
-TOO_LONG = HEAD + """
+TOO_LONG = (
+    HEAD
+    + """
 transform:
   keys: {"@ItId": "{{ row.ItemId }}"}
   fields: {Nm: "{{ row.Name }}", Cd: "{{ row.Code }}", Qt: "{{ row.Qty }}", Dy: "{{ row.Day | date }}"}
 """
-BAD_EXPRESSIONS = HEAD + """
+)
+BAD_EXPRESSIONS = (
+    HEAD
+    + """
 filter: "row.Qty % 2 == 0 or int(row.Name) > 0"
 transform:
   keys: {"@ItId": "{{ row.ItemId }}"}
   fields: {Qt: "{{ int(row.Note) }}"}
 """
+)
 
 
 @dataclass
@@ -198,8 +227,11 @@ def _quoting_500(app: Any) -> Any:
         quoted = ", ".join(f"'{value}'" for value in leaves(json.loads(body)))
         if next(answers) % 2 == 0:
             content_type = b"application/json"
-            error = {"externalMessage": f"Ongeldige waarden: {quoted}.", "errorNumber": -2147467259,
-                     "profitLogReference": secrets.token_hex(16)}
+            error = {
+                "externalMessage": f"Ongeldige waarden: {quoted}.",
+                "errorNumber": -2147467259,
+                "profitLogReference": secrets.token_hex(16),
+            }
             answer = json.dumps(error).encode()
         else:
             content_type, answer = b"text/plain", f"Internal error while saving {quoted}".encode()
@@ -356,8 +388,12 @@ def _prefect_db() -> Path:
 
 def _leaks(proof: Proof, content: str | bytes) -> dict[str, list[str]]:
     found = {"row values": _found(content, proof.markers)}
-    found.update({name: _found(content, _token_forms(value) if "token" in name else [value])
-                  for name, value in proof.hidden.items()})
+    found.update(
+        {
+            name: _found(content, _token_forms(value) if "token" in name else [value])
+            for name, value in proof.hidden.items()
+        }
+    )
     return {what: values for what, values in found.items() if values}
 
 
@@ -456,8 +492,10 @@ def test_no_value_or_token_in_the_stkkr_database_or_under_stkkr_home(proof: Proo
 
 
 def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_values(proof: Proof) -> None:
-    records = {label: asyncio.run(_records(proof.summaries[label].stkkr))
-               for label in ("too-long-off", "500-off", "expressions", "too-long-on", "500-on")}
+    records = {
+        label: asyncio.run(_records(proof.summaries[label].stkkr))
+        for label in ("too-long-off", "500-off", "expressions", "too-long-on", "500-on")
+    }
 
     for label in ("too-long-off", "500-off", "expressions"):
         assert len(records[label]) == ROWS and not any(r.has_payload or r.consent for r in records[label])

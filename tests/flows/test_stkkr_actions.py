@@ -84,8 +84,12 @@ def test_update_with_filter_expression(simulator, connect, make_spec, stkkr_name
     assert {f"stkkr:{stkkr_name}", "tenant:acme"} <= set(flow_run.tags)
     assert not any(t.tags for t in task_runs), "a tagged task run costs a concurrency-slot call to the server"
     assert 4 * pages <= len(task_runs) <= 4 * pages + 2, "task runs grow with pages, not rows"
-    assert {t.name.rsplit("-", 1)[0] for t in task_runs} == {"Get page", "Filter rows", "Transform rows",
-                                                               "Update records"}
+    assert {t.name.rsplit("-", 1)[0] for t in task_runs} == {
+        "Get page",
+        "Filter rows",
+        "Transform rows",
+        "Update records",
+    }
     assert artifact is not None and artifact.type == "table"
     assert {"count": "written", "rows": len(kept)} in json.loads(artifact.data)
     assert not any(project in str(artifact.data) for project in kept), "the artifact holds counts only"
@@ -97,8 +101,9 @@ def test_pages_hand_the_write_slots_over_in_order(simulator, connect, make_spec)
     page_of = {r["ProjectId"]: index // 50 for index, r in enumerate(in_order)}
     assert max(page_of.values()) >= 2
 
-    summary = run_stkkr(make_spec(UPDATE.replace("row.HoursBooked >= row.HoursBudget", "true"),
-                                  connect(simulator)))
+    summary = run_stkkr(
+        make_spec(UPDATE.replace("row.HoursBooked >= row.HoursBudget", "true"), connect(simulator))
+    )
 
     assert (summary.state, summary.written) == ("Completed", len(rows))
     order = [page_of[w.body["PtProject"]["Element"]["@PrId"]] for w in simulator.writes if w.method == "PUT"]
@@ -111,7 +116,8 @@ def test_pages_hand_the_write_slots_over_in_order(simulator, connect, make_spec)
 def test_insert_with_nested_objects_and_helpers(simulator, connect, make_spec) -> None:
     before = simulator.rows("Profit_OrgPer")
     sources = [r for r in before if r["Type"] == "O" and r["BcCo"] <= "100020"]
-    spec = make_spec("""
+    spec = make_spec(
+        """
 stkkr: {name}
 connection: {connection}
 get:
@@ -128,7 +134,9 @@ transform:
     KnBasicAddressAdr:
       fields: {{CoId: NL, Ad: "{{{{ concat('Nieuwe', 'straat', sep=' ') }}}}", HmNr: 7, Rs: Utrecht}}
 update: {{connector: KnOrganisation, action: insert}}
-""", connect(simulator))
+""",
+        connect(simulator),
+    )
 
     summary = run_stkkr(spec)
 
@@ -145,7 +153,8 @@ update: {{connector: KnOrganisation, action: insert}}
 def test_delete(simulator, connect, make_spec) -> None:
     blocked = {r["ContactId"] for r in simulator.rows("Profit_Contacts") if r["Blocked"]}
     assert blocked
-    spec = make_spec("""
+    spec = make_spec(
+        """
 stkkr: {name}
 connection: {connection}
 get:
@@ -156,7 +165,9 @@ get:
 transform:
   keys: {{CdId: "{{{{ row.ContactId }}}}"}}
 update: {{connector: KnContact, action: delete}}
-""", connect(simulator))
+""",
+        connect(simulator),
+    )
 
     summary = run_stkkr(spec)
 
@@ -166,11 +177,16 @@ update: {{connector: KnContact, action: delete}}
     assert {w.method for w in simulator.writes} == {"DELETE"}
 
 
-def test_where_with_or_groups_in_a_dry_run_writes_nothing(simulator, connect, make_spec, error_records,
-                                                          stkkr_name) -> None:
-    expected = [r for r in simulator.rows("Profit_Projects")
-                if r["Status"] == "Gereed" or (r["Status"] == "Vervallen" and not r["Blocked"])]
-    spec = make_spec("""
+def test_where_with_or_groups_in_a_dry_run_writes_nothing(
+    simulator, connect, make_spec, error_records, stkkr_name
+) -> None:
+    expected = [
+        r
+        for r in simulator.rows("Profit_Projects")
+        if r["Status"] == "Gereed" or (r["Status"] == "Vervallen" and not r["Blocked"])
+    ]
+    spec = make_spec(
+        """
 stkkr: {name}
 connection: {connection}
 get:
@@ -184,7 +200,9 @@ transform:
   keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
   fields: {{PrSt: Afgesloten, ViAg: "{{{{ 'XXX' if row.Status == 'Vervallen' else 'AFK' }}}}"}}
 update: {{connector: PtProject, action: update}}
-""", connect(simulator))
+""",
+        connect(simulator),
+    )
     previews: list[dict[str, Any]] = []
 
     summary = run_stkkr(spec, dry_run=True, on_preview=previews.append)
@@ -198,8 +216,9 @@ update: {{connector: PtProject, action: update}}
     assert "nothing was written" in summary.message
 
 
-def test_rows_that_leave_the_where_set_do_not_push_others_off_the_next_page(simulator, connect,
-                                                                              make_spec) -> None:
+def test_rows_that_leave_the_where_set_do_not_push_others_off_the_next_page(
+    simulator, connect, make_spec
+) -> None:
     pending = [r for r in simulator.rows("Profit_Projects") if not r["CheckedOut"]]
     assert len(pending) > 100, "several pages of rows the run takes out of its own `where`"
     checked_out = UPDATE.replace("field: Blocked", "field: CheckedOut")

@@ -53,8 +53,9 @@ def test_unique_skips_rows_written_before(simulator, connect, make_spec) -> None
     assert len(simulator.writes) == 0
 
 
-def test_on_error_stop_stops_at_the_first_failed_row(simulator, connect, make_spec, error_records,
-                                                     stkkr_name) -> None:
+def test_on_error_stop_stops_at_the_first_failed_row(
+    simulator, connect, make_spec, error_records, stkkr_name
+) -> None:
     summary = run_stkkr(_projects(make_spec, connect(simulator), extra="on_error: stop"))
 
     assert summary.state == "Failed"
@@ -75,8 +76,9 @@ def test_max_errors_stops_past_the_limit(simulator, connect, make_spec) -> None:
     assert summary.written + summary.failed == summary.read == 200
 
 
-def test_every_row_is_written_or_recorded_under_faults(make_simulator, connect, make_spec, error_records,
-                                                       stkkr_name) -> None:
+def test_every_row_is_written_or_recorded_under_faults(
+    make_simulator, connect, make_spec, error_records, stkkr_name
+) -> None:
     simulator = make_simulator(rows=200, seed=1)
     simulator.faults = Faults(unavailable_rate=0.1, retry_after_s=0, lock_error_rate=0.1, seed=3)
     rows = simulator.rows("Profit_Projects")
@@ -104,7 +106,8 @@ def test_every_row_is_written_or_recorded_under_faults(make_simulator, connect, 
 
 
 def test_online_validation_refuses_to_start(simulator, connect, make_spec) -> None:
-    spec = make_spec("""
+    spec = make_spec(
+        """
 stkkr: {name}
 connection: {connection}
 get: {{connector: Profit_Projects, order_by: [ProjectId]}}
@@ -112,7 +115,9 @@ transform:
   keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
   fields: {{NoSuchField: 1}}
 update: {{connector: PtProject, action: update}}
-""", connect(simulator))
+""",
+        connect(simulator),
+    )
 
     summary = run_stkkr(spec)
 
@@ -160,10 +165,18 @@ def _refusing_key_filters(app: Any) -> Any:
         if scope["type"] != "http" or "filtervalues=" not in query:  # the stkkr has no `where` of its own
             await app(scope, receive, send)
             return
-        error = {"externalMessage": f"Ongeldig filter: {query}", "errorNumber": -2147467259,
-                 "profitLogReference": "0" * 32}
-        await send({"type": "http.response.start", "status": 500,
-                    "headers": [(b"content-type", b"application/json")]})
+        error = {
+            "externalMessage": f"Ongeldig filter: {query}",
+            "errorNumber": -2147467259,
+            "profitLogReference": "0" * 32,
+        }
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 500,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         await send({"type": "http.response.body", "body": json.dumps(error).encode()})
 
     return wrapped

@@ -10,8 +10,9 @@ from stkkr_tasks.run.summary import RunSummary
 @pytest.mark.parametrize(
     "summary",
     [
-        RunSummary("s", "id", "Completed", read=10, filtered_out=2, skipped=1, written=6, failed=1,
-                   duration_s=3.5),
+        RunSummary(
+            "s", "id", "Completed", read=10, filtered_out=2, skipped=1, written=6, failed=1, duration_s=3.5
+        ),
         RunSummary("s", "id", "Failed", read=10, written=4, failed=6, not_attempted=5, duration_s=1.0),
         RunSummary("s", "id", "Completed", read=10, filtered_out=3, would_write=7, dry_run=True),
     ],
@@ -20,8 +21,9 @@ from stkkr_tasks.run.summary import RunSummary
 def test_the_table_reads_back_into_the_counts(summary: RunSummary) -> None:
     counts = RunSummary.counts_from_table(summary.table())
 
-    rebuilt = RunSummary(summary.stkkr, summary.flow_run_id, summary.state, dry_run="would_write" in counts,
-                         **counts)
+    rebuilt = RunSummary(
+        summary.stkkr, summary.flow_run_id, summary.state, dry_run="would_write" in counts, **counts
+    )
 
     assert rebuilt == summary
 

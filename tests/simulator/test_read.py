@@ -265,10 +265,16 @@ def test_a_by_key_page_holds_the_same_rows_as_a_scan(http: httpx.Client, order: 
     every = get_rows(http, skip=-1, take=-1, orderbyfieldids=order)
     for last in {str(every[i][order]) for i in (0, 57, 133)}:
         # The seek condition last in each group (answered by a binary search) or first (by a scan).
-        seek = {"filterfieldids": f"Blocked,{order};Blocked,{order}",
-                "filtervalues": f"false,{last};true,{last}", "operatortypes": "1,4;1,4"}
-        scan = {"filterfieldids": f"{order},Blocked;{order},Blocked",
-                "filtervalues": f"{last},false;{last},true", "operatortypes": "4,1;4,1"}
+        seek = {
+            "filterfieldids": f"Blocked,{order};Blocked,{order}",
+            "filtervalues": f"false,{last};true,{last}",
+            "operatortypes": "1,4;1,4",
+        }
+        scan = {
+            "filterfieldids": f"{order},Blocked;{order},Blocked",
+            "filtervalues": f"{last},false;{last},true",
+            "operatortypes": "4,1;4,1",
+        }
         by_seek = get_rows(http, skip=0, take=500, orderbyfieldids=order, **seek)
         assert by_seek == get_rows(http, skip=0, take=500, orderbyfieldids=order, **scan)
         assert by_seek and len(by_seek) < len(every)
