@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install test demo lint bench up clean
+.PHONY: install test check demo lint bench up clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-test: install
+test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The static checks `make test` runs first: types (files and settings in pyproject.toml), lint, format.
+check: install
+	$(BIN)/mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lint: install
 	$(BIN)/ruff check .
