@@ -70,4 +70,11 @@ async def run_async8(
             group.create_task(reader())
             for _ in range(concurrency):
                 group.create_task(writer())
-    return Throughput("async8", seconds=time.perf_counter() - started, **counts)
+    return Throughput(
+        "async8",
+        read=counts["read"],
+        kept=counts["kept"],
+        updated=counts["updated"],
+        failed=counts["failed"],
+        seconds=time.perf_counter() - started,
+    )

@@ -99,12 +99,7 @@ class Pager:
         for (_, descending), value, last in zip(self._fields, key, self._last_key, strict=True):
             if value == last:
                 continue
-            if not (isinstance(value, _ORDERED_TYPES) and isinstance(last, _ORDERED_TYPES)):
-                return True
-            try:
-                return value < last if descending else value > last
-            except TypeError:
-                return True
+            return _sorts_after(value, last, descending=descending)
         return False
 
     def _fresh(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -154,3 +149,17 @@ class Pager:
                 self.rows_read += len(fresh)
                 return fresh
         return None
+
+
+def _sorts_after(value: Any, last: Any, *, descending: bool) -> bool:
+    """Whether `value` comes after `last` in the order; True when the two cannot be compared."""
+    if not (_is_ordered(value) and _is_ordered(last)):
+        return True
+    try:
+        return bool(value < last if descending else value > last)
+    except TypeError:
+        return True
+
+
+def _is_ordered(value: object) -> bool:
+    return isinstance(value, _ORDERED_TYPES)

@@ -149,10 +149,10 @@ async def catalogue_from_metainfo(
         get_meta[connector_id] = {"description": meta.description, "fields": _plain(list(meta.fields))}
     update_meta = {}
     for connector_id in update_connectors:
-        meta = await client.update_connector_meta(connector_id)
+        update = await client.update_connector_meta(connector_id)
         update_meta[connector_id] = {
-            "description": meta.description,
-            "fields": _plain(list(meta.fields)),
-            "objects": _plain(list(meta.objects)),
+            "description": update.description,
+            "fields": _plain(list(update.fields)),
+            "objects": _plain(list(update.objects)),
         }
     return catalogue_from_metainfo_json(get_meta, update_meta)

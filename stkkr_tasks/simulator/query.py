@@ -199,7 +199,8 @@ _COMPARE: dict[int, Callable[[Any, Any], bool]] = {
 }
 
 
-def _condition_predicate(connector: GetConnectorDef, condition: Condition) -> Predicate:
+def condition_predicate(connector: GetConnectorDef, condition: Condition) -> Predicate:
+    """A predicate that holds for the rows meeting one condition."""
     field = _column(connector, condition.field)
     name, op = field.id, condition.op
     if op == 8:
@@ -224,7 +225,7 @@ def compile_where(connector: GetConnectorDef, where: tuple[tuple[Condition, ...]
     """
     if not where:
         return None
-    groups = [[_condition_predicate(connector, c) for c in group] for group in where]
+    groups = [[condition_predicate(connector, c) for c in group] for group in where]
     if len(groups) == 1:
         only = groups[0]
         return lambda row: all(p(row) for p in only)

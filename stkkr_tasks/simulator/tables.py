@@ -10,7 +10,14 @@ from typing import Any
 
 from stkkr_tasks.simulator.catalogue import Catalogue, GetConnectorDef
 from stkkr_tasks.simulator.datagen import generate_rows
-from stkkr_tasks.simulator.query import Query, compile_where, sort_rows, split_seek, where_columns
+from stkkr_tasks.simulator.query import (
+    Query,
+    compile_where,
+    condition_predicate,
+    sort_rows,
+    split_seek,
+    where_columns,
+)
 
 Row = dict[str, Any]
 _MAX_VIEWS = 32
@@ -71,7 +78,7 @@ class Table:
         else:
             where, past = seek
             rows = self.view(replace(query, where=where))
-            start = bisect_left(rows, True, key=compile_where(self.connector, ((past,),)))
+            start = bisect_left(rows, True, key=condition_predicate(self.connector, past))
         if query.all_rows:
             return rows[start:]
         return rows[start + query.skip : start + query.skip + query.take]

@@ -202,10 +202,13 @@ def _parse_bare(source: str) -> nodes.Expr:
 def _parse_template(source: str) -> nodes.Expr | None:
     """Return the expression of a lone `{{ expr }}`, or None for a text template."""
     body = ENVIRONMENT.parse(source).body
-    if any(not isinstance(node, nodes.Output) for node in body):
+    outputs = [node for node in body if isinstance(node, nodes.Output)]
+    if len(outputs) != len(body):
         raise TemplateSyntaxError("template statements ({% %}) are not available; use 'a if c else b'", 1)
-    if len(body) == 1 and len(body[0].nodes) == 1 and not isinstance(body[0].nodes[0], nodes.TemplateData):
-        return body[0].nodes[0]
+    if len(outputs) == 1 and len(outputs[0].nodes) == 1:
+        (expr,) = outputs[0].nodes
+        if not isinstance(expr, nodes.TemplateData):
+            return expr
     return None
 
 

@@ -16,6 +16,7 @@ import secrets
 
 from cryptography.fernet import Fernet
 from prefect.blocks.system import Secret
+from pydantic import SecretStr
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from stkkr_tasks.store.errors import StoreConfigError
@@ -28,7 +29,7 @@ PAYLOAD_KEY_BLOCK = "stkkr-payload-key"
 
 async def _load_secret(name: str) -> str | None:
     try:
-        block = await Secret.aload(name)
+        block: Secret[str] = await Secret.aload(name)
     except ValueError:  # Prefect's "Unable to find block document named ..."
         return None
     return str(block.get())
@@ -42,7 +43,7 @@ async def aget_fingerprint_key() -> bytes:
     stored = await _load_secret(FINGERPRINT_KEY_BLOCK)
     if stored is None:
         with contextlib.suppress(ValueError):  # another process created it first: use theirs
-            await Secret(value=secrets.token_hex(32)).asave(FINGERPRINT_KEY_BLOCK, overwrite=False)
+            await Secret(value=SecretStr(secrets.token_hex(32))).asave(FINGERPRINT_KEY_BLOCK, overwrite=False)
         stored = await _load_secret(FINGERPRINT_KEY_BLOCK)
     if not stored:
         raise StoreConfigError(f"the Prefect Secret block {FINGERPRINT_KEY_BLOCK!r} is empty")
@@ -78,7 +79,9 @@ async def acreate_payload_key() -> None:
         StoreConfigError: The block exists already (replacing it would make stored payloads unreadable).
     """
     try:
-        await Secret(value=Fernet.generate_key().decode("ascii")).asave(PAYLOAD_KEY_BLOCK, overwrite=False)
+        await Secret(value=SecretStr(Fernet.generate_key().decode("ascii"))).asave(
+            PAYLOAD_KEY_BLOCK, overwrite=False
+        )
     except ValueError:
         raise StoreConfigError(
             f"the Prefect Secret block {PAYLOAD_KEY_BLOCK!r} exists already; it is kept, because payloads "
