@@ -99,7 +99,7 @@ class _Turn:
 async def _write(ctx: RunContext, item: WriteItem) -> str | None:
     """Send one write. Returns None when written, "" when the row failed, or the reason the run must stop."""
     try:
-        if ctx.action == "delete":
+        if item.element is None:  # action delete: transform_rows gave it keys, no element
             await ctx.client.delete(ctx.connector, item.delete_keys, object_name=ctx.object_name)
         elif ctx.action == "insert":
             await ctx.client.insert(ctx.connector, item.element)
