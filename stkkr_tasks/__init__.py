@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from stkkr_tasks.errors import StkkrError
+
 if TYPE_CHECKING:
     from stkkr_tasks.deploy import trigger
     from stkkr_tasks.run import RunSummary, arun_stkkr, run_stkkr
 
-__all__ = ["RunSummary", "arun_stkkr", "run_stkkr", "trigger"]
+__all__ = ["RunSummary", "StkkrError", "arun_stkkr", "run_stkkr", "trigger"]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,7 @@ Every exception is safe to print: its text names the HTTP method, the connector 
 the token, the request URL (a DELETE URL carries key values) or row values. Details travel as attributes.
 
 ```
-AfasError                          .retryable
+AfasError (a StkkrError)           .retryable
 ├── AfasConfigError (ValueError)   bad environment type, token or base URL
 ├── AfasQueryTooLongError (ValueError)  query string over 2049 characters, refused before sending; .length
 ├── AfasTransportError             .method, .connector; no usable answer (connection dropped, protocol error)
@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 
 from stkkr_tasks.afas.retry import RESENDABLE_METHODS
+from stkkr_tasks.errors import StkkrError
 
 __all__ = [
     "AfasAuthError",
@@ -57,7 +58,7 @@ __all__ = [
 _LOCK_PATTERN = re.compile(r"locked|vergrendeld", re.IGNORECASE)
 
 
-class AfasError(Exception):
+class AfasError(StkkrError):
     """Base class of every error raised by the AFAS client."""
 
     retryable: bool = False

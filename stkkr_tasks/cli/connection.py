@@ -6,7 +6,6 @@ would land in the shell history and the process list.
 
 from __future__ import annotations
 
-import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,12 +14,13 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from stkkr_tasks.names import NAME_RULE, is_name
+
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from blocks import AfasConnection
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HELP_TOKEN = "File holding the token (full <token> XML or its data part); '-' reads stdin."
 
 
@@ -55,14 +55,27 @@ def set_connection(
     language: Annotated[str | None, typer.Option(help="Accept-Language, e.g. nl-nl.")] = None,
 ) -> None:
     """Create or update the AFAS connection NAME; without a token an existing connection keeps its own."""
-    from blocks import AfasConnection
+    from blocks import AfasConnection, ConnectionNotFoundError, ConnectionOutdatedError, load_connection
 
     err = Console(stderr=True, soft_wrap=True)
-    if not _NAME.match(name):
-        _usage(err, f"{name!r} is not a valid connection name: use lowercase letters, digits and dashes.")
+    if not is_name(name):
+        _usage(err, f"{name!r} is not a valid connection name: use {NAME_RULE}.")
     if (environment is None) == (base_url is None):
         _usage(err, "Give either --environment (with --type) or --base-url.")
-    existing = _load(name)
+    existing: AfasConnection | None = None
+    outdated = False
+    try:
+        existing = load_connection(name)
+    except ConnectionNotFoundError:
+        pass
+    except ConnectionOutdatedError as exc:  # its token cannot be kept: a new one is read below
+        outdated = True
+        err.print(
+            f"The connection {name!r} exists but cannot be read (saved by another version of stkkr; "
+            f"fields that do not fit: {', '.join(exc.fields)}). It is replaced, with the token given now.",
+            highlight=False,
+            markup=False,
+        )
     token = _read_token(err, token_file, existing)
     connection = AfasConnection(
         environment=environment,
@@ -73,7 +86,7 @@ def set_connection(
         language=language,
     )
     connection.save(name, overwrite=True)
-    verb = "Updated" if existing is not None else "Created"
+    verb = "Replaced" if outdated else "Updated" if existing is not None else "Created"
     where = base_url or f"{type_.value} environment {environment}"
     Console(soft_wrap=True).print(
         f"{verb} connection {name!r} ({where}). Check it with `stkkr connection test {name}`.",
@@ -87,15 +100,13 @@ def test_connection(name: Annotated[str, typer.Argument(help="The connection (bl
     """Ask AFAS for its version with the connection NAME, and say whether the token works."""
     import asyncio
 
+    from blocks import ConnectionBlockError, load_connection
+
     err = Console(stderr=True, soft_wrap=True)
-    connection = _load(name)
-    if connection is None:
-        err.print(
-            f"There is no connection named {name!r}; create it with `stkkr connection set {name} ...`.",
-            highlight=False,
-            markup=False,
-        )
-        raise typer.Exit(2)
+    try:
+        connection = load_connection(name)
+    except ConnectionBlockError as exc:
+        _usage(err, str(exc))
     ok, text = asyncio.run(_check(connection))
     (Console(soft_wrap=True) if ok else err).print(text, highlight=False, markup=False)
     raise typer.Exit(0 if ok else 1)
@@ -121,15 +132,6 @@ async def _check(connection: AfasConnection) -> tuple[bool, str]:
     except AfasError as exc:
         return False, f"The connection does not work: {exc}"
     return True, f"The token works: AFAS Profit {version} at {where}."
-
-
-def _load(name: str) -> AfasConnection | None:
-    from blocks import AfasConnection
-
-    try:
-        return AfasConnection.load(name)
-    except ValueError:
-        return None
 
 
 def _read_token(err: Console, token_file: str | None, existing: AfasConnection | None) -> str | SecretStr:

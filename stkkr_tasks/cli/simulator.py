@@ -6,7 +6,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 
@@ -97,9 +97,12 @@ def capture(
     if connection is None and environment is None and base_url is None:
         _fail("give --connection, or --environment/--base-url with the token in $" + token_env)
     if connection is not None:
-        from blocks import AfasConnection
+        from blocks import ConnectionBlockError, load_connection
 
-        client = AfasConnection.load(connection).get_client()
+        try:
+            client = load_connection(connection).get_client()
+        except ConnectionBlockError as exc:
+            _fail(str(exc))
     else:
         from stkkr_tasks.afas import AfasClient
 

@@ -73,18 +73,14 @@ def _report(problems: list[Problem]) -> None:
 
 async def _check_online(spec: StkkrSpec) -> list[Problem]:
     """Validate against the connection's metainfo; a missing connection or failing AFAS is a problem too."""
-    from blocks import AfasConnection
+    from blocks import ConnectionBlockError, aload_connection
     from stkkr_tasks.afas import AfasError
     from stkkr_tasks.spec import validate_online
 
     try:
-        connection = await AfasConnection.aload(spec.connection)
-    except ValueError:
-        message = (
-            f"there is no AfasConnection named {spec.connection!r}; "
-            f"create it with `stkkr connection set {spec.connection} ...`"
-        )
-        return [spec.problem_at(("connection",), message)]
+        connection = await aload_connection(spec.connection)
+    except ConnectionBlockError as exc:
+        return [spec.problem_at(("connection",), str(exc))]
     try:
         async with connection.get_client() as client:
             return await validate_online(spec, client)

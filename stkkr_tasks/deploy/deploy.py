@@ -28,6 +28,7 @@ from stkkr_tasks.deploy.files import (
 )
 from stkkr_tasks.deploy.schedules import Schedule, prefect_schedules, sync_schedules
 from stkkr_tasks.deploy.steps import pull_steps
+from stkkr_tasks.errors import StkkrError
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -47,7 +48,7 @@ CONCURRENCY = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimi
 """One run per stkkr at a time; a colliding run waits for the slot."""
 
 
-class DeployError(RuntimeError):
+class DeployError(StkkrError, RuntimeError):
     """A deployment could not be created as asked (message names the stkkr or path)."""
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stkkr_tasks.errors import StkkrError
+
 if TYPE_CHECKING:
     from stkkr_tasks.spec import StkkrSpec
 
@@ -21,7 +23,7 @@ DEPLOYMENTS_DIR_ENV = "STKKR_DEPLOYMENTS_DIR"
 _SUFFIXES = (".yaml", ".yml")
 
 
-class StkkrFileError(LookupError):
+class StkkrFileError(StkkrError, LookupError):
     """A stkkr file could not be found, or two files claim the same stkkr name."""
 
 

@@ -11,13 +11,14 @@ from uuid import UUID
 
 from stkkr_tasks.deploy.deploy import deployment_name
 from stkkr_tasks.deploy.history import records
+from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.run.summary import RunSummary
 
 DEFAULT_TIMEOUT = 3600.0
 """Seconds `trigger(wait=True)` waits for the run to end, by default."""
 
 
-class TriggerError(RuntimeError):
+class TriggerError(StkkrError, RuntimeError):
     """A stkkr could not be triggered, or its run did not end in time (message says which)."""
 
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from stkkr_tasks.afas import AfasError
+from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.spec import validate_online
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tasks import ErrorRecorder, RunAborted, RunContext
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
 
 
-class StkkrMismatch(Exception):
+class StkkrMismatch(StkkrError):
     """The stkkr does not fit the AFAS environment (online validation); nothing was sent.
 
     Attributes:
@@ -54,17 +55,14 @@ async def load_connection(name: str) -> AfasConnection:
     """Load the AfasConnection block named `name`.
 
     Raises:
-        RunAborted: There is no such block (the message says how to create it).
+        RunAborted: There is no such block, or it cannot be read (the message says how to set it).
     """
-    from blocks import AfasConnection
+    from blocks import ConnectionBlockError, aload_connection
 
     try:
-        return await AfasConnection.aload(name)
-    except ValueError:
-        raise RunAborted(
-            f"There is no AFAS connection named {name!r}: create it with "
-            f"`stkkr connection set {name} --environment N --type test --token-file FILE`."
-        ) from None
+        return await aload_connection(name)
+    except ConnectionBlockError as exc:
+        raise RunAborted(str(exc)) from None
 
 
 @asynccontextmanager

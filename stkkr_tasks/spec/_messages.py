@@ -12,13 +12,14 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
+from stkkr_tasks.names import NAME_PATTERN, NAME_RULE
 from stkkr_tasks.spec import model
 from stkkr_tasks.spec._walk import Loc
 
 __all__ = ["describe"]
 
 _PATTERNS = {
-    model.NAME_PATTERN: "must be lowercase letters, digits and single dashes, like 'close-finished-projects'",
+    NAME_PATTERN: f"must be {NAME_RULE}",
     model.FIELD_PATTERN: "must be an AFAS id of letters, digits and underscores, like 'ProjectId'",
     model.KEY_PATTERN: "must be a field id, optionally starting with @, like '@PrId'",
     model.LOOKUP_PATTERN: "must start with a letter and hold only letters, digits and underscores",

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from stkkr_tasks.errors import StkkrError
+
 __all__ = ["ExpressionError", "Problem", "SpecError"]
 
 
@@ -37,7 +39,7 @@ class Problem:
         return f"{place}: {self.path}: {self.message}" if self.path else f"{place}: {self.message}"
 
 
-class SpecError(ValueError):
+class SpecError(StkkrError, ValueError):
     """A stkkr file does not validate; `problems` holds every problem found, in file order."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
@@ -45,7 +47,7 @@ class SpecError(ValueError):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
-class ExpressionError(ValueError):
+class ExpressionError(StkkrError, ValueError):
     """An expression of a stkkr file failed to compile or to evaluate.
 
     The message names the expression's place and the kind of problem, never a value of a row.

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from stkkr_tasks.afas import Operator
+from stkkr_tasks.names import NAME_MAX_LENGTH, NAME_PATTERN
 from stkkr_tasks.spec import _rules
 from stkkr_tasks.spec._values import check_expression, check_lookup_table, check_value
 from stkkr_tasks.spec._yaml import Origin
@@ -45,14 +46,13 @@ __all__ = [
     "UpdateSpec",
 ]
 
-NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 FIELD_PATTERN = r"^[A-Za-z0-9_]+$"
 KEY_PATTERN = r"^@?[A-Za-z0-9_]+$"
 LOOKUP_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 EVERY_PATTERN = r"^[1-9][0-9]*(s|m|h|d)$"
 DEFAULT_TIMEZONE = AMSTERDAM.key
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH)]
 FieldId = Annotated[str, Field(pattern=FIELD_PATTERN, max_length=100)]
 ConnectorId = Annotated[str, Field(pattern=FIELD_PATTERN, max_length=100)]
 

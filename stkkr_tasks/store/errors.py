@@ -1,7 +1,7 @@
 """Exceptions of the stkkr database. Every message is safe to print: no row values, keys or passwords.
 
 ```
-StoreError
+StoreError (a StkkrError)
 ├── StoreConfigError (ValueError)     the database URL or a key setting is unusable
 ├── PayloadKeyError                   no payload key, or not the key a payload was encrypted with
 └── RetentionPeriodError (ValueError) a retention period outside 1..30 days
@@ -10,8 +10,10 @@ StoreError
 
 from __future__ import annotations
 
+from stkkr_tasks.errors import StkkrError
 
-class StoreError(Exception):
+
+class StoreError(StkkrError):
     """Base class of every error raised by `stkkr_tasks.store`."""
 
 

@@ -16,8 +16,8 @@ import secrets
 
 from cryptography.fernet import Fernet
 from prefect.blocks.system import Secret
-from pydantic import SecretStr
 from prefect.utilities.asyncutils import run_coro_as_sync
+from pydantic import SecretStr
 
 from stkkr_tasks.store.errors import StoreConfigError
 

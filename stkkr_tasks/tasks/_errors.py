@@ -18,11 +18,12 @@ from stkkr_tasks.afas import (
     AfasTimeoutError,
     AfasValidationError,
 )
+from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.tasks._context import WriteItem
 from stkkr_tasks.tasks._recorder import Failure, Stage
 
 
-class RunAborted(Exception):
+class RunAborted(StkkrError):
     """The run cannot go on (AFAS refused the token, is unreachable, or the stkkr database failed).
 
     The message is safe to show and to store: it never holds a row value or a token.

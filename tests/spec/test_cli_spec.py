@@ -99,7 +99,7 @@ def test_validate_online_without_the_connection(
     missing = _write(tmp_path, "missing.yaml", GOOD.format(connection=f"gone-{uuid.uuid4().hex[:8]}"))
     result = CliRunner().invoke(app, ["validate", "--online", str(missing)])
     assert result.exit_code == 2
-    assert f"{missing}:2: connection: there is no AfasConnection named" in result.stdout
+    assert f"{missing}:2: connection: There is no AFAS connection named" in result.stdout
 
 
 def test_validate_online_with_a_wrong_token(
