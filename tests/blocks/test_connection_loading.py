@@ -144,7 +144,7 @@ def test_the_cli_and_the_stkkr_file_refuse_the_same_connection_names(invoke, bad
 
     assert result.exit_code == 2
     assert "not a valid connection name" in result.output
-    with pytest.raises(SpecError, match="connection: (must be lowercase letters|is too long)"):
+    with pytest.raises(SpecError, match=r"connection: (must be lowercase letters|is too long)"):
         load_stkkr_text(STKKR.format(connection=bad))
 
 
