@@ -17,18 +17,18 @@ from typing import TYPE_CHECKING, Any
 from stkkr_tasks.errors import StkkrError
 
 if TYPE_CHECKING:
-    from stkkr_tasks.deploy import trigger
+    from stkkr_tasks.deploy import start_run, trigger
     from stkkr_tasks.run import RunSummary, arun_stkkr, run_stkkr
 
-__all__ = ["RunSummary", "StkkrError", "arun_stkkr", "run_stkkr", "trigger"]
+__all__ = ["RunSummary", "StkkrError", "arun_stkkr", "run_stkkr", "start_run", "trigger"]
 
 
 def __getattr__(name: str) -> Any:
     """Load the public names on first use."""
-    if name == "trigger":
+    if name in ("start_run", "trigger"):
         import stkkr_tasks.deploy as deploy
 
-        return deploy.trigger
+        return getattr(deploy, name)
     if name in __all__:
         import stkkr_tasks.run as run
 

@@ -32,22 +32,23 @@ def trigger(
 ) -> None:
     """Start a stkkr's deployment now (it runs where the deployment runs: `stkkr serve` or a worker)."""
     from stkkr_tasks.cli.run import _print_summary, exit_code
-    from stkkr_tasks.deploy import TriggerError
+    from stkkr_tasks.deploy import TriggerError, start_run
     from stkkr_tasks.deploy import trigger as trigger_stkkr
 
     try:
-        result = trigger_stkkr(name, wait=wait, timeout=timeout)
+        if not wait:
+            run_id = start_run(name)
+            typer.echo(json.dumps({"stkkr": name, "flow_run_id": str(run_id)}) if as_json else str(run_id))
+            return
+        summary = trigger_stkkr(name, timeout=timeout)
     except TriggerError as exc:
         Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
         raise typer.Exit(_NOT_TRIGGERED) from None
-    if not wait:
-        typer.echo(json.dumps({"stkkr": name, "flow_run_id": str(result)}) if as_json else str(result))
-        return
     if as_json:
-        typer.echo(json.dumps(result.to_json()))
+        typer.echo(json.dumps(summary.to_json()))
     else:
-        _print_summary(Console(), result)
-    raise typer.Exit(exit_code(result))
+        _print_summary(Console(), summary)
+    raise typer.Exit(exit_code(summary))
 
 
 def history(

@@ -23,7 +23,7 @@ from stkkr_tasks.deploy.files import StkkrFile, StkkrFileError, deployments_dir,
 from stkkr_tasks.deploy.history import RunRecord, ahistory, history
 from stkkr_tasks.deploy.prefect_yaml import render_prefect_yaml, write_prefect_yaml
 from stkkr_tasks.deploy.serve import aserve, serve
-from stkkr_tasks.deploy.trigger import TriggerError, atrigger, trigger
+from stkkr_tasks.deploy.trigger import TriggerError, astart_run, atrigger, start_run, trigger
 
 __all__ = [
     "CONCURRENCY",
@@ -38,6 +38,7 @@ __all__ = [
     "adeploy",
     "ahistory",
     "aserve",
+    "astart_run",
     "atrigger",
     "deploy",
     "deployment_name",
@@ -46,6 +47,7 @@ __all__ = [
     "history",
     "render_prefect_yaml",
     "serve",
+    "start_run",
     "then_hook",
     "then_problems",
     "trigger",

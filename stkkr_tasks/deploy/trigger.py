@@ -1,4 +1,4 @@
-"""`trigger`: start a stkkr's deployment now and, by default, wait for the run's summary.
+"""`trigger`: start a stkkr's deployment now and wait for the run's summary; `start_run`: start it only.
 
 The run is executed wherever the deployment runs (``stkkr serve`` or a worker), under the deployment's
 concurrency limit: a trigger while the stkkr is running waits its turn (ENQUEUE) rather than overlapping.
@@ -6,7 +6,7 @@ concurrency limit: a trigger while the stkkr is running waits its turn (ENQUEUE)
 
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from stkkr_tasks.deploy.deploy import deployment_name
@@ -14,8 +14,11 @@ from stkkr_tasks.deploy.history import records
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.run.summary import RunSummary
 
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
+
 DEFAULT_TIMEOUT = 3600.0
-"""Seconds `trigger(wait=True)` waits for the run to end, by default."""
+"""Seconds `trigger` waits for the run to end, by default."""
 
 
 class TriggerError(StkkrError, RuntimeError):
@@ -23,53 +26,46 @@ class TriggerError(StkkrError, RuntimeError):
 
 
 async def atrigger(
-    name: str, *, wait: bool = True, timeout: float | None = DEFAULT_TIMEOUT, poll_interval: float = 1.0
-) -> RunSummary | UUID:
-    """Start stkkr ``name``'s deployment; return the run's summary when it ends, or its id.
+    name: str, *, timeout: float | None = DEFAULT_TIMEOUT, poll_interval: float = 1.0
+) -> RunSummary:
+    """Start stkkr ``name``'s deployment, wait for the run to end and return its summary.
 
     Args:
         name: The stkkr name (its deployment is ``<name>/<name>``).
-        wait: Wait for the run to end and return its summary; False returns the flow run id at once.
-        timeout: With ``wait``, give up after this many seconds (None: wait forever).
+        timeout: Give up waiting after this many seconds (None: wait forever).
         poll_interval: Seconds between state checks while waiting.
 
     Returns:
-        The ``RunSummary`` of the run (``wait=True``) or the flow run id (``wait=False``).
+        The ``RunSummary`` of the run.
 
     Raises:
         TriggerError: No deployment for the stkkr, or the run did not end within ``timeout``
             (it keeps going; look it up with ``stkkr history``).
     """
-    import anyio
     from prefect import get_client
-    from prefect.exceptions import ObjectNotFound
 
+    flow_run = await _run_deployment(name, timeout=timeout, poll_interval=poll_interval)
+    if not (flow_run.state and flow_run.state.is_final()):
+        raise TriggerError(
+            f"stkkr {name!r}: flow run {flow_run.id} did not end within {timeout:g} s "
+            f"(state {flow_run.state.name if flow_run.state else 'unknown'}); it keeps running"
+        )
     async with get_client() as client:
-        try:
-            deployment = await client.read_deployment_by_name(deployment_name(name))
-        except ObjectNotFound:
-            raise TriggerError(
-                f"stkkr {name!r} has no deployment on this Prefect server: run `stkkr deploy` or `serve`"
-            ) from None
-        flow_run = await client.create_flow_run_from_deployment(deployment.id)
-        if not wait:
-            return flow_run.id
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not (flow_run.state and flow_run.state.is_final()):
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TriggerError(
-                    f"stkkr {name!r}: flow run {flow_run.id} did not end within {timeout:g} s "
-                    f"(state {flow_run.state.name if flow_run.state else 'unknown'}); it keeps running"
-                )
-            await anyio.sleep(poll_interval)
-            flow_run = await client.read_flow_run(flow_run.id)
         (record,) = await records(client, [flow_run])
     return record.summary
 
 
-def trigger(
-    name: str, *, wait: bool = True, timeout: float | None = DEFAULT_TIMEOUT, poll_interval: float = 1.0
-) -> RunSummary | UUID:
+async def astart_run(name: str) -> UUID:
+    """Start stkkr ``name``'s deployment and return the new flow run's id at once (no waiting).
+
+    Raises:
+        TriggerError: The stkkr has no deployment.
+    """
+    flow_run = await _run_deployment(name, timeout=0, poll_interval=None)
+    return flow_run.id
+
+
+def trigger(name: str, *, timeout: float | None = DEFAULT_TIMEOUT, poll_interval: float = 1.0) -> RunSummary:
     """Synchronous :func:`atrigger`: the same arguments, result and errors.
 
     Example:
@@ -82,4 +78,34 @@ def trigger(
     """
     from prefect.utilities.asyncutils import run_coro_as_sync
 
-    return run_coro_as_sync(atrigger(name, wait=wait, timeout=timeout, poll_interval=poll_interval))
+    return run_coro_as_sync(atrigger(name, timeout=timeout, poll_interval=poll_interval))
+
+
+def start_run(name: str) -> UUID:
+    """Synchronous :func:`astart_run`.
+
+    Example:
+        ```python
+        from stkkr_tasks import start_run
+
+        flow_run_id = start_run("close-finished-projects")
+        ```
+    """
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    return run_coro_as_sync(astart_run(name))
+
+
+async def _run_deployment(name: str, *, timeout: float | None, poll_interval: float | None) -> FlowRun:
+    """Prefect's ``arun_deployment`` (not linked as a subflow), with a missing deployment as TriggerError."""
+    from prefect.deployments import arun_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        return await arun_deployment(
+            deployment_name(name), timeout=timeout, poll_interval=poll_interval, as_subflow=False
+        )
+    except ObjectNotFound:
+        raise TriggerError(
+            f"stkkr {name!r} has no deployment on this Prefect server: run `stkkr deploy` or `serve`"
+        ) from None

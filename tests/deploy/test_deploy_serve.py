@@ -22,7 +22,7 @@ from prefect.client.schemas.objects import FlowRun
 from typer.testing import CliRunner
 
 from stkkr_tasks.cli import trigger as trigger_cli
-from stkkr_tasks.deploy import history, trigger
+from stkkr_tasks.deploy import history, start_run, trigger
 
 pytestmark = pytest.mark.usefixtures("served")
 
@@ -117,9 +117,9 @@ def started(served: Path) -> dict[str, Any]:
     eventually(lambda: httpx.post(url, json={"max_runs": 2}).is_success, "tick to be scheduled")
     return {
         "tick": tick.id,
-        "overlap": [trigger("overlap", wait=False), trigger("overlap", wait=False)],
-        "chain-head": trigger("chain-head", wait=False),
-        "broken-head": trigger("broken-head", wait=False),
+        "overlap": [start_run("overlap"), start_run("overlap")],
+        "chain-head": start_run("chain-head"),
+        "broken-head": start_run("broken-head"),
     }
 
 
