@@ -28,6 +28,8 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectNotFound
 from prefect.schedules import Cron
 from prefect.states import Completed, State
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from stkkr_tasks.store import MAX_RETENTION_DAYS, ErrorStore, retention_cutoff
 
@@ -36,6 +38,19 @@ NIGHTLY_CRON = "0 3 * * *"
 NIGHTLY_TIMEZONE = "Europe/Amsterdam"
 _TERMINAL = [StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED]
 _PAGE = 200
+
+
+class RetentionCounts(TypedDict):
+    """What a retention run deleted (or, on a dry run, would delete): counts only."""
+
+    error_records: int
+    flow_runs: int | None
+    dry_run: bool
+    days: int
+    cutoff: str
+
+
+_COUNTS = TypeAdapter(RetentionCounts)
 
 
 @task(name="prune-stkkr-database", cache_policy=NO_CACHE, persist_result=False)
@@ -91,7 +106,7 @@ async def prune_error_records(
     prefect_history_days: int | None = None,
     prefect_history_flows: list[str] | None = None,
     now: datetime | None = None,
-) -> State[dict[str, Any]]:
+) -> State[RetentionCounts]:
     """Delete error records (and their payloads) older than `days`; optionally prune Prefect's history too.
 
     Args:
@@ -104,8 +119,8 @@ async def prune_error_records(
         now: The current time (for tests); default: the clock.
 
     Returns:
-        A Completed state whose result is the counts: `error_records`, `flow_runs` (None when off),
-        `dry_run`, `days`, `cutoff`.
+        A Completed state whose message reports the counts and whose result is the `RetentionCounts`
+        (calling the flow returns the counts themselves; `arun_retention` says so in its type).
     """
     now = now or datetime.now(UTC)
     cutoff = retention_cutoff(days, now)
@@ -116,7 +131,7 @@ async def prune_error_records(
     if prefect_history_days is not None:
         history_cutoff = now - timedelta(days=prefect_history_days)
         flow_runs = await prune_prefect_history(history_cutoff, dry_run, prefect_history_flows)
-    counts = {
+    counts: RetentionCounts = {
         "error_records": records,
         "flow_runs": flow_runs,
         "dry_run": dry_run,
@@ -128,7 +143,34 @@ async def prune_error_records(
     return Completed(message=message, data=counts)
 
 
-def _report(counts: dict[str, Any], prefect_history_days: int | None) -> tuple[str, list[dict[str, Any]]]:
+async def arun_retention(
+    days: int = MAX_RETENTION_DAYS,
+    batch_size: int = 10_000,
+    dry_run: bool = False,
+    prefect_history_days: int | None = None,
+) -> RetentionCounts:
+    """Run `prune-error-records` once, in this process, and return its counts.
+
+    Args:
+        days: Retention period in days, 1 to 30.
+        batch_size: Records deleted per transaction.
+        dry_run: Only count what would be deleted.
+        prefect_history_days: Also delete finished Prefect flow runs older than this (None: off).
+
+    Returns:
+        The counts of the run.
+
+    Raises:
+        RetentionPeriodError: `days` is outside 1 to 30 (the flow run fails with the same message).
+    """
+    # Calling a flow that returns a State gives that state's result: the counts (typed as the State).
+    result = await prune_error_records(
+        days=days, batch_size=batch_size, dry_run=dry_run, prefect_history_days=prefect_history_days
+    )
+    return _COUNTS.validate_python(result)
+
+
+def _report(counts: RetentionCounts, prefect_history_days: int | None) -> tuple[str, list[dict[str, Any]]]:
     """The state message and artifact table of a run: counts only."""
     verb = "Would delete" if counts["dry_run"] else "Deleted"
     message = f"{verb} {counts['error_records']} error records older than {counts['days']} days"
@@ -153,12 +195,12 @@ def retention_deployment(
     parameters: dict[str, Any] = {"days": days}
     if prefect_history_days is not None:
         parameters["prefect_history_days"] = prefect_history_days
-    return prune_error_records.to_deployment(
+    return RunnerDeployment.from_flow(  # what to_deployment does for a flow without remote storage
+        flow=prune_error_records,
         name="nightly",
         schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
         concurrency_limit=1,
         parameters=parameters,
         tags=["stkkr", "retention"],
         description="Nightly retention of the stkkr database: error records older than the retention period.",
-        _sync=True,
     )

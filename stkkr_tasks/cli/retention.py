@@ -24,7 +24,7 @@ def retention(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Delete error records older than the retention period (at most 30 days), now."""
-    from flows.retention import prune_error_records
+    from flows.retention import arun_retention
 
     try:
         check_retention_days(days)
@@ -33,7 +33,7 @@ def retention(
     if prefect_history_days is not None and prefect_history_days < 1:
         fail("--prefect-history-days must be at least 1", EXIT_USAGE)
     counts = asyncio.run(
-        prune_error_records(
+        arun_retention(
             days=days, batch_size=batch_size, dry_run=dry_run, prefect_history_days=prefect_history_days
         )
     )

@@ -16,7 +16,7 @@ from prefect.client.schemas.filters import (
     FlowFilterName,
 )
 
-from flows.retention import ARTIFACT_KEY, prune_error_records, retention_deployment
+from flows.retention import ARTIFACT_KEY, arun_retention, prune_error_records, retention_deployment
 from stkkr_tasks.store import ErrorStore, NewErrorRecord, RetentionPeriodError
 
 pytestmark = pytest.mark.anyio
@@ -59,6 +59,20 @@ async def test_prunes_older_records_and_reports_counts_only(store: ErrorStore) -
     assert artifact.type == "table"
     assert "error records" in str(artifact.data) and "2" in str(artifact.data)
     assert await prune_error_records(now=NOW) == {**counts, "error_records": 0}  # safe to run twice
+
+
+async def test_arun_retention_returns_the_counts_it_declares(store: ErrorStore) -> None:
+    counts = await arun_retention(days=30, dry_run=True)  # on the clock: every record is years old
+
+    assert (counts["error_records"], counts["flow_runs"], counts["dry_run"], counts["days"]) == (
+        3,
+        None,
+        True,
+        30,
+    )
+    assert datetime.fromisoformat(counts["cutoff"]) < datetime.now(UTC)
+    with pytest.raises(RetentionPeriodError):
+        await arun_retention(days=31)
 
 
 async def test_dry_run_only_counts(store: ErrorStore) -> None:
