@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from prefect.blocks.abstract import CredentialsBlock
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient
 
 EnvironmentType = Literal["production", "test", "accept"]
+
+REPOSITORY_URL = "https://github.com/stkkr/stkkr"
+RAW_BASE_URL = "https://raw.githubusercontent.com/stkkr/stkkr/main"
+"""Where files of the repository are served from, as the Prefect UI fetches the block's logo."""
 
 
 class AfasConnection(CredentialsBlock):
@@ -40,8 +44,8 @@ class AfasConnection(CredentialsBlock):
 
     _block_type_name = "AFAS Connection"
     _block_type_slug = "afas-connection"
-    _logo_url = "https://www.afas.nl/themes/custom/afas/logo.png"
-    _documentation_url = "https://github.com/stkkr/stkkr#running-a-stkkr"
+    _logo_url = HttpUrl(f"{RAW_BASE_URL}/blocks/logos/afas-connection.png")  # drawn from the .svg beside it
+    _documentation_url = HttpUrl(f"{REPOSITORY_URL}#connections")  # the README section "Connections"
 
     environment: str | None = Field(
         default=None,

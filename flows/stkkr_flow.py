@@ -35,13 +35,17 @@ from stkkr_tasks.tasks import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from prefect.client.schemas.objects import FlowRun
+
     from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
 
 #: Pages held in memory at once: the one being written and the one read ahead.
 PAGES_IN_MEMORY = 2
 
 
-def compile_stkkr(spec: StkkrSpec) -> Flow[..., Any]:
+def compile_stkkr(spec: StkkrSpec) -> Flow[..., Coroutine[Any, Any, State]]:
     """Compile a stkkr into an async Prefect flow named after it.
 
     Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
@@ -71,20 +75,19 @@ def compile_stkkr(spec: StkkrSpec) -> Flow[..., Any]:
         return await _execute(spec, compiled, dry_run)
 
     return flow(
-        run_stkkr_flow,
         name=spec.stkkr,
         description=spec.description or f"The stkkr {spec.stkkr}.",
         persist_result=False,
         log_prints=False,
         validate_parameters=True,
-    )
+    )(run_stkkr_flow)
 
 
 async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> State:
     """The body of every stkkr flow: open, pipeline, summarise; every exception becomes a clean state."""
     started = time.monotonic()
     hooks = current_hooks()
-    flow_run = FlowRunContext.get().flow_run  # type: ignore[union-attr]
+    flow_run = _current_flow_run()
     await _ensure_tags(flow_run, run_tags(spec))
     counters = RunCounters()
     reason: str | None = None
@@ -119,6 +122,14 @@ async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> S
     if summary.state == "Completed":
         return Completed(message=summary.message, data=summary)
     return Failed(message=summary.message)
+
+
+def _current_flow_run() -> FlowRun:
+    """The flow run this code runs in (a stkkr flow's body runs only inside one)."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("a stkkr flow's body runs only inside a Prefect flow run")
+    return context.flow_run
 
 
 async def _pipeline(ctx: RunContext, hooks: RunHooks) -> None:

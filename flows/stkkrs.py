@@ -45,13 +45,12 @@ def stkkr_deployment_flow(spec: StkkrSpec) -> Flow[..., Any]:
         return await compiled.fn(dry_run=dry_run)
 
     return flow(
-        run_stkkr_by_name,
         name=name,
         description=spec.description or f"The stkkr {name}.",
         persist_result=False,
         log_prints=False,
         on_completion=[then_hook(spec.then or [])],
-    )
+    )(run_stkkr_by_name)
 
 
 def _load_flows() -> dict[str, Flow[..., Any]]:

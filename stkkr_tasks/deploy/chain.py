@@ -8,7 +8,7 @@ anything is deployed: ``stkkr validate`` reports :func:`then_problems`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +17,12 @@ from stkkr_tasks.deploy.deploy import deployment_name
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.client.schemas.objects import FlowRun, State
+    from prefect.flows import FlowStateHook
 
     from stkkr_tasks.spec import Problem, StkkrSpec
 
-Hook = Callable[["Flow[..., Any]", "FlowRun", "State"], Coroutine[Any, Any, None]]
 
-
-def then_hook(names: Sequence[str]) -> Hook:
+def then_hook(names: Sequence[str]) -> FlowStateHook[..., Any]:
     """An ``on_completion`` hook that starts the deployments of ``names``.
 
     Args:

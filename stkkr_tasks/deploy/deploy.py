@@ -26,7 +26,7 @@ from stkkr_tasks.deploy.files import (
     flow_attribute,
     load_stkkr_files,
 )
-from stkkr_tasks.deploy.schedules import Schedule, prefect_schedules, sync_schedules
+from stkkr_tasks.deploy.schedules import Schedule, deployment_schedules, prefect_schedules, sync_schedules
 from stkkr_tasks.deploy.steps import pull_steps
 from stkkr_tasks.errors import StkkrError
 
@@ -220,7 +220,7 @@ def build_deployments(
         built.append((runner_deployment(item, work_pool), item.schedules))
     if retention:
         deployment = retention_runner_deployment(work_pool)
-        built.append((deployment, [s.schedule for s in deployment.schedules or []]))
+        built.append((deployment, deployment_schedules(deployment)))
     return built
 
 

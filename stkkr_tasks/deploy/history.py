@@ -148,7 +148,7 @@ def _record(run: FlowRun, table: list[dict[str, Any]] | None) -> RunRecord:
     counts = RunSummary.counts_from_table(table or [])
     if "duration_s" not in counts and run.total_run_time:
         counts["duration_s"] = round(run.total_run_time.total_seconds(), 3)
-    state_name = run.state.name if run.state else "Unknown"
+    state_name = (run.state.name if run.state else None) or "Unknown"
     summary = RunSummary(
         stkkr=stkkr_of(run),
         flow_run_id=str(run.id),

@@ -23,7 +23,7 @@ from stkkr_tasks.deploy.deploy import (
     retention_runner_deployment,
 )
 from stkkr_tasks.deploy.files import load_stkkr_files
-from stkkr_tasks.deploy.schedules import yaml_schedules
+from stkkr_tasks.deploy.schedules import deployment_schedules, yaml_schedules
 from stkkr_tasks.deploy.steps import pull_steps
 
 HEADER = (
@@ -68,7 +68,7 @@ def render_prefect_yaml(
             "description": retention.description,
             "tags": retention.tags,
             "parameters": retention.parameters,
-            "schedules": yaml_schedules([s.schedule for s in retention.schedules or []]),
+            "schedules": yaml_schedules(deployment_schedules(retention)),
             "concurrency_limit": retention.concurrency_limit,
             "work_pool": {"name": work_pool},
         }

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
+from prefect.client.schemas.schedules import SCHEDULE_TYPES, CronSchedule, IntervalSchedule
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
+    from prefect.deployments.runner import RunnerDeployment
 
     from stkkr_tasks.spec import StkkrSpec
 
@@ -42,6 +43,19 @@ def prefect_schedules(spec: StkkrSpec) -> list[Schedule]:
     if isinstance(schedule, EverySchedule):
         return [IntervalSchedule(interval=schedule.interval, anchor_date=ANCHOR, timezone="UTC")]
     return [CronSchedule(cron=schedule.cron, timezone=schedule.timezone)]
+
+
+def deployment_schedules(deployment: RunnerDeployment) -> list[Schedule]:
+    """The schedules a runner deployment carries (the retention flow's cron), as stkkr schedules.
+
+    Raises:
+        TypeError: One is of a kind stkkr does not create (rrule, none).
+    """
+    schedules = [s.schedule for s in deployment.schedules or []]
+    odd = [type(s).__name__ for s in schedules if not isinstance(s, IntervalSchedule | CronSchedule)]
+    if odd:
+        raise TypeError(f"deployment {deployment.name!r} has schedules stkkr does not handle: {odd}")
+    return [s for s in schedules if isinstance(s, IntervalSchedule | CronSchedule)]
 
 
 def yaml_schedules(schedules: list[Schedule]) -> list[dict[str, Any]]:
@@ -108,7 +122,8 @@ async def sync_schedules(client: PrefectClient, deployment_id: UUID, wanted: lis
     for schedule in existing:
         await client.delete_deployment_schedule(deployment_id, schedule.id)
     if wanted:
-        await client.create_deployment_schedules(deployment_id, [(s, True) for s in wanted])
+        active: list[tuple[SCHEDULE_TYPES, bool]] = [(s, True) for s in wanted]
+        await client.create_deployment_schedules(deployment_id, active)
     return True
 
 

@@ -5,30 +5,53 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
+from prefect.testing.standard_test_suites import blocks as standard_blocks
 
 from blocks import AfasConnection
+from blocks.afas_connection import RAW_BASE_URL
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 TOKEN = "<token><version>1</version><data>" + "c0ffee" * 10 + "beef</data></token>"
 
 
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def _open_from_checkout(url: str) -> BinaryIO:
+    """`urlopen` for the test machines, which are offline: a file of this repository from the checkout."""
+    assert url.startswith(RAW_BASE_URL + "/"), f"the logo is not served from this repository: {url}"
+    return (REPOSITORY / url.removeprefix(RAW_BASE_URL + "/")).open("rb")
+
+
 class TestAfasConnectionStandards(BlockStandardTestSuite):
-    """Prefect's own checks for blocks (descriptions ending in '.', docs URL, code example)."""
+    """Prefect's own checks for blocks: descriptions ending in '.', docs URL, code example, square logo."""
+
+    @pytest.fixture(autouse=True)
+    def _offline_logo(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(standard_blocks, "urlopen", _open_from_checkout)
 
     @pytest.fixture
     def block(self) -> type[Block]:
         return AfasConnection
 
-    @pytest.mark.skip(reason="downloads the logo; the test machines are offline")
-    def test_has_a_valid_image(self, block: type[Block]) -> None:  # pragma: no cover
-        """Skipped offline."""
+
+def test_the_logo_is_drawn_from_the_svg_in_the_repository() -> None:
+    svg = REPOSITORY / "blocks" / "logos" / "afas-connection.svg"
+    assert str(AfasConnection._logo_url) == f"{RAW_BASE_URL}/blocks/logos/afas-connection.png"
+    assert 'viewBox="0 0 256 256"' in svg.read_text(encoding="utf-8")
+
+
+def test_the_documentation_url_points_at_the_readme_section() -> None:
+    assert str(AfasConnection._documentation_url).endswith("#connections")
+    assert "\n### Connections\n" in (REPOSITORY / "README.md").read_text(encoding="utf-8")
 
 
 def _name() -> str:
