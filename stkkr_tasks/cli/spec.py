@@ -57,7 +57,7 @@ def validate(
             all_valid = False
             continue
         problems = asyncio.run(_check_online(spec)) if online else []
-        problems += then_problems(file, spec)  # Part F: `then:` names known stkkrs and makes no cycle
+        problems += then_problems(file, spec)  # `then:` names known stkkrs and makes no cycle
         _report(problems)
         all_valid = all_valid and not problems
         if not problems:

@@ -105,7 +105,7 @@ def catalogue_from_metainfo_json(
 
 
 def _plain(value: Any) -> Any:
-    """Part A's metainfo models as the raw JSON shape (camelCase keys)."""
+    """The AFAS client's metainfo models (stkkr_tasks.afas.models) as the raw JSON shape (camelCase keys)."""
     names = {
         "field_id": "fieldId",
         "data_type": "dataType",
