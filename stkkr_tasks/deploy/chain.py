@@ -3,7 +3,8 @@
 The hook runs when the run enters Completed and starts each named deployment without waiting
 (``run_deployment(timeout=0)``); inside the finished run's context Prefect records the new run as its
 subflow, so the Prefect UI shows the chain. Unknown names and cycles are refused before
-anything is deployed: ``stkkr validate`` reports :func:`then_problems`.
+anything is deployed: ``stkkr validate`` reports :func:`then_problems`, ``stkkr deploy`` and ``stkkr serve``
+stop at :func:`refuse_broken_chains`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun, State
     from prefect.flows import FlowStateHook
 
+    from stkkr_tasks.deploy.files import StkkrFile
     from stkkr_tasks.spec import Problem, StkkrSpec
 
 
@@ -60,12 +62,43 @@ def then_problems(path: Path, spec: StkkrSpec) -> list[Problem]:
     Returns:
         Unknown names in its ``then`` and cycles through it, each at the ``then`` line of the file.
     """
-    from stkkr_tasks.deploy.files import StkkrFile, valid_stkkr_files
+    from stkkr_tasks.deploy.files import StkkrFile
 
     if not spec.then:
         return []
-    others = [f for f in valid_stkkr_files() if f.name != spec.stkkr]
-    graph = {f.name: list(f.spec.then) for f in [*others, StkkrFile(path, spec)]}
+    return _problems(spec, _graph([StkkrFile(path, spec)]))
+
+
+def refuse_broken_chains(files: Sequence[StkkrFile]) -> None:
+    """Refuse to deploy or serve ``files`` when a ``then:`` among them names no stkkr or makes a cycle.
+
+    Args:
+        files: The stkkr files about to be deployed (the rest of the deployments directory counts too).
+
+    Raises:
+        SpecError: Every such problem, at the ``then`` line of its file (as ``stkkr validate`` reports it).
+    """
+    from stkkr_tasks.spec import SpecError
+
+    chained = [file for file in files if file.spec.then]
+    if not chained:
+        return
+    graph = _graph(files)
+    problems = [problem for file in chained for problem in _problems(file.spec, graph)]
+    if problems:
+        raise SpecError(problems)
+
+
+def _graph(files: Sequence[StkkrFile]) -> dict[str, list[str]]:
+    """``then:`` edges of the deployments directory's valid stkkrs, ``files`` taking precedence."""
+    from stkkr_tasks.deploy.files import valid_stkkr_files
+
+    chosen = {file.name for file in files}
+    others = [f for f in valid_stkkr_files() if f.name not in chosen]
+    return {f.name: list(f.spec.then) for f in [*others, *files]}
+
+
+def _problems(spec: StkkrSpec, graph: Mapping[str, Sequence[str]]) -> list[Problem]:
     unknown = [name for name in spec.then if name not in graph]
     messages = [f"unknown stkkr {name!r} (no stkkr file defines it)" for name in unknown]
     cycles = [cycle for cycle in _cycles(graph) if spec.stkkr in cycle]

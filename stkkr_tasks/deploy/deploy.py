@@ -212,8 +212,12 @@ def build_deployments(
 
     Raises:
         DeployError: A file lies outside the deployments directory (runs could not find it by name).
+        SpecError: A ``then:`` names no stkkr or makes a cycle.
     """
+    from stkkr_tasks.deploy.chain import refuse_broken_chains
+
     _refuse_outside_deployments_dir(files)
+    refuse_broken_chains(files)
     built = []
     for file in files:
         item = plan(file)
@@ -269,7 +273,7 @@ async def adeploy(
         One entry per deployment, stkkrs first, in file order.
 
     Raises:
-        stkkr_tasks.spec.SpecError: A file does not validate.
+        stkkr_tasks.spec.SpecError: A file does not validate, or a ``then:`` names no stkkr or makes a cycle.
         DeployError: A file lies outside the deployments directory.
     """
     from prefect import get_client

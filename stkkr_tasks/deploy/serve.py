@@ -28,7 +28,7 @@ async def aserve(
         limit: At most this many flow runs at the same time (None: no limit besides one per stkkr).
 
     Raises:
-        stkkr_tasks.spec.SpecError: A file does not validate.
+        stkkr_tasks.spec.SpecError: A file does not validate, or a ``then:`` names no stkkr or makes a cycle.
         stkkr_tasks.deploy.DeployError: A file lies outside the deployments directory.
     """
     from prefect import get_client

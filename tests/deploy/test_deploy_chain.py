@@ -1,16 +1,22 @@
-"""`then:` chains: `stkkr validate` refuses unknown names and cycles among the deployments directory."""
+"""`then:` chains: `stkkr validate`, `deploy` and `serve` refuse unknown names and cycles."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
+import pytest
 import typer
+from prefect import get_client
+from prefect.exceptions import ObjectNotFound
 from typer.testing import CliRunner
 
+from stkkr_tasks.cli import deploy as deploy_cli
 from stkkr_tasks.cli import spec as spec_cli
+from stkkr_tasks.deploy import aserve, deploy
 from stkkr_tasks.deploy.chain import then_problems
-from stkkr_tasks.spec import load_stkkr
+from stkkr_tasks.spec import SpecError, load_stkkr
 
 
 def problems_of(path: Path) -> list[str]:
@@ -57,3 +63,45 @@ def test_stkkr_validate_refuses_a_cycle(write_stkkr: Callable[..., Path]) -> Non
 
     assert result.exit_code == 2
     assert "then: cycle a -> b -> a" in result.output
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_stkkr_deploy_refuses_a_cycle_and_deploys_nothing(write_stkkr: Callable[..., Path]) -> None:
+    write_stkkr("cyc-a", then=["cyc-b"])
+    write_stkkr("cyc-b", then=["cyc-a"])
+    write_stkkr("cyc-fine")
+
+    with pytest.raises(SpecError, match=r"then: cycle cyc-a -> cyc-b -> cyc-a"):
+        deploy(work_pool="stkkr-test")
+    with get_client(sync_client=True) as client, pytest.raises(ObjectNotFound):
+        client.read_deployment_by_name("cyc-fine/cyc-fine")
+
+    app = typer.Typer()
+    deploy_cli.register(app)
+    result = CliRunner().invoke(app, ["deploy"])
+    assert result.exit_code == 2
+    assert "then: cycle cyc-a -> cyc-b -> cyc-a" in result.output
+
+
+@pytest.mark.anyio
+async def test_stkkr_serve_refuses_a_cycle_before_serving(write_stkkr: Callable[..., Path]) -> None:
+    write_stkkr("ping", then=["pong"])
+    write_stkkr("pong", then=["ping"])
+
+    with pytest.raises(SpecError, match=r"then: cycle ping -> pong -> ping"), anyio.fail_after(60):
+        await aserve()  # without the refusal it would serve until the deadline
+
+
+def test_deploying_one_file_checks_its_chain_against_the_whole_directory(
+    write_stkkr: Callable[..., Path],
+) -> None:
+    head = write_stkkr("head", then=["tail"])
+    write_stkkr("tail", then=["head"])
+    write_stkkr("lonely", then=["nobody"])
+
+    with pytest.raises(SpecError) as caught:
+        deploy([head], work_pool="stkkr-test")
+
+    assert [p.message for p in caught.value.problems] == ["cycle head -> tail -> head"]
+    with pytest.raises(SpecError, match="unknown stkkr 'nobody'"):
+        deploy([write_stkkr("lonely", then=["nobody"])], work_pool="stkkr-test")
