@@ -17,7 +17,7 @@ from stkkr_tasks.afas.auth import AfasTokenAuth
 from stkkr_tasks.afas.elements import Element
 from stkkr_tasks.afas.exceptions import AfasError, AfasNotFoundError, AfasUnexpectedResponseError
 from stkkr_tasks.afas.filters import Where, and_where, build_query
-from stkkr_tasks.afas.httpx_log import hide_filter_values
+from stkkr_tasks.afas.httpx_log import hide_row_values
 from stkkr_tasks.afas.limits import DEFAULT_MAX_IN_FLIGHT, in_flight_limiter
 from stkkr_tasks.afas.mapping import error_from_response, error_from_transport, parse_body
 from stkkr_tasks.afas.models import ConnectorList, GetConnectorMeta, UpdateConnectorMeta
@@ -106,7 +106,7 @@ class AfasClient:
             transport=transport,
         )
         self._state = _State.OPEN
-        hide_filter_values()  # page URLs carry row keys: keep them out of httpx's request log
+        hide_row_values()  # page and delete URLs carry row keys: keep them out of httpx's request log
 
     @property
     def base_url(self) -> str:

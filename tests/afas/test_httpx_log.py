@@ -1,4 +1,4 @@
-"""httpx's request log line keeps the URL but not GetConnector filter values (they hold row keys)."""
+"""httpx's request log line keeps the URL but not filter values or DELETE key values (they hold row keys)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ import logging
 
 import pytest
 
-from stkkr_tasks.afas.httpx_log import hide_filter_values
+from stkkr_tasks.afas import AfasClient, AfasValidationError
+from stkkr_tasks.afas.httpx_log import hide_row_values
+from stkkr_tasks.simulator import Simulator
 
 
-def _line(url: str) -> str:
+def _line(url: str, method: str = "GET") -> str:
     record = logging.LogRecord(
         "httpx",
         logging.INFO,
         __file__,
         1,
         'HTTP Request: %s %s "%s %d %s"',
-        ("GET", url, "HTTP/1.1", 200, "OK"),
+        (method, url, "HTTP/1.1", 200, "OK"),
         None,
     )
     for accepted in (f.filter(record) for f in logging.getLogger("httpx").filters):
@@ -32,7 +34,7 @@ def _line(url: str) -> str:
     ],
 )
 def test_filter_values_are_cut_from_the_line(query: str) -> None:
-    hide_filter_values()
+    hide_row_values()
 
     page = "https://1.rest.afas.online/ProfitRestServices/connectors/Profit_Projects"
 
@@ -42,10 +44,44 @@ def test_filter_values_are_cut_from_the_line(query: str) -> None:
 
 
 def test_other_lines_pass_unchanged() -> None:
-    hide_filter_values()
-    hide_filter_values()  # installed once
+    hide_row_values()
+    hide_row_values()  # installed once
 
-    ours = [f for f in logging.getLogger("httpx").filters if type(f).__name__ == "_HideFilterValues"]
+    ours = [f for f in logging.getLogger("httpx").filters if type(f).__name__ == "_HideRowValues"]
     assert len(ours) == 1
     url = "http://127.0.0.1:4200/api/flow_runs/filter?limit=5"
     assert _line(url) == f'HTTP Request: GET {url} "HTTP/1.1 200 OK"'
+
+
+@pytest.mark.parametrize(
+    ("path", "hidden"),
+    [
+        ("KnContact/KnContact/@CdId/jan.jansen%40example.nl", "KnContact/KnContact/@CdId/…"),
+        (
+            "KnSubject/KnSubjectLink/@SbId,@Lnk/4711,P%C3%A9ter%2C%20de%20Boer",
+            "KnSubject/KnSubjectLink/@SbId,@Lnk/…",
+        ),
+        ("KnPerson/KnPerson/%40BcCo/000123", "KnPerson/KnPerson/%40BcCo/…"),
+    ],
+)
+def test_delete_key_values_are_cut_from_the_path(path: str, hidden: str) -> None:
+    hide_row_values()
+    base = "https://1.rest.afas.online/ProfitRestServices/connectors"
+
+    line = _line(f"{base}/{path}", "DELETE")
+
+    assert line == f'HTTP Request: DELETE {base}/{hidden} "HTTP/1.1 200 OK"'
+
+
+@pytest.mark.anyio
+async def test_a_real_delete_logs_its_line_without_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    sim = Simulator(rows=5, seed=3)
+    key = "jan.jansen@example.nl"
+    with sim.serve() as base_url, caplog.at_level(logging.INFO, logger="httpx"):
+        async with AfasClient(sim.token, base_url=base_url) as client:
+            with pytest.raises(AfasValidationError):  # no such contact; the line is logged
+                await client.delete("KnContact", {"CdId": key})
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any(line.startswith("HTTP Request: DELETE ") and "/@CdId/…" in line for line in lines), lines
+    assert not [line for line in lines if "jansen" in line]
