@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -21,7 +22,14 @@ def list_errors(
     stkkr: Annotated[str | None, typer.Option("--stkkr", help="Only this stkkr's records.")] = None,
     key: Annotated[
         list[str] | None,
-        typer.Option("--key", help="A row's key value(s), in key order (repeat); needs --stkkr."),
+        typer.Option(
+            "--key",
+            help=(
+                "A row's key value(s), in key order (repeat); needs --stkkr. `--key -` reads them from "
+                "stdin, one per line, or asks for them without echo when stdin is a terminal, so they stay "
+                "out of the shell history."
+            ),
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many records, newest first.")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -29,7 +37,7 @@ def list_errors(
     """List error records, newest first."""
     if key and stkkr is None:
         fail("--key needs --stkkr: a row key is fingerprinted together with its stkkr's name", EXIT_USAGE)
-    row_key = key_fingerprint(get_fingerprint_key(), stkkr, tuple(key)) if key and stkkr else None
+    row_key = key_fingerprint(get_fingerprint_key(), stkkr, _key_values(key)) if key and stkkr else None
     records = with_store(lambda store: store.list_errors(stkkr=stkkr, limit=limit, row_key=row_key))
     if as_json:
         print_json([record.meta() for record in records])
@@ -78,6 +86,29 @@ def show_error(
     if payload:
         out().print("[bold]payload[/bold]:")
         out().print_json(json.dumps(data["payload"]))
+
+
+def _key_values(key: list[str]) -> tuple[str, ...]:
+    """The key values as given, or, for `--key -`, read from stdin or asked for without echo."""
+    if key != ["-"]:
+        return tuple(key)
+    if _stdin_is_terminal():
+        values = []
+        while value := typer.prompt(
+            f"Key value {len(values) + 1} (Enter when done)", default="", show_default=False, hide_input=True
+        ):
+            values.append(value)
+    else:
+        values = [line.rstrip("\r\n") for line in sys.stdin]
+        while values and not values[-1]:
+            values.pop()
+    if not values:
+        fail("--key - read no key values (give one per line, in key order)", EXIT_USAGE)
+    return tuple(values)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _decrypt(record: ErrorRecord) -> object:

@@ -75,6 +75,33 @@ def test_errors_list_finds_a_row_by_its_key_values(cli_db: str) -> None:
     assert result.exit_code == 2 and "--key needs --stkkr" in result.output
 
 
+def test_errors_list_reads_key_values_from_stdin_not_the_command_line(cli_db: str) -> None:
+    for given in ("P-1\n", "P-1", "P-1\r\n\n"):
+        result = runner.invoke(
+            app, ["errors", "list", "--json", "--stkkr", "close-projects", "--key", "-"], input=given
+        )
+        assert result.exit_code == 0, result.output
+        assert [r["row_key"] for r in json.loads(result.stdout)] == [record("P-1").row_key]
+
+    empty = runner.invoke(app, ["errors", "list", "--stkkr", "close-projects", "--key", "-"], input="")
+    assert empty.exit_code == 2 and "read no key values" in empty.output
+
+
+def test_errors_list_asks_for_key_values_without_echo_on_a_terminal(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(errors, "_stdin_is_terminal", lambda: True)
+
+    result = runner.invoke(
+        app, ["errors", "list", "--stkkr", "close-projects", "--key", "-"], input="P-1\n\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Key value 1" in result.output and "Key value 2" in result.output
+    assert "P-1" not in result.output  # not echoed
+    assert "invalid" in result.output  # the record of P-1 was found
+
+
 def test_errors_show_and_payload_with_and_without_the_right_key(cli_db: str, _keys: str) -> None:
     without, with_payload = (r["id"] for r in records_json())
     shown = stkkr("errors", "show", str(with_payload))
