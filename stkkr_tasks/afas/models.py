@@ -80,6 +80,10 @@ class GetConnectorMeta(_Model):
         """Return the field whose `id` is `field_id`, or None."""
         return next((f for f in self.fields if f.id == field_id), None)
 
+    def names(self) -> set[str]:
+        """The connector's name and every field's `id`, `fieldId` and label (what AFAS's messages name)."""
+        return ({self.name} | {name for f in self.fields for name in (f.id, f.field_id, f.label)}) - {""}
+
 
 class AllowedValue(_Model):
     """One entry of a field's code table."""
@@ -124,6 +128,13 @@ class _FieldsAndObjects(_Model):
         """Return the direct sub-object called `name`, or None."""
         return next((o for o in self.objects if o.name == name), None)
 
+    def names(self) -> set[str]:
+        """Every field id and label and every sub-object's name, nested objects included."""
+        found = {name for f in self.fields for name in (f.field_id, f.label)}
+        for sub in self.objects:
+            found |= {sub.name} | sub.names()
+        return found - {""}
+
 
 class UpdateObjectMeta(_FieldsAndObjects):
     """A (sub-)object of an UpdateConnector with its fields and nested objects."""
@@ -136,3 +147,7 @@ class UpdateConnectorMeta(_FieldsAndObjects):
 
     name: str = Field("", validation_alias=AliasChoices("name", "id"))
     description: str = ""
+
+    def names(self) -> set[str]:
+        """The connector's name, every field id and label and every sub-object's name."""
+        return ({self.name} | super().names()) - {""}

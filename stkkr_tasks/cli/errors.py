@@ -93,7 +93,7 @@ def _key_values(key: list[str]) -> tuple[str, ...]:
     if key != ["-"]:
         return tuple(key)
     if _stdin_is_terminal():
-        values = []
+        values: list[str] = []
         while value := typer.prompt(
             f"Key value {len(values) + 1} (Enter when done)", default="", show_default=False, hide_input=True
         ):

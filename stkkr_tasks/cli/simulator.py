@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from stkkr_tasks.simulator import CatalogueError, Faults, Simulator
+from stkkr_tasks.simulator import CatalogueError, Faults, Refusals, Simulator
 
 console = Console(highlight=False)
 app = typer.Typer(
@@ -47,6 +47,13 @@ def serve(
     drop_rate: Annotated[float, typer.Option(min=0, max=1, help="Share dropped unanswered.")] = 0.0,
     slow_page_ms: Annotated[int, typer.Option(min=0, help="Extra delay of every GetConnector page.")] = 0,
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
+    refusals: Annotated[
+        Refusals,
+        typer.Option(
+            help="How refused writes are worded: plain (fields only) or afas-formatted (also the values "
+            "sent and another record's name, formatted the way AFAS does: 1.234,50, 1 mei 2024, PIET)."
+        ),
+    ] = Refusals.PLAIN,
 ) -> None:
     """Serve the simulator on 127.0.0.1 until Ctrl-C; prints its base URL and token."""
     if ctx.invoked_subcommand is not None:
@@ -61,7 +68,9 @@ def serve(
         seed=fault_seed,
     )
     try:
-        sim = Simulator(rows=rows, seed=seed, token=token, catalogue=catalogue, faults=faults)
+        sim = Simulator(
+            rows=rows, seed=seed, token=token, catalogue=catalogue, faults=faults, refusals=refusals
+        )
     except (CatalogueError, ValueError) as exc:
         _fail(str(exc))
     try:

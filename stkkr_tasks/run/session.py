@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from stkkr_tasks.afas import AfasError
 from stkkr_tasks.errors import StkkrError
-from stkkr_tasks.spec import validate_online
+from stkkr_tasks.spec import check_online
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tasks import ErrorRecorder, RunAborted, RunContext
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
@@ -97,9 +97,9 @@ async def open_run(
     except AfasError as exc:
         raise RunAborted(f"The AFAS connection {spec.connection!r} is not usable: {exc}") from None
     async with client:
-        problems = await validate_online(spec, client)
-        if problems:
-            raise StkkrMismatch([_problem_text(problem) for problem in problems])
+        check = await check_online(spec, client)
+        if check.problems:
+            raise StkkrMismatch([_problem_text(problem) for problem in check.problems])
         store = ErrorStore()
         async with store:
             consent = await store.consent(spec.tenant)
@@ -114,6 +114,7 @@ async def open_run(
                 max_errors=spec.max_errors,
                 consent=consent,
                 dry_run=dry_run,
+                names=check.names,
             )
             pager = client.pager(
                 spec.get.connector,

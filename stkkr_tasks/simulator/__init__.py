@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from stkkr_tasks.simulator.catalogue import Catalogue, CatalogueError
 from stkkr_tasks.simulator.faults import Faults
+from stkkr_tasks.simulator.refusals import Refusals
 from stkkr_tasks.simulator.server import Simulator
 from stkkr_tasks.simulator.state import RequestRecord, WriteRecord
 
-__all__ = ["Catalogue", "CatalogueError", "Faults", "RequestRecord", "Simulator", "WriteRecord"]
+__all__ = ["Catalogue", "CatalogueError", "Faults", "Refusals", "RequestRecord", "Simulator", "WriteRecord"]

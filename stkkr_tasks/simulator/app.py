@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -26,6 +29,7 @@ from stkkr_tasks.simulator.errors import (
 )
 from stkkr_tasks.simulator.faults import Fault
 from stkkr_tasks.simulator.query import parse_query
+from stkkr_tasks.simulator.refusals import Refusals, afas_formatted, flatten
 from stkkr_tasks.simulator.state import RequestRecord, SimState, WriteRecord
 from stkkr_tasks.simulator.validation import parse_body
 
@@ -181,17 +185,42 @@ async def _write(state: SimState, request: Request, connector_id: str, sub_objec
     except ValueError:
         raise AfasFault("The request body is not valid JSON.", status=400) from None
     insert = request.method == "POST" and not sub_object
-    elements = parse_body(connector_id, connector.root(connector_id), body, insert)
     results: dict[str, Any] = {}
     target = connector.target
-    if target is not None:
-        with state.store.lock:
-            table = state.store.tables[target.get_connector]
-            apply = writes.insert if insert else writes.update
-            for element in elements:
-                results = apply(connector_id, table, target, element)
+    with _worded(state, target.get_connector if target else None, flatten(body)):
+        elements = parse_body(connector_id, connector.root(connector_id), body, insert)
+        if target is not None:
+            with state.store.lock:
+                table = state.store.tables[target.get_connector]
+                apply = writes.insert if insert else writes.update
+                for element in elements:
+                    results = apply(connector_id, table, target, element)
     state.log_write(WriteRecord(request.method, connector_id, body, request.url.path, dict(results)))
     return _json({"results": {connector_id: results}}, 201)
+
+
+@contextlib.contextmanager
+def _worded(state: SimState, table_id: str | None, values: Iterable[Any]) -> Iterator[None]:
+    """In `afas-formatted` mode a refusal inside quotes the values sent and another record, as AFAS does."""
+    try:
+        yield
+    except AfasFault as fault:
+        if state.refusals is not Refusals.AFAS_FORMATTED:
+            raise
+        turn = next(state.refusal_turns)
+        message = afas_formatted(fault.message, iter(values), _other_record(state, table_id, turn), turn)
+        raise AfasFault(message, fault.error_number, fault.status) from None
+
+
+def _other_record(state: SimState, table_id: str | None, turn: int) -> dict[str, Any] | None:
+    """A row of the write's target table (the `turn`-th, round robin), or None without one."""
+    if table_id is None:
+        return None
+    with state.store.lock:
+        rows = state.store.tables[table_id].rows
+        if not rows:
+            return None
+        return dict(next(itertools.islice(rows.values(), turn % len(rows), None)))
 
 
 def _split_keys(names: str, values: str) -> dict[str, str]:
@@ -213,11 +242,11 @@ def _delete(
     node = root if obj == connector_id else root.object(obj)
     if node is None:
         raise AfasFault(f"Object '{obj}' does not exist in object '{connector_id}'.")
-    writes.check_delete_keys(node, keys)
-    if connector.target is not None and node is root:
-        with state.store.lock:
-            writes.delete(
-                connector_id, state.store.tables[connector.target.get_connector], connector.target, keys
-            )
+    target = connector.target
+    with _worded(state, target.get_connector if target else None, keys.values()):
+        writes.check_delete_keys(node, keys)
+        if target is not None and node is root:
+            with state.store.lock:
+                writes.delete(connector_id, state.store.tables[target.get_connector], target, keys)
     state.log_write(WriteRecord("DELETE", connector_id, None, request.url.path, dict(keys)))
     return Response(status_code=200)

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from stkkr_tasks.simulator.app import build_app
 from stkkr_tasks.simulator.catalogue import Catalogue
 from stkkr_tasks.simulator.faults import Faults
+from stkkr_tasks.simulator.refusals import Refusals
 from stkkr_tasks.simulator.state import RequestRecord, SimState, WriteRecord, auth_header
 
 _TOKEN_DATA = re.compile(r"<data>\s*([^<]*?)\s*</data>", re.IGNORECASE)
@@ -61,6 +62,9 @@ class Simulator:
         catalogue: a `Catalogue`, or the path of a catalogue file (added to the built-in connectors unless the
             file sets ``include_builtin: false``); None for the built-in catalogue.
         faults: faults to inject from the start; change them later with `faults`.
+        refusals: how refused writes are worded: `"plain"` names the fields only; `"afas-formatted"` also
+            quotes the values sent and another record's name the way AFAS formats them (`1.234,50`,
+            `1 mei 2024`, `PIET DE BOER`, `O&#39;Brien`, cut short), to test that none of them is stored.
 
     Raises:
         CatalogueError: the catalogue file is invalid.
@@ -74,13 +78,19 @@ class Simulator:
         token: str | None = None,
         catalogue: Catalogue | str | Path | None = None,
         faults: Faults | None = None,
+        refusals: Refusals | str = Refusals.PLAIN,
     ) -> None:
         if rows < 0:
             raise ValueError("rows must not be negative")
+        try:
+            wording = Refusals(refusals)
+        except ValueError:
+            choices = ", ".join(repr(r.value) for r in Refusals)
+            raise ValueError(f"refusals must be one of {choices}, not {refusals!r}") from None
         self.seed = seed
         self.catalogue = _catalogue(catalogue)
         self.token = make_token(seed) if token is None else _full_token(token)
-        self._state = SimState(self.catalogue, rows, seed, self.token, faults or Faults())
+        self._state = SimState(self.catalogue, rows, seed, self.token, faults or Faults(), wording)
         self.app: ASGIApp = build_app(self._state)
         self.base_url: str | None = None
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from stkkr_tasks.simulator.catalogue import Catalogue
 from stkkr_tasks.simulator.faults import FaultPlan, Faults
+from stkkr_tasks.simulator.refusals import Refusals
 from stkkr_tasks.simulator.tables import DataStore
 
 
@@ -41,8 +43,18 @@ def auth_header(token: str) -> str:
 class SimState:
     """Everything the ASGI app reads and changes; safe to inspect from other threads."""
 
-    def __init__(self, catalogue: Catalogue, rows: int, seed: int, token: str, faults: Faults) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        rows: int,
+        seed: int,
+        token: str,
+        faults: Faults,
+        refusals: Refusals = Refusals.PLAIN,
+    ) -> None:
         self.catalogue = catalogue
+        self.refusals = refusals
+        self.refusal_turns = itertools.count()
         self.store = DataStore(catalogue, rows, seed)
         self.token = token
         self.expected_auth = auth_header(token)

@@ -13,15 +13,17 @@ from stkkr_tasks.spec.compiled import CompiledStkkr, compile_spec
 from stkkr_tasks.spec.errors import ExpressionError, Problem, SpecError
 from stkkr_tasks.spec.loader import load_stkkr, load_stkkr_text
 from stkkr_tasks.spec.model import StkkrSpec
-from stkkr_tasks.spec.online import validate_online
+from stkkr_tasks.spec.online import OnlineCheck, check_online, validate_online
 from stkkr_tasks.spec.schema import json_schema
 
 __all__ = [
     "CompiledStkkr",
     "ExpressionError",
+    "OnlineCheck",
     "Problem",
     "SpecError",
     "StkkrSpec",
+    "check_online",
     "compile_spec",
     "json_schema",
     "load_stkkr",

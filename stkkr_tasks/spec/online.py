@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient
     from stkkr_tasks.afas.models import AllowedValue, GetConnectorMeta, UpdateConnectorMeta, UpdateObjectMeta
 
-__all__ = ["validate_online"]
+__all__ = ["OnlineCheck", "check_online", "validate_online"]
 
 _VALUELESS = frozenset({"empty", "not_empty"})
 _BOOLEANS = frozenset({"true", "false", "0", "1"})
@@ -41,6 +42,19 @@ def _hint(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+@dataclass(frozen=True)
+class OnlineCheck:
+    """What checking a spec against the environment found.
+
+    Attributes:
+        problems: Every problem, in file order; empty when the spec fits the environment.
+        names: The connectors' names, field ids and labels (from metainfo), which AFAS's messages name.
+    """
+
+    problems: list[Problem]
+    names: frozenset[str] = frozenset()
+
+
 async def validate_online(spec: StkkrSpec, client: AfasClient) -> list[Problem]:
     """Check a spec against the environment's metainfo.
 
@@ -54,23 +68,38 @@ async def validate_online(spec: StkkrSpec, client: AfasClient) -> list[Problem]:
     Raises:
         AfasError: When AFAS cannot be asked (unreachable, refused token, ...).
     """
+    return (await check_online(spec, client)).problems
+
+
+async def check_online(spec: StkkrSpec, client: AfasClient) -> OnlineCheck:
+    """Check a spec against the environment's metainfo, and keep the names the metainfo gives.
+
+    Raises:
+        AfasError: When AFAS cannot be asked (unreachable, refused token, ...).
+    """
     checker = _Checker(spec)
+    names = {spec.get.connector, spec.update.connector, spec.update.object or ""}
     connectors = await client.list_connectors()
     get_ids = [info.id for info in connectors.get_connectors]
     update_ids = [info.id for info in connectors.update_connectors]
     if spec.get.connector in get_ids:
-        checker.get(await client.get_connector_meta(spec.get.connector))
+        get_meta = await client.get_connector_meta(spec.get.connector)
+        names |= get_meta.names()
+        checker.get(get_meta)
     else:
         name = spec.get.connector
         checker.add(("get", "connector"), f"GetConnector {name!r} does not exist{_hint(name, get_ids)}")
     if spec.update.connector in update_ids:
-        checker.update(await client.update_connector_meta(spec.update.connector))
+        update_meta = await client.update_connector_meta(spec.update.connector)
+        names |= update_meta.names()
+        checker.update(update_meta)
     else:
         name = spec.update.connector
         checker.add(
             ("update", "connector"), f"UpdateConnector {name!r} does not exist{_hint(name, update_ids)}"
         )
-    return sorted(checker.problems, key=lambda problem: problem.line or 0)
+    problems = sorted(checker.problems, key=lambda problem: problem.line or 0)
+    return OnlineCheck(problems, frozenset(names - {""}))
 
 
 class _Checker:

@@ -21,10 +21,12 @@ from stkkr_tasks.store.records import DEFAULT_TENANT, ConsentSetting, ErrorRecor
 from stkkr_tasks.store.redaction import redact
 from stkkr_tasks.store.retention import MAX_RETENTION_DAYS, check_retention_days, retention_cutoff
 from stkkr_tasks.store.store import ErrorStore
+from stkkr_tasks.store.template import PLACEHOLDER, message_template
 
 __all__ = [
     "DEFAULT_TENANT",
     "MAX_RETENTION_DAYS",
+    "PLACEHOLDER",
     "ConsentSetting",
     "ErrorRecord",
     "ErrorStore",
@@ -43,6 +45,7 @@ __all__ = [
     "get_fingerprint_key",
     "get_payload_key",
     "key_fingerprint",
+    "message_template",
     "redact",
     "retention_cutoff",
 ]

@@ -1,7 +1,8 @@
 """How AFAS errors are sorted into "this row failed" and "this run cannot go on", with safe messages.
 
 Every message built here names what went wrong and what to do, and never holds a row value, URL or token:
-AFAS's own `externalMessage` only travels inside a `Failure`, which the recorder redacts before storing.
+AFAS's own `externalMessage` only travels inside a `Failure` (`from_afas`), of which the recorder stores a
+template (`message_template`) and, under consent, the full text encrypted.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def failure_from(
             row=row,
             item=item,
             message=exc.external_message or str(exc),
+            from_afas=bool(exc.external_message),
             http_status=exc.status,
             error_number=exc.error_number,
             profit_log_reference=exc.profit_log_reference,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from stkkr_tasks.store import NewErrorRecord, aget_fingerprint_key, key_fingerprint, redact
+from stkkr_tasks.store import NewErrorRecord, aget_fingerprint_key, key_fingerprint, message_template, redact
 from stkkr_tasks.tasks._context import RunCounters, StopSignal, WriteItem
 
 if TYPE_CHECKING:
@@ -25,12 +25,15 @@ class Failure:
     Attributes:
         stage: Where it failed: get, filter, transform or update.
         row: The row as read; its values are removed from the message and its key is fingerprinted.
-        message: What went wrong (AFAS's message or an expression error); redacted before storing.
+        message: What went wrong (AFAS's message or one of ours); redacted before storing.
         http_status: The HTTP status of AFAS's answer, if any.
         error_number: AFAS's errorNumber, if any.
         profit_log_reference: AFAS's profitLogReference, if any.
         item: The refused write (its element is the payload under consent; its values are redacted).
         counts: False for rows that were not attempted; they do not count towards the error policy.
+        from_afas: True when `message` is AFAS's own text: only its template is stored (`message_template`),
+            the full text only in the consented, encrypted payload. Our own messages never hold a value
+            by construction; the row's values are still removed from them.
     """
 
     stage: Stage
@@ -41,6 +44,7 @@ class Failure:
     profit_log_reference: str | None = None
     item: WriteItem | None = None
     counts: bool = True
+    from_afas: bool = False
 
 
 class ErrorRecorder:
@@ -57,6 +61,7 @@ class ErrorRecorder:
         max_errors: Stop once more rows than this failed; None for no limit.
         consent: True when the tenant consented to storing refused payloads (encrypted by the store).
         dry_run: In a dry run failures are counted but not stored.
+        names: Connector names, field ids and labels (from metainfo) that templates of AFAS's messages keep.
     """
 
     def __init__(
@@ -72,6 +77,7 @@ class ErrorRecorder:
         max_errors: int | None = None,
         consent: bool = False,
         dry_run: bool = False,
+        names: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.counters = RunCounters()
@@ -85,6 +91,7 @@ class ErrorRecorder:
         self._max_errors = max_errors
         self._consent = consent
         self._dry_run = dry_run
+        self._names = names
         self._policy_failures = 0
         self._pending: list[Failure] = []
         self._secret: bytes | None = None
@@ -135,7 +142,10 @@ class ErrorRecorder:
                 row_key = await self.fingerprint(tuple(self._compiled.row_key(dict(failure.row))))
             except Exception:  # a row without its order_by fields still gets a record
                 row_key = ""
-        sent = self._payload(failure.item)
+        sent = self._sent(failure.item)
+        message = redact(failure.message, [failure.row, sent])
+        if failure.from_afas:
+            message = message_template(message, self._names)
         return NewErrorRecord(
             stkkr=self._stkkr,
             tenant=self._tenant,
@@ -145,12 +155,23 @@ class ErrorRecorder:
             http_status=failure.http_status,
             error_number=failure.error_number,
             profit_log_reference=failure.profit_log_reference,
-            message=redact(failure.message, [failure.row, sent]),
-            payload=sent if self._consent else None,
+            message=message,
+            payload=self._payload(failure, sent),
         )
 
-    def _payload(self, item: WriteItem | None) -> dict[str, Any] | None:
-        """The refused write as it was sent: redacted from messages, stored only under consent (encrypted)."""
+    def _payload(self, failure: Failure, sent: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Under consent only (the store encrypts it): the write as sent and AFAS's full message."""
+        if not self._consent:
+            return None
+        payload: dict[str, Any] = {}
+        if sent is not None:
+            payload["sent"] = sent
+        if failure.from_afas:
+            payload["message"] = failure.message
+        return payload or None
+
+    def _sent(self, item: WriteItem | None) -> dict[str, Any] | None:
+        """The refused write as it was sent (its values are removed from messages)."""
         if item is None:
             return None
         if item.element is not None:
