@@ -1,14 +1,18 @@
 """The privacy proof: row values and tokens end up nowhere but in AFAS (and, under consent, encrypted).
 
 A simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
-numbers, decimals and dates; booleans cannot be markers). Stkkrs that write, that AFAS refuses (validation
-errors; 500 answers that quote the row's values, as JSON and as plain text), whose filter and transform
-expressions fail, and one with a wrong token run as Prefect flows — first with the tenant's consent off,
-then on (payload key set). Afterwards no marker value and no token is in: Prefect's database file (raw bytes
-of the file and its WAL, and a logical dump), its result storage folder and PREFECT_HOME, the flow runs'
-logs, states, parameters, artifacts and events (read through the Prefect client), the log records of this
-process, the stkkr database (bytes and dump) or any file under STKKR_HOME. Under consent the refused
-payloads are stored encrypted and decrypt to the row values.
+numbers, decimals, dates, e-mail addresses, postcodes, IBANs, phone numbers and persons' names; booleans
+cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors;
+500 answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way
+AFAS formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another
+record), whose filter and transform expressions fail, and one with a wrong token run as Prefect flows -
+first with the tenant's consent off, then on (payload key set). Afterwards no marker value and no token is
+in: Prefect's database file (raw bytes of the file and its WAL, and a logical dump), its result storage
+folder and PREFECT_HOME, the flow runs' logs, states, parameters, artifacts and events (read through the
+Prefect client), the log records of this process, the stkkr database (bytes and dump), any file under
+STKKR_HOME or the output of `stkkr errors list/show --json` - neither as sent nor in any of AFAS's formats.
+Under consent the refused payloads and AFAS's full messages are stored encrypted and decrypt to the row
+values.
 
 Positive controls keep the proof honest: a canary flow puts a known text into a parameter, a log, an
 artifact and a persisted result, and each search must find it; the simulator must have received the
@@ -23,6 +27,7 @@ import binascii
 import itertools
 import json
 import logging
+import re
 import secrets
 import sqlite3
 import uuid
@@ -34,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from cryptography.fernet import Fernet
 from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -52,12 +58,14 @@ from prefect.settings import (
     PREFECT_SERVER_DATABASE_CONNECTION_URL,
     temporary_settings,
 )
+from typer.testing import CliRunner
 
 from blocks import AfasConnection
+from stkkr_tasks.cli import errors as errors_cli
 from stkkr_tasks.run import RunSummary, run_stkkr
 from stkkr_tasks.simulator import Catalogue, Simulator
 from stkkr_tasks.spec import load_stkkr_text
-from stkkr_tasks.store import ErrorRecord, ErrorStore, decrypt_payload
+from stkkr_tasks.store import PLACEHOLDER, ErrorRecord, ErrorStore, decrypt_payload
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -67,6 +75,30 @@ TAG = secrets.token_hex(3).upper()  # fresh per session: leftovers of earlier se
 INT_START = 1_100_000_000 + secrets.randbelow(800_000_000)
 DECIMAL_START = 1_100_000_000 + secrets.randbelow(800_000_000)
 CANARY = f"CANARY{secrets.token_hex(6)}"
+_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december"
+MONTHS = _MONTHS.split()
+
+
+def _word(length: int) -> str:
+    """A random name-like word (capitalised letters), so names are markers no other text holds."""
+    return "".join(secrets.choice("bdfghjklmnprstvwz") + secrets.choice("aeiou") for _ in range(length))
+
+
+def _names() -> list[str]:
+    """Persons' names with particles and an apostrophe, the way AFAS names other records."""
+    particles = ["de", "van der", "ter", "O'"]
+    return [
+        f"{_word(3).capitalize()} {particles[n % 4]}{'' if n % 4 == 3 else ' '}{_word(3).capitalize()}"
+        for n in range(ROWS)
+    ]
+
+
+NAMES = _names()
+POSTCODES = [f"{1000 + secrets.randbelow(9000)}{_word(1).upper()}" for _ in range(ROWS)]
+IBANS = [
+    f"NL{10 + secrets.randbelow(90)}{_word(2).upper()}{secrets.randbelow(10**10):010d}" for _ in range(ROWS)
+]
+PHONES = [f"06{10**7 + secrets.randbelow(9 * 10**7)}" for _ in range(ROWS)]
 
 CATALOGUE = {
     "format": 1,
@@ -106,6 +138,21 @@ CATALOGUE = {
                     "gen": {"kind": "seq", "start": DECIMAL_START},
                 },
                 {"id": "Day", "type": "date", "gen": {"kind": "date", "from": -40000, "to": -39990}},
+                {"id": "Owner", "type": "string", "length": 40, "gen": {"kind": "cycle", "values": NAMES}},
+                {
+                    "id": "Email",
+                    "type": "string",
+                    "length": 60,
+                    "gen": {"kind": "seq", "format": f"Pe.{TAG}{{n:04d}}@Example.nl"},
+                },
+                {
+                    "id": "Postcode",
+                    "type": "string",
+                    "length": 7,
+                    "gen": {"kind": "cycle", "values": POSTCODES},
+                },
+                {"id": "Iban", "type": "string", "length": 34, "gen": {"kind": "cycle", "values": IBANS}},
+                {"id": "Phone", "type": "string", "length": 15, "gen": {"kind": "cycle", "values": PHONES}},
             ],
         },
     },
@@ -115,10 +162,14 @@ CATALOGUE = {
                 {"field_id": "ItId", "type": "string", "length": 20, "primary_key": True},
                 {"field_id": "Nm", "type": "string", "length": 40},
                 {"field_id": "Nt", "type": "string", "length": 60},
-                {"field_id": "Cd", "type": "string", "length": 3},
+                {"field_id": "Cd", "label": "Artikelcode", "type": "string", "length": 3},
                 {"field_id": "Qt", "type": "int"},
                 {"field_id": "Am", "type": "decimal", "decimals": 2},
                 {"field_id": "Dy", "type": "date"},
+                {"field_id": "Em", "label": "E-mail werk", "type": "string", "length": 60},
+                {"field_id": "Pc", "label": "Postcode", "type": "string", "length": 7},
+                {"field_id": "Ib", "label": "Bankrekening", "type": "string", "length": 34},
+                {"field_id": "Ph", "label": "Telefoon werk", "type": "string", "length": 15},
             ],
             "target": {
                 "get_connector": "Priv_Items",
@@ -154,6 +205,23 @@ transform:
   fields: {Nm: "{{ row.Name }}", Cd: "{{ row.Code }}", Qt: "{{ row.Qty }}", Dy: "{{ row.Day | date }}"}
 """
 )
+FORMATTED = (
+    HEAD
+    + """
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Nm: "{{ row.Name }}", Cd: "{{ row.Code }}", Qt: "{{ row.Qty }}", Am: "{{ row.Amount }}",
+           Dy: "{{ row.Day | date }}", Em: "{{ row.Email }}", Pc: "{{ row.Postcode }}", Ib: "{{ row.Iban }}",
+           Ph: "{{ row.Phone }}"}
+"""
+)
+DELETE = (
+    HEAD.replace("action: update", "action: delete")
+    + """
+transform:
+  keys: {ItId: "{{ row.ItemId }}"}
+"""
+)
 BAD_EXPRESSIONS = (
     HEAD
     + """
@@ -170,6 +238,7 @@ class Proof:
     """What the runs did, and what must be found nowhere."""
 
     markers: list[str]
+    formatted: list[str]
     hidden: dict[str, str]
     summaries: dict[str, RunSummary] = field(default_factory=dict)
     flow_run_ids: list[str] = field(default_factory=list)
@@ -178,6 +247,7 @@ class Proof:
     payload_key: bytes = b""
     received: str = ""
     sim_writes: int = 0
+    deleted: int = 0
 
 
 def _marker_forms(rows: list[dict[str, Any]]) -> list[str]:
@@ -192,6 +262,27 @@ def _marker_forms(rows: list[dict[str, Any]]) -> list[str]:
                 forms.update({day, f"{year}, {month}, {dom}"})
             else:
                 forms.add(str(value))
+    return sorted(forms)
+
+
+def _afas_forms(rows: list[dict[str, Any]]) -> list[str]:
+    """Each row value the way AFAS writes it in its messages (and the parts of a name that identify)."""
+    forms: set[str] = set()
+    for row in rows:
+        year, month, day = (int(part) for part in str(row["Day"])[:10].split("-"))
+        forms |= {f"{day} {MONTHS[month - 1]} {year}", f"{day:02d}-{month:02d}-{year % 100:02d}"}
+        for number in (row["Qty"], row["Amount"]):
+            dutch = f"{number:,.2f}".translate(str.maketrans(",.", ".,"))
+            forms |= {dutch, dutch.removesuffix(",00")}
+        forms |= {row[column][:10] for column in ("ItemId", "Name", "Note", "Code")}
+        owner = row["Owner"]
+        forms |= {owner.upper(), owner.replace("'", "&#39;")}
+        forms |= {part.strip("'") for part in re.split(r"[ ']", owner) if len(part) >= 6}
+        local = row["Email"].split("@")[0]
+        forms |= {row["Email"].lower(), local, local.lower()}
+        forms.add(f"{row['Postcode'][:4]} {row['Postcode'][4:]}")
+        forms |= {" ".join(row["Iban"][i : i + 4] for i in range(0, len(row["Iban"]), 4)), row["Iban"][4:8]}
+        forms.add(row["Phone"].lstrip("0"))
     return sorted(forms)
 
 
@@ -286,8 +377,12 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
     quoting.app = _quoting_500(quoting.app)
     wrong_token = f"<token><version>1</version><data>{secrets.token_hex(32).upper()}</data></token>"
     payload_key = Fernet.generate_key()
+    formatting = Simulator(
+        rows=ROWS, seed=5, catalogue=Catalogue.from_dict(CATALOGUE), refusals="afas-formatted"
+    )
     proof = Proof(
         markers=_marker_forms(sim.rows("Priv_Items")),
+        formatted=_afas_forms(sim.rows("Priv_Items")),
         hidden={"token": sim.token, "wrong token": wrong_token, "payload key": payload_key.decode()},
         storage=tmp_path_factory.mktemp("result-storage"),
         payload_key=payload_key,
@@ -299,15 +394,17 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         stack.enter_context(temporary_settings(updates={PREFECT_RESULTS_LOCAL_STORAGE_PATH: proof.storage}))
         stack.enter_context(sim.serve())
         stack.enter_context(quoting.serve())
+        stack.enter_context(formatting.serve())
         for logger in loggers:
             logger.addHandler(handler)
             logger.setLevel(logging.DEBUG)
             stack.callback(logger.removeHandler, handler)
         stack.callback(lambda: [lg.setLevel(lv) for lg, lv in zip(loggers, levels, strict=True)])
-        good, bad_token, refusing = (f"privacy-{uuid.uuid4().hex[:8]}" for _ in range(3))
+        good, bad_token, refusing, formats = (f"privacy-{uuid.uuid4().hex[:8]}" for _ in range(4))
         AfasConnection(base_url=sim.base_url, token=sim.token).save(good)
         AfasConnection(base_url=sim.base_url, token=wrong_token).save(bad_token)
         AfasConnection(base_url=quoting.base_url, token=quoting.token).save(refusing)
+        AfasConnection(base_url=formatting.base_url, token=formatting.token).save(formats)
 
         asyncio.run(_set_consent(False))
         _run(proof, WRITE, good, "write")
@@ -315,12 +412,16 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         _run(proof, BAD_EXPRESSIONS, good, "expressions")
         _run(proof, UPDATE_ALL, refusing, "500-off")
         _run(proof, WRITE, bad_token, "wrong-token")
+        _run(proof, FORMATTED, formats, "formatted-off")
 
         env.setenv("STKKR_PAYLOAD_KEY", payload_key.decode())
         asyncio.run(_set_consent(True))
         _run(proof, TOO_LONG, good, "too-long-on")
         _run(proof, UPDATE_ALL, refusing, "500-on")
+        _run(proof, FORMATTED, formats, "formatted-on")
         asyncio.run(_set_consent(False))
+        _run(proof, DELETE, formats, "delete")
+        proof.deleted = len(formatting.writes)
 
         proof.flow_run_ids.append(str(_canary_flow(CANARY, return_state=True).state_details.flow_run_id))
         proof.received = json.dumps([w.body for w in sim.writes], default=str)
@@ -388,6 +489,7 @@ def _prefect_db() -> Path:
 
 def _leaks(proof: Proof, content: str | bytes) -> dict[str, list[str]]:
     found = {"row values": _found(content, proof.markers)}
+    found["row values as AFAS formats them"] = _found(content, proof.formatted)
     found.update(
         {
             name: _found(content, _token_forms(value) if "token" in name else [value])
@@ -400,8 +502,9 @@ def _leaks(proof: Proof, content: str | bytes) -> dict[str, list[str]]:
 def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof) -> None:
     s = proof.summaries
     assert (s["write"].state, s["write"].written, s["write"].failed) == ("Completed", ROWS, 0)
-    for label in ("too-long-off", "too-long-on", "500-off", "500-on"):
+    for label in ("too-long-off", "too-long-on", "500-off", "500-on", "formatted-off", "formatted-on"):
         assert (s[label].state, s[label].written, s[label].failed) == ("Completed", 0, ROWS), label
+    assert (s["delete"].state, s["delete"].written, proof.deleted) == ("Completed", ROWS, ROWS)
     assert (s["expressions"].state, s["expressions"].failed) == ("Completed", ROWS)
     assert s["wrong-token"].state == "Failed" and "401" in s["wrong-token"].message
     names = [m for m in proof.markers if m.startswith(("PN", "PT"))]
@@ -501,7 +604,9 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
         assert len(records[label]) == ROWS and not any(r.has_payload or r.consent for r in records[label])
     assert {r.stage for r in records["expressions"]} == {"filter", "transform"}
     quoted = [r for r in records["500-off"] if r.error_number is not None]
-    assert quoted and all("***" in r.message for r in quoted)  # AFAS quoted the values; they were removed
+    assert quoted and all(
+        PLACEHOLDER in r.message for r in quoted
+    )  # AFAS quoted the values; they were removed
     assert {r.http_status for r in records["500-off"]} == {500}
 
     for label in ("too-long-on", "500-on"):
@@ -514,3 +619,47 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
 async def _records(stkkr: str) -> list[ErrorRecord]:
     async with ErrorStore() as store:
         return await store.list_errors(stkkr, limit=1000)
+
+
+def test_afas_formatted_values_and_other_records_leave_only_a_template(proof: Proof) -> None:
+    off = asyncio.run(_records(proof.summaries["formatted-off"].stkkr))
+    on = asyncio.run(_records(proof.summaries["formatted-on"].stkkr))
+
+    assert len(off) == ROWS and not any(r.has_payload for r in off)
+    for record in off:  # AFAS's wording and the field label it named stay; every value went
+        assert record.message.startswith(
+            "The value for field 'Artikelcode' (Cd) in object 'PrItem' is longer"
+        )
+        assert record.message.count(PLACEHOLDER) >= 8, record.message
+    assert any("is uit dienst" in r.message for r in off)  # another record was named; its name went
+    assert _found("".join(r.message for r in off), proof.formatted + proof.markers) == []
+
+    messages = [decrypt_payload(r.payload_encrypted, proof.payload_key)["message"] for r in on]
+    clear = " ".join(messages)  # positive control: AFAS did quote the values, in its own formats
+    assert len(messages) == ROWS and all(" mei " in m or "-" in m for m in messages)
+    assert any(owner in clear or owner.upper() in clear for owner in NAMES)
+    assert len(_found(clear, proof.formatted)) > 5 * ROWS
+    assert _found("".join(r.message for r in on), proof.formatted + proof.markers) == []
+
+
+def test_no_value_in_the_output_of_stkkr_errors_list_and_show(proof: Proof) -> None:
+    runner, stkkr_cli = CliRunner(), typer.Typer()
+    errors_cli.register(stkkr_cli)
+    outputs = []
+    for label in ("formatted-off", "formatted-on", "500-off", "too-long-off"):
+        listed = runner.invoke(
+            stkkr_cli,
+            ["errors", "list", "--json", "--limit", "1000", "--stkkr", proof.summaries[label].stkkr],
+        )
+        assert listed.exit_code == 0, listed.output
+        records = json.loads(listed.stdout)
+        assert len(records) == ROWS, label
+        outputs.append(listed.stdout)
+        for record in records[:5]:
+            shown = runner.invoke(stkkr_cli, ["errors", "show", str(record["id"]), "--json"])
+            assert shown.exit_code == 0 and json.loads(shown.stdout)["message"] == record["message"]
+            outputs.append(shown.stdout)
+    text = "\n".join(outputs)
+
+    assert "Artikelcode" in text and PLACEHOLDER in text
+    assert _leaks(proof, text) == {}
