@@ -1,4 +1,4 @@
-"""The recorder stores a template of AFAS's message; its full text only in the consented, encrypted payload"""
+"""The recorder keeps a template of AFAS's message; its full text goes only into the consented payload."""
 
 from __future__ import annotations
 
