@@ -10,6 +10,7 @@ and name-like runs - becomes `'<value>'`, one per run (`Piet de Boer` is one val
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from stkkr_tasks.store._vocabulary import CAPITALISED, PARTICLES, WORDS
 __all__ = ["PLACEHOLDER", "message_template"]
 
 PLACEHOLDER = "'<value>'"
+#: Longer messages are cut first (with `…`): what is cut cannot leak, and the work per message stays bounded.
+MAX_LENGTH = 2000
 _MIN_NAME = 2
 _PUNCTUATION = frozenset(".,:;!?()[]{}-–—/…'\"%+=")
 _QUOTED = re.compile(r"""(?<!\w)(?:'(.*?)'|"(.*?)"|‘(.*?)’|“(.*?)”|«(.*?)»)(?!\w)""")
@@ -70,13 +73,15 @@ def message_template(message: str, names: Iterable[str] = ()) -> str:
         names: Field ids, labels, object and connector names of the stkkr's connectors (from metainfo).
 
     Returns:
-        The template, safe to store without consent.
+        The template, safe to store without consent (a message over `MAX_LENGTH` characters is cut first).
 
     Example:
         >>> message_template("Medewerker Piet de Boer is uit dienst per 1 mei 2024.")
         "Medewerker '<value>' is uit dienst per '<value>'."
     """
-    known = _Names(names)
+    known = _known(frozenset(names))
+    if len(message) > MAX_LENGTH:
+        message = message[:MAX_LENGTH] + " …"
     tokens: list[_Token] = []
     position = 0
     for match in _QUOTED.finditer(message):
@@ -86,6 +91,12 @@ def message_template(message: str, names: Iterable[str] = ()) -> str:
         position = match.end()
     tokens += _plain(message[position:], known)
     return _render(_absorb_particles(_sentence_starts(tokens)))
+
+
+@functools.lru_cache(maxsize=16)
+def _known(names: frozenset[str]) -> _Names:
+    """The compiled names of a run (every failed row of a run passes the same ones)."""
+    return _Names(names)
 
 
 def _value() -> _Token:

@@ -154,3 +154,11 @@ def test_without_labels_the_field_names_are_values_too() -> None:
 
 def test_the_placeholder_and_masks_of_earlier_redaction_stay_one_value() -> None:
     assert message_template(f"Waarde {V} en *** zijn ongeldig.") == f"Waarde {V} en {V} zijn ongeldig."
+
+
+def test_a_long_message_is_cut_before_it_is_templated() -> None:
+    message = "De waarde " + "'a" * 200_000 + " Jansen"
+
+    template = message_template(message, LABELS)
+
+    assert template.endswith(" …") and "Jansen" not in template and len(template) < 100
