@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 Stage = Literal["get", "filter", "transform", "update"]
 
 NOT_ATTEMPTED = "Not attempted: the run stopped before this row was sent."
+_LOG_REFERENCE = re.compile(r"[0-9A-Fa-f-]{8,64}")
 
 
 @dataclass
@@ -154,7 +156,7 @@ class ErrorRecorder:
             row_key=row_key,
             http_status=failure.http_status,
             error_number=failure.error_number,
-            profit_log_reference=failure.profit_log_reference,
+            profit_log_reference=_log_reference(failure.profit_log_reference),
             message=message,
             payload=self._payload(failure, sent),
         )
@@ -177,3 +179,10 @@ class ErrorRecorder:
         if item.element is not None:
             return item.element.to_body(self._connector)
         return {"keys": dict(item.delete_keys)} if item.delete_keys else None
+
+
+def _log_reference(reference: str | None) -> str | None:
+    """AFAS's `profitLogReference` (a hexadecimal id) as is; anything else only as a template."""
+    if reference is None or _LOG_REFERENCE.fullmatch(reference):
+        return reference
+    return message_template(reference)

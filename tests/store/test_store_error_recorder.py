@@ -36,7 +36,9 @@ UPDATE_META = UpdateConnectorMeta.model_validate(
 )
 
 
-async def _record(store: ErrorStore, tenant: str, consent: bool) -> None:
+async def _record(
+    store: ErrorStore, tenant: str, consent: bool, reference: str = "B8213AF1C3C54E579686406A8DE71C6C"
+) -> None:
     compiled = compile_spec(load_stkkr_text(SPEC.format(name=f"rec-{tenant}", tenant=tenant)))
     recorder = ErrorRecorder(
         store=store,
@@ -49,7 +51,7 @@ async def _record(store: ErrorStore, tenant: str, consent: bool) -> None:
         names=frozenset(GET_META.names() | UPDATE_META.names()),
     )
     item = WriteItem(row=dict(ROW), element=compiled.element(ROW))
-    failure = Failure("update", ROW, AFAS, 500, -2147220469, "B8213AF1C3C54E579686406A8DE71C6C", item)
+    failure = Failure("update", ROW, AFAS, 500, -2147220469, reference, item)
     failure.from_afas = True
     recorder.fail(failure)
     await recorder.flush()
@@ -86,3 +88,11 @@ async def test_under_consent_the_full_message_is_in_the_encrypted_payload(
     payload = decrypt_payload(record.payload_encrypted or "", _keys.encode())
     assert payload["message"] == AFAS
     assert payload["sent"]["PtProject"]["Element"]["Fields"] == {"Ds": "Nieuwbouw Jansen"}
+
+
+async def test_a_log_reference_that_is_not_an_id_is_stored_as_a_template(store: ErrorStore) -> None:
+    await _record(store, "gamma", consent=False, reference="Jansen 1234 AB")
+
+    (record,) = await store.list_errors("rec-gamma")
+
+    assert record.profit_log_reference == PLACEHOLDER
