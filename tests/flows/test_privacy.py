@@ -80,7 +80,7 @@ MONTHS = _MONTHS.split()
 
 
 def _word(length: int) -> str:
-    """A random name-like word (capitalised letters), so names are markers no other text holds."""
+    """A random pronounceable word (lowercase), so names are markers no other text holds."""
     return "".join(secrets.choice("bdfghjklmnprstvwz") + secrets.choice("aeiou") for _ in range(length))
 
 
@@ -94,10 +94,15 @@ def _names() -> list[str]:
 
 
 NAMES = _names()
-POSTCODES = [f"{1000 + secrets.randbelow(9000)}{_word(1).upper()}" for _ in range(ROWS)]
-IBANS = [
-    f"NL{10 + secrets.randbelow(90)}{_word(2).upper()}{secrets.randbelow(10**10):010d}" for _ in range(ROWS)
-]
+
+
+def _letters(count: int) -> str:
+    """Random capitals that are not hexadecimal digits, so no id or hash in the searched places matches."""
+    return "".join(secrets.choice("GHJKLMNPRSTVWXZ") for _ in range(count))
+
+
+POSTCODES = [f"{1000 + secrets.randbelow(9000)}{_letters(2)}" for _ in range(ROWS)]
+IBANS = [f"NL{10 + secrets.randbelow(90)}{_letters(4)}{secrets.randbelow(10**10):010d}" for _ in range(ROWS)]
 PHONES = [f"06{10**7 + secrets.randbelow(9 * 10**7)}" for _ in range(ROWS)]
 
 CATALOGUE = {
@@ -281,7 +286,8 @@ def _afas_forms(rows: list[dict[str, Any]]) -> list[str]:
         local = row["Email"].split("@")[0]
         forms |= {row["Email"].lower(), local, local.lower()}
         forms.add(f"{row['Postcode'][:4]} {row['Postcode'][4:]}")
-        forms |= {" ".join(row["Iban"][i : i + 4] for i in range(0, len(row["Iban"]), 4)), row["Iban"][4:8]}
+        grouped = " ".join(row["Iban"][i : i + 4] for i in range(0, len(row["Iban"]), 4))
+        forms |= {grouped, grouped[:9]}
         forms.add(row["Phone"].lstrip("0"))
     return sorted(forms)
 
