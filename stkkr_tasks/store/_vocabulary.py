@@ -44,6 +44,9 @@ volgnummer voorwaarde vul waarin waarvoor week weken welke werk werkzaamheden wo
 zijn zit zoek zoeken zoeknaam overschrijdt overschreden budget filter filters geboorte achternaam
 voornaam voorletters voorvoegsel woonadres postadres bankrekening liggen staan weg waar juist
 voldoet voldoen mogen lukt invullen gevuld wijzigen verwijder vervolgens verder zelf zodat
+administratie adresgegevens artikel artikelcode btw dagboek dienstverbanden dossier dossieritem
+factuurnummer gebruikersnaam grootboekrekening kostendrager kostenplaats loon magazijn ordernummer taak
+taken valuta verloning vestiging voorraad workflow werkgevers toegekend afgewezen goedgekeurd
 """
 
 _ENGLISH = """
@@ -65,6 +68,9 @@ maximum modified month months multiple name needed not number numeric occurred o
 person phone position possible process processed project provided range reference relation remove
 removed request result same save select sent set short small start status step still supplied system
 text time unexpected unique until unsupported version week weeks year years
+absence address authorised authorized bank belongs city column country denied details entries entry
+environment function invoice leave line lines log maintenance organisation organization payment
+permission postal role row rows salary schedule scheduled service temporarily unavailable
 """
 
 #: Lowercase words a template keeps.

@@ -45,6 +45,7 @@ FIXTURES: dict[str, list[tuple[str, list[str]]]] = {
         ("Ingangsdatum 2024-05-01T00:00:00 ligt voor de Datum in dienst.", ["2024-05-01"]),
         ("Periode 01/05/2024 t/m 31-12-2024 overlapt.", ["01/05/2024", "31-12-2024"]),
         ("Verlof op maandag 3 juni is al geboekt.", ["maandag", "3 juni", "juni"]),
+        ("The date May 1, 2024 is outside the period.", ["May", "2024"]),
     ],
     "e-mail": [
         ("Het e-mailadres jan.jansen@example.nl is al in gebruik.", ["jan.jansen", "example.nl"]),
