@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from stkkr_tasks.afas import AfasError
+from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.spec import check_online
-from stkkr_tasks.store import ErrorStore
-from stkkr_tasks.tasks import ErrorRecorder, RunAborted, RunContext
+from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
+from stkkr_tasks.tasks import ErrorRecorder, RunAborted, RunContext, RunOnceGuard
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
 
 if TYPE_CHECKING:
@@ -100,8 +101,10 @@ async def open_run(
         check = await check_online(spec, client)
         if check.problems:
             raise StkkrMismatch([_problem_text(problem) for problem in check.problems])
+        environment = connection_environment(connection)
         store = ErrorStore()
         async with store:
+            guard = await _run_once_guard(store, spec, environment, flow_run_id) if spec.unique else None
             consent = await store.consent(spec.tenant)
             recorder = ErrorRecorder(
                 store=store,
@@ -115,6 +118,7 @@ async def open_run(
                 consent=consent,
                 dry_run=dry_run,
                 names=check.names,
+                environment=environment,
             )
             pager = client.pager(
                 spec.get.connector,
@@ -134,7 +138,32 @@ async def open_run(
                 object_name=spec.update.object,
                 dry_run=dry_run,
                 on_progress=on_progress,
+                guard=guard,
             )
+
+
+def connection_environment(connection: AfasConnection) -> str:
+    """The AFAS environment a connection writes to, as run-once keys and error records name it."""
+    return environment_scope(connection.environment, connection.environment_type, connection.base_url)
+
+
+async def _run_once_guard(
+    store: ErrorStore, spec: StkkrSpec, environment: str, flow_run_id: str
+) -> RunOnceGuard:
+    """The run-once guard of a stkkr with `unique`, after checking that the fingerprint key is the known one.
+
+    Raises:
+        RunAborted: The fingerprint key differs from the one the stkkr database was used with; the message
+            says how to restore it.
+    """
+    secret = await aget_fingerprint_key()
+    try:
+        await store.check_fingerprint_key(secret)
+    except FingerprintKeyMismatch as exc:
+        raise RunAborted(str(exc)) from None
+    keys = store.run_once(spec.stkkr, environment)
+    legacy = await keys.start_run()
+    return RunOnceGuard(keys, secret=secret, flow_run_id=flow_run_id, legacy=legacy)
 
 
 def _problem_text(problem: object) -> str:

@@ -152,6 +152,11 @@ class CompiledStkkr:
             return True
         return bool(self._filter.evaluate(self._scope(row)))
 
+    @property
+    def unique_fields(self) -> tuple[str, ...]:
+        """The `unique` fields (empty without `unique`)."""
+        return self._unique or ()
+
     def unique_key(self, row: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Return the values of the `unique` fields, or None when the stkkr has no `unique`."""
         return None if self._unique is None else _pick(row, self._unique, "unique")

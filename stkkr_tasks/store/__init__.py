@@ -7,8 +7,19 @@ encrypted with a key that lives outside the database.
 
 from __future__ import annotations
 
-from stkkr_tasks.store.errors import PayloadKeyError, RetentionPeriodError, StoreConfigError, StoreError
-from stkkr_tasks.store.fingerprint import key_fingerprint
+from stkkr_tasks.store.errors import (
+    FingerprintKeyMismatch,
+    PayloadKeyError,
+    RetentionPeriodError,
+    StoreConfigError,
+    StoreError,
+)
+from stkkr_tasks.store.fingerprint import (
+    is_empty_key,
+    key_fingerprint,
+    legacy_fingerprint,
+    lookup_fingerprints,
+)
 from stkkr_tasks.store.keys import (
     acreate_payload_key,
     aget_fingerprint_key,
@@ -20,6 +31,7 @@ from stkkr_tasks.store.payload import decrypt_payload, encrypt_payload
 from stkkr_tasks.store.records import DEFAULT_TENANT, ConsentSetting, ErrorRecord, NewErrorRecord, Stage
 from stkkr_tasks.store.redaction import redact
 from stkkr_tasks.store.retention import MAX_RETENTION_DAYS, check_retention_days, retention_cutoff
+from stkkr_tasks.store.run_once import KeyState, RunOnceKeys
 from stkkr_tasks.store.store import ErrorStore
 from stkkr_tasks.store.template import PLACEHOLDER, message_template
 
@@ -30,9 +42,12 @@ __all__ = [
     "ConsentSetting",
     "ErrorRecord",
     "ErrorStore",
+    "FingerprintKeyMismatch",
+    "KeyState",
     "NewErrorRecord",
     "PayloadKeyError",
     "RetentionPeriodError",
+    "RunOnceKeys",
     "Stage",
     "StoreConfigError",
     "StoreError",
@@ -44,7 +59,10 @@ __all__ = [
     "encrypt_payload",
     "get_fingerprint_key",
     "get_payload_key",
+    "is_empty_key",
     "key_fingerprint",
+    "legacy_fingerprint",
+    "lookup_fingerprints",
     "message_template",
     "redact",
     "retention_cutoff",

@@ -47,6 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 ID = BigInteger().with_variant(Integer(), "sqlite")
+ENVIRONMENT_LENGTH = 500
 
 error_records = Table(
     "error_records",
@@ -64,16 +65,43 @@ error_records = Table(
     Column("message", Text(), nullable=False),
     Column("consent", Boolean(), nullable=False, server_default=false()),
     Column("payload_encrypted", Text(), nullable=True),
+    Column("environment", String(ENVIRONMENT_LENGTH), nullable=True),
+    Column("unique_key", String(64), nullable=True),
+    Column("resolution", String(16), nullable=True),
+    Column("resolved_at", UTCDateTime(), nullable=True),
     Index("ix_error_records_created_at", "created_at"),
     Index("ix_error_records_stkkr_row_key", "stkkr", "row_key"),
 )
 
-done_keys = Table(
-    "done_keys",
+#: The run-once guard: one row per `unique` key of a stkkr in an AFAS environment, from its reservation on.
+run_once_keys = Table(
+    "run_once_keys",
     metadata,
     Column("stkkr", String(200), primary_key=True),
+    Column("environment", String(ENVIRONMENT_LENGTH), primary_key=True),
     Column("fingerprint", String(64), primary_key=True),
+    Column("state", String(8), nullable=False),  # reserved | done | unknown
+    Column("flow_run_id", String(64), nullable=True),
+    Column("legacy", Boolean(), nullable=False, server_default=false()),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+#: When each stkkr with `unique` last ran: its keys are deleted 30 days after it no longer exists.
+stkkr_activity = Table(
+    "stkkr_activity",
+    metadata,
+    Column("stkkr", String(200), primary_key=True),
+    Column("last_run_at", UTCDateTime(), nullable=False),
+)
+
+#: Settings of the database itself, such as the check value of the fingerprint key.
+store_settings = Table(
+    "store_settings",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 tenant_settings = Table(

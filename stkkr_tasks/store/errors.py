@@ -4,6 +4,7 @@
 StoreError (a StkkrError)
 ├── StoreConfigError (ValueError)     the database URL or a key setting is unusable
 ├── PayloadKeyError                   no payload key, or not the key a payload was encrypted with
+├── FingerprintKeyMismatch            the fingerprint key is not the one the database was used with
 └── RetentionPeriodError (ValueError) a retention period outside 1..30 days
 ```
 """
@@ -27,3 +28,22 @@ class PayloadKeyError(StoreError):
 
 class RetentionPeriodError(StoreError, ValueError):
     """A retention period outside what stkkr promises (1 to 30 days)."""
+
+
+class FingerprintKeyMismatch(StoreError):
+    """The fingerprint key of this run is not the one the stkkr database was used with.
+
+    Running on would not recognise a single run-once key, so every `unique` row would be written again.
+    """
+
+    def __init__(self, check: str, expected: str) -> None:
+        self.check = check
+        self.expected = expected
+        super().__init__(
+            "The fingerprint key is not the one this stkkr database was used with (key check "
+            f"{check[:8]}, expected {expected[:8]}); running now would write every `unique` row again, so "
+            "nothing was sent. Restore the original key: point PREFECT_API_URL at the Prefect server that "
+            "holds the Secret block 'stkkr-fingerprint-key', restore that block from your backup, or set "
+            "STKKR_FINGERPRINT_KEY to it. Only if the key is lost for good: `stkkr run-once reset-key` "
+            "forgets every run-once key, after which `unique` rows are written again."
+        )

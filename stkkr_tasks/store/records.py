@@ -26,6 +26,9 @@ class NewErrorRecord:
         profit_log_reference: AFAS `profitLogReference`, when given.
         message: The error message with the row's values already replaced (`redact`).
         payload: The element AFAS refused; stored only under the tenant's consent, and then encrypted.
+        environment: The AFAS environment written to (`environment_scope`), when known.
+        unique_key: The fingerprint of the row's `unique` key when that key stays reserved (the write's
+            outcome is unknown), so `stkkr errors resolve` can settle it.
     """
 
     stkkr: str
@@ -38,6 +41,8 @@ class NewErrorRecord:
     profit_log_reference: str | None = None
     message: str = ""
     payload: dict[str, Any] | None = field(default=None, repr=False)
+    environment: str | None = None
+    unique_key: str | None = None
 
     def __post_init__(self) -> None:
         """Reject an unknown stage early, with the valid ones in the message."""
@@ -66,6 +71,10 @@ class ErrorRecord:
     message: str
     consent: bool
     payload_encrypted: str | None = field(default=None, repr=False)
+    environment: str | None = None
+    unique_key: str | None = None
+    resolution: str | None = None
+    resolved_at: datetime | None = None
 
     @property
     def has_payload(self) -> bool:
@@ -88,6 +97,10 @@ class ErrorRecord:
             "message": self.message,
             "consent": self.consent,
             "has_payload": self.has_payload,
+            "environment": self.environment,
+            "unique_key_reserved": self.unique_key is not None,
+            "resolution": self.resolution,
+            "resolved_at": None if self.resolved_at is None else self.resolved_at.isoformat(),
         }
 
 

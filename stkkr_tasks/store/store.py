@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from stkkr_tasks.store import _migrate
+from stkkr_tasks.store._batches import chunks
 from stkkr_tasks.store._config import default_database_url, display_url, normalise_url
 from stkkr_tasks.store._engine import create_engine
-from stkkr_tasks.store._schema import done_keys, error_records, tenant_settings
+from stkkr_tasks.store._schema import (
+    error_records,
+    run_once_keys,
+    stkkr_activity,
+    store_settings,
+    tenant_settings,
+)
+from stkkr_tasks.store.errors import FingerprintKeyMismatch
+from stkkr_tasks.store.fingerprint import key_check_value
 from stkkr_tasks.store.keys import aget_payload_key
 from stkkr_tasks.store.payload import encrypt_payload
 from stkkr_tasks.store.records import DEFAULT_TENANT, ConsentSetting, ErrorRecord, NewErrorRecord
+from stkkr_tasks.store.retention import MAX_RETENTION_DAYS, check_retention_days, retention_cutoff
+from stkkr_tasks.store.run_once import RunOnceKeys
 
 logger = logging.getLogger("stkkr.store")
 
@@ -26,7 +37,8 @@ NO_KEY_NOTE = (
     " [payload not stored: the tenant consented, but no payload key is configured "
     "(STKKR_PAYLOAD_KEY or the Prefect Secret block 'stkkr-payload-key')]"
 )
-_CHUNK = 500  # values per IN (...) list, well below every backend's parameter limit
+_KEY_CHECK = "fingerprint_key_check"
+_RETENTION_DAYS = "retention_days"
 
 
 class ErrorStore:
@@ -128,29 +140,41 @@ class ErrorStore:
             await connection.execute(error_records.insert(), rows)
 
     async def list_errors(
-        self, stkkr: str | None = None, limit: int = 100, *, row_key: str | None = None
+        self,
+        stkkr: str | None = None,
+        limit: int = 100,
+        *,
+        row_key: str | Collection[str] | None = None,
+        environment: str | None = None,
+        now: datetime | None = None,
     ) -> list[ErrorRecord]:
-        """Error records, newest first.
+        """Error records within the retention period, newest first (older ones are never returned).
 
         Args:
             stkkr: Only this stkkr's records.
             limit: At most this many.
-            row_key: Only the records of this row fingerprint (`key_fingerprint`).
+            row_key: Only the records of this row fingerprint, or of any of these (`lookup_fingerprints`).
+            environment: Only the records of writes to this AFAS environment (`environment_scope`).
+            now: The current time (for tests); default: the clock.
         """
         newest_first = (error_records.c.created_at.desc(), error_records.c.id.desc())
-        query = select(error_records).order_by(*newest_first).limit(limit)
+        query = select(error_records).where(await self._retained(now)).order_by(*newest_first).limit(limit)
         if stkkr is not None:
             query = query.where(error_records.c.stkkr == stkkr)
-        if row_key is not None:
+        if isinstance(row_key, str):
             query = query.where(error_records.c.row_key == row_key)
+        elif row_key is not None:
+            query = query.where(error_records.c.row_key.in_(list(row_key)))
+        if environment is not None:
+            query = query.where(error_records.c.environment == environment)
         async with self.engine.connect() as connection:
             result = await connection.execute(query)
             return [ErrorRecord(**row._mapping) for row in result]
 
-    async def get_error(self, record_id: int) -> ErrorRecord | None:
-        """The error record with this id, or None."""
+    async def get_error(self, record_id: int, *, now: datetime | None = None) -> ErrorRecord | None:
+        """The error record with this id, or None (also when it is older than the retention period)."""
+        query = select(error_records).where(error_records.c.id == record_id, await self._retained(now))
         async with self.engine.connect() as connection:
-            query = select(error_records).where(error_records.c.id == record_id)
             row = (await connection.execute(query)).first()
         return None if row is None else ErrorRecord(**row._mapping)
 
@@ -190,28 +214,122 @@ class ErrorStore:
             if deleted < batch_size:
                 return total
 
-    # -- run-once fingerprints -------------------------------------------------------------------------
+    # -- run-once keys ---------------------------------------------------------------------------------
 
-    async def done_keys(self, stkkr: str, fingerprints: Collection[str]) -> set[str]:
-        """Those of `fingerprints` that were marked done for `stkkr`."""
-        found: set[str] = set()
-        async with self.engine.connect() as connection:
-            for chunk in _chunks(fingerprints):
-                query = select(done_keys.c.fingerprint).where(
-                    done_keys.c.stkkr == stkkr, done_keys.c.fingerprint.in_(chunk)
-                )
-                found.update((await connection.execute(query)).scalars())
-        return found
+    def run_once(self, stkkr: str, environment: str) -> RunOnceKeys:
+        """The run-once keys of `stkkr` in the AFAS environment `environment` (`environment_scope`)."""
+        return RunOnceKeys(self.engine, stkkr, environment)
 
-    async def mark_done(
-        self, stkkr: str, fingerprints: Iterable[str], *, now: datetime | None = None
-    ) -> None:
-        """Record that the rows with these fingerprints succeeded for `stkkr` (marked ones are kept)."""
-        created_at = now or datetime.now(UTC)
+    async def resolve_error(self, record_id: int, *, written: bool, now: datetime | None = None) -> bool:
+        """Settle an error record whose write had an unknown outcome, and the run-once key it holds.
+
+        Written: the key is marked done, so no run writes the row again. Not written: the key is released,
+        so the next run writes the row. The record notes the resolution either way.
+
+        Returns:
+            True when a reserved or unknown run-once key was settled; False when the record holds no such
+            key (no `unique`, or the key was settled before).
+
+        Raises:
+            LookupError: There is no such record within the retention period.
+        """
+        record = await self.get_error(record_id, now=now)
+        if record is None:
+            raise LookupError(f"no error record with id {record_id}")
+        now = now or datetime.now(UTC)
+        settled = False
+        if record.unique_key and record.environment:
+            keys = self.run_once(record.stkkr, record.environment)
+            settled = await keys.resolve(record.unique_key, written=written, now=now)
+        resolution = "written" if written else "not-written"
+        same_key = (
+            error_records.c.stkkr == record.stkkr,
+            error_records.c.environment == record.environment,
+            error_records.c.unique_key == record.unique_key,
+        )
+        target = and_(*same_key) if record.unique_key else error_records.c.id == record_id
+        statement = (
+            update(error_records)
+            .where(target, error_records.c.resolution.is_(None))
+            .values(resolution=resolution, resolved_at=now)
+        )
         async with self.engine.begin() as connection:
-            for chunk in _chunks(fingerprints):
-                rows = [{"stkkr": stkkr, "fingerprint": fp, "created_at": created_at} for fp in chunk]
-                await connection.execute(self._insert(done_keys).on_conflict_do_nothing(), rows)
+            await connection.execute(statement)
+        return settled
+
+    async def prune_run_once_keys(self, before: datetime, keep: Collection[str]) -> int:
+        """Delete the run-once keys of stkkrs that no longer exist: not run since `before` and not in `keep`.
+
+        Args:
+            before: Keys of a stkkr whose last run started before this moment may go.
+            keep: Names of stkkrs that exist (deployed), whose keys stay however long ago they ran.
+
+        Returns:
+            How many keys were deleted.
+        """
+        gone = select(stkkr_activity.c.stkkr).where(stkkr_activity.c.last_run_at < before)
+        if keep:
+            gone = gone.where(stkkr_activity.c.stkkr.not_in(list(keep)))
+        async with self.engine.begin() as connection:
+            names = list((await connection.execute(gone)).scalars())
+            deleted = 0
+            for chunk in chunks(names):
+                result = await connection.execute(
+                    delete(run_once_keys).where(run_once_keys.c.stkkr.in_(chunk))
+                )
+                deleted += result.rowcount
+                await connection.execute(delete(stkkr_activity).where(stkkr_activity.c.stkkr.in_(chunk)))
+        return deleted
+
+    # -- settings of the database ----------------------------------------------------------------------
+
+    async def check_fingerprint_key(self, secret: bytes, *, replace: bool = False) -> None:
+        """Make sure `secret` is the fingerprint key this database was used with; remember it on first use.
+
+        Args:
+            secret: The fingerprint key of this run.
+            replace: Accept `secret` as the new key and forget every run-once key made with the old one
+                (`stkkr run-once reset-key`); their rows would no longer be recognised anyway.
+
+        Raises:
+            FingerprintKeyMismatch: Another key was used with this database (and `replace` is False).
+        """
+        check = key_check_value(secret)
+        stored = await self._setting(_KEY_CHECK)
+        if stored == check:
+            return
+        if stored is not None and not replace:
+            raise FingerprintKeyMismatch(check, stored)
+        async with self.engine.begin() as connection:
+            if stored is not None:
+                await connection.execute(delete(run_once_keys))
+            await self._put_setting(connection, _KEY_CHECK, check)
+
+    async def retention_days(self) -> int:
+        """The retention period of error records in days: the last one the retention flow used, else 30."""
+        stored = await self._setting(_RETENTION_DAYS)
+        return check_retention_days(int(stored)) if stored else MAX_RETENTION_DAYS
+
+    async def set_retention_days(self, days: int) -> None:
+        """Remember the retention period (1 to 30 days): `list_errors` and `get_error` hide older records."""
+        async with self.engine.begin() as connection:
+            await self._put_setting(connection, _RETENTION_DAYS, str(check_retention_days(days)))
+
+    async def _retained(self, now: datetime | None) -> ColumnElement[bool]:
+        return error_records.c.created_at >= retention_cutoff(await self.retention_days(), now)
+
+    async def _setting(self, name: str) -> str | None:
+        query = select(store_settings.c.value).where(store_settings.c.name == name)
+        async with self.engine.connect() as connection:
+            return (await connection.execute(query)).scalar_one_or_none()
+
+    async def _put_setting(self, connection: AsyncConnection, name: str, value: str) -> None:
+        now = datetime.now(UTC)
+        statement = self._insert(store_settings).values(name=name, value=value, updated_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=[store_settings.c.name], set_={"value": value, "updated_at": now}
+        )
+        await connection.execute(statement)
 
     # -- consent ---------------------------------------------------------------------------------------
 
@@ -274,15 +392,6 @@ def _row(record: NewErrorRecord, consent: bool, key: bytes | None, created_at: d
         "message": message,
         "consent": consent,
         "payload_encrypted": token,
+        "environment": record.environment,
+        "unique_key": record.unique_key,
     }
-
-
-def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for value in values:
-        chunk.append(value)
-        if len(chunk) == _CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

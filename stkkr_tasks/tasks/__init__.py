@@ -10,6 +10,7 @@ from __future__ import annotations
 from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext, RunCounters, StopSignal, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted
 from stkkr_tasks.tasks._recorder import ErrorRecorder, Failure
+from stkkr_tasks.tasks._run_once import RunOnceGuard
 from stkkr_tasks.tasks.filter import filter_rows
 from stkkr_tasks.tasks.get import get_page
 from stkkr_tasks.tasks.transform import transform_rows
@@ -23,6 +24,7 @@ __all__ = [
     "RunAborted",
     "RunContext",
     "RunCounters",
+    "RunOnceGuard",
     "StopSignal",
     "WriteItem",
     "filter_rows",

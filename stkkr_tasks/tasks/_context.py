@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient, Element, Pager
     from stkkr_tasks.spec import CompiledStkkr
     from stkkr_tasks.tasks._recorder import ErrorRecorder
+    from stkkr_tasks.tasks._run_once import RunOnceGuard
 
 Action = Literal["insert", "update", "delete"]
 T = TypeVar("T")
@@ -130,6 +131,7 @@ class RunContext:
         object_name: The sub-object for delete, or None for the connector itself.
         dry_run: When True nothing is written and nothing is recorded.
         on_progress: Called with the live counters whenever they change.
+        guard: The run-once guard of a stkkr with `unique` (None without).
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class RunContext:
         object_name: str | None = None,
         dry_run: bool = False,
         on_progress: Callable[[RunCounters], None] | None = None,
+        guard: RunOnceGuard | None = None,
     ) -> None:
         self.stkkr = stkkr
         self.compiled = compiled
@@ -158,6 +161,7 @@ class RunContext:
         self.object_name = object_name
         self.dry_run = dry_run
         self._on_progress = on_progress
+        self.guard = guard
         #: Pages start their writes in turn: a page holds the turn until its last write has started, so
         #: pages written at the same time do not share the 8 slots but hand them over one by one.
         self.write_turn = asyncio.Lock()

@@ -17,6 +17,7 @@ from stkkr_tasks.afas import (
     AfasForbiddenError,
     AfasResponseError,
     AfasTimeoutError,
+    AfasTransportError,
     AfasValidationError,
 )
 from stkkr_tasks.errors import StkkrError
@@ -68,6 +69,13 @@ def failure_from(
     if isinstance(exc, AfasError):
         return Failure(stage=stage, row=row, item=item, message=str(exc))
     return Failure(stage=stage, row=row, item=item, message=unexpected(exc, "processing the row"))
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether a failed write may still have been processed by AFAS (sent, but no answer came back)."""
+    if isinstance(exc, AfasTimeoutError):
+        return exc.sent
+    return isinstance(exc, AfasTransportError) and not isinstance(exc, AfasConnectError)
 
 
 def unexpected(exc: BaseException, what: str) -> str:

@@ -18,6 +18,16 @@ Stage = Literal["get", "filter", "transform", "update"]
 
 NOT_ATTEMPTED = "Not attempted: the run stopped before this row was sent."
 _LOG_REFERENCE = re.compile(r"[0-9A-Fa-f-]{8,64}")
+OUTCOME_UNKNOWN = (
+    "Skipped: an earlier write of this row's unique key has an unknown outcome (it was sent, but no answer "
+    "came back, or its run ended first), so the key stays reserved and no run writes the row again until "
+    "you settle it. Check the record in AFAS, then `stkkr errors resolve ID --written` (it is there) or "
+    "`--not-written` (the next run writes it)."
+)
+KEY_KEPT = (
+    " The outcome is unknown, so the row's unique key stays reserved and later runs skip the row until you "
+    "settle it: `stkkr errors resolve ID --written` or `--not-written`."
+)
 
 
 @dataclass
@@ -36,6 +46,8 @@ class Failure:
         from_afas: True when `message` is AFAS's own text: only its template is stored (`message_template`),
             the full text only in the consented, encrypted payload. Our own messages never hold a value
             by construction; the row's values are still removed from them.
+        unique_key: The fingerprint of the row's `unique` key when it stays reserved (unknown outcome), so
+            the record can settle it (`stkkr errors resolve`).
     """
 
     stage: Stage
@@ -47,6 +59,7 @@ class Failure:
     item: WriteItem | None = None
     counts: bool = True
     from_afas: bool = False
+    unique_key: str | None = None
 
 
 class ErrorRecorder:
@@ -64,6 +77,7 @@ class ErrorRecorder:
         consent: True when the tenant consented to storing refused payloads (encrypted by the store).
         dry_run: In a dry run failures are counted but not stored.
         names: Connector names, field ids and labels (from metainfo) that templates of AFAS's messages keep.
+        environment: The AFAS environment written to (`environment_scope`), named in every record.
     """
 
     def __init__(
@@ -80,6 +94,7 @@ class ErrorRecorder:
         consent: bool = False,
         dry_run: bool = False,
         names: frozenset[str] = frozenset(),
+        environment: str | None = None,
     ) -> None:
         self.store = store
         self.counters = RunCounters()
@@ -94,6 +109,7 @@ class ErrorRecorder:
         self._consent = consent
         self._dry_run = dry_run
         self._names = names
+        self._environment = environment
         self._policy_failures = 0
         self._pending: list[Failure] = []
         self._secret: bytes | None = None
@@ -159,6 +175,11 @@ class ErrorRecorder:
             profit_log_reference=_log_reference(failure.profit_log_reference),
             message=message,
             payload=self._payload(failure, sent),
+            profit_log_reference=failure.profit_log_reference,
+            message=redact(failure.message, [failure.row, sent]),
+            payload=sent if self._consent else None,
+            environment=self._environment,
+            unique_key=failure.unique_key,
         )
 
     def _payload(self, failure: Failure, sent: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,9 +9,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.spec import ExpressionError
+from stkkr_tasks.store import is_empty_key
 from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext
 from stkkr_tasks.tasks._errors import RunAborted, unexpected
-from stkkr_tasks.tasks._recorder import Failure
+from stkkr_tasks.tasks._recorder import OUTCOME_UNKNOWN, Failure
 
 
 @task(
@@ -40,6 +41,7 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> Batch[
         Inside a stkkr flow: `kept = await filter_rows(ctx, quote(page.items))`.
     """
     kept: list[KeptRow] = []
+    legacy: dict[str, str] = {}
     for row in rows:
         try:
             keep = ctx.compiled.keep(row)
@@ -50,33 +52,80 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> Batch[
         if not keep:
             ctx.counters.filtered_out += 1
             continue
-        fingerprint = None if unique is None else await ctx.recorder.fingerprint(tuple(unique))
+        fingerprint = None
+        if unique is not None and ctx.guard is not None:
+            if is_empty_key(unique):
+                ctx.recorder.fail(Failure(stage="filter", row=row, message=_empty_key_message(ctx)))
+                continue
+            fingerprint, old = ctx.guard.fingerprints(unique)
+            if old is not None:
+                legacy[fingerprint] = old
         kept.append(KeptRow(row=row, unique=fingerprint))
-    kept = await _skip_done(ctx, kept)
+    kept = await _skip_done(ctx, kept, legacy)
     ctx.progress()
     return Batch(kept)
 
 
-async def _skip_done(ctx: RunContext, kept: list[KeptRow]) -> list[KeptRow]:
-    """Drop rows whose `unique` key was written before, or earlier in the same page."""
-    fingerprints = {row.unique for row in kept if row.unique is not None}
-    if not fingerprints:
+async def _skip_done(ctx: RunContext, kept: list[KeptRow], legacy: dict[str, str]) -> list[KeptRow]:
+    """Drop rows whose `unique` key is done, in flight or of unknown outcome, or earlier in the same page.
+
+    This only spares the rows that are known to be done a transform; the reservation right before each
+    write (`update_records`) is what guarantees a key is written once.
+    """
+    guard = ctx.guard
+    fingerprints = {row.unique for row in kept if row.unique is not None} | set(legacy.values())
+    if guard is None or not fingerprints:
         return kept
     try:
-        done = set(await ctx.recorder.store.done_keys(ctx.stkkr, fingerprints))
+        states = await guard.states(fingerprints)
     except Exception as exc:
         reason = unexpected(exc, "asking the stkkr database which unique keys are done")
         ctx.stop.set(reason, fatal=True)
         raise RunAborted(reason) from None
     fresh: list[KeptRow] = []
+    seen: set[str] = set()
+    abandoned: list[KeptRow] = []
     for row in kept:
-        if row.unique is not None and row.unique in done:
-            ctx.counters.skipped += 1
+        if row.unique is None:
+            fresh.append(row)
             continue
-        if row.unique is not None:
-            done.add(row.unique)  # a key twice in one page is written once
-        fresh.append(row)
+        state = states.get(row.unique) or states.get(legacy.get(row.unique, ""))
+        if state is None and row.unique not in seen:
+            fresh.append(row)
+        else:
+            ctx.counters.skipped += 1
+            if state is not None and guard.is_abandoned(state) and row.unique not in seen:
+                abandoned.append(row)
+        seen.add(row.unique)
+    if abandoned and not ctx.dry_run:
+        await _note_abandoned(ctx, abandoned)
     return fresh
+
+
+async def _note_abandoned(ctx: RunContext, abandoned: list[KeptRow]) -> None:
+    """Record each skipped key of unknown outcome that has no unresolved error record (any more)."""
+    guard = ctx.guard
+    assert guard is not None
+    try:
+        recorded = await guard.keys.unresolved_records({row.unique for row in abandoned if row.unique})
+    except Exception as exc:
+        reason = unexpected(exc, "reading the stkkr database")
+        ctx.stop.set(reason, fatal=True)
+        raise RunAborted(reason) from None
+    for row in abandoned:
+        if row.unique is not None and row.unique not in recorded:
+            ctx.recorder.note(
+                Failure(stage="update", row=row.row, message=OUTCOME_UNKNOWN, unique_key=row.unique)
+            )
+            guard.settle(row.unique, "unknown")
+
+
+def _empty_key_message(ctx: RunContext) -> str:
+    fields = ", ".join(ctx.compiled.unique_fields)
+    return (
+        f"unique: the row's run-once key ({fields}) is empty, so the row cannot be guarded and is not "
+        f"written; fill it in AFAS, or leave such rows out with `filter` or `where`."
+    )
 
 
 def _expression_message(exc: Exception) -> str:

@@ -9,7 +9,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, RunContext, WriteItem
-from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, unexpected
+from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, outcome_unknown, unexpected
+from stkkr_tasks.tasks._recorder import KEY_KEPT
+from stkkr_tasks.tasks._run_once import Outcome
 
 
 @task(
@@ -26,7 +28,9 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
     the page before it has started its last one, so the slots pass from page to page without a gap and pages
     finish in order. Once the run must stop (error policy, or AFAS refused the token or went away) no new
     write starts: the items left are recorded as not attempted.
-    Successful `unique` keys are marked done and failures stored when the page is finished.
+    A `unique` key is reserved right before its write (a row whose key is taken by then is skipped) and
+    settled right after it: done when written, released when refused, kept when the outcome is unknown.
+    Failures are stored when the page is finished.
 
     Args:
         ctx: The run's shared context.
@@ -43,7 +47,6 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
         Inside a stkkr flow: `await update_records(ctx, quote(items))`.
     """
     pending = iter(items)
-    done: list[str] = []
     written = 0
     fatal_here: str | None = None
     turn = _Turn(ctx.write_turn)
@@ -54,11 +57,11 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
             if ctx.stop.is_set:
                 ctx.recorder.not_attempted(item.row, item)
                 continue
+            if not await _reserve(ctx, item):
+                continue
             reason = await _write(ctx, item)
             if reason is None:
                 written += 1
-                if item.unique is not None:
-                    done.append(item.unique)
             elif reason:
                 fatal_here = fatal_here or reason
             ctx.progress()
@@ -71,7 +74,7 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
                 group.create_task(writer())
     finally:
         turn.pass_on()
-        await _save(ctx, done)
+        await _save(ctx)
     if fatal_here is not None:
         raise RunAborted(fatal_here)
     return written
@@ -109,17 +112,49 @@ async def _write(ctx: RunContext, item: WriteItem) -> str | None:
         reason = fatal_reason(exc)
         if reason is not None:
             ctx.stop.set(reason, fatal=True)
-        ctx.recorder.fail(failure_from(exc, stage="update", row=item.row, item=item))
+        failure = failure_from(exc, stage="update", row=item.row, item=item)
+        if _settle(ctx, item, "unknown" if outcome_unknown(exc) else "release"):
+            failure.unique_key = item.unique
+            failure.message += KEY_KEPT
+        ctx.recorder.fail(failure)
         return reason or ""
+    _settle(ctx, item, "done")
     ctx.counters.written += 1
     return None
 
 
-async def _save(ctx: RunContext, done: list[str]) -> None:
-    """Mark the page's successful unique keys done, then store its error records."""
+async def _reserve(ctx: RunContext, item: WriteItem) -> bool:
+    """Reserve the item's `unique` key right before its write; False when it is taken (counted as skipped).
+
+    When the stkkr database cannot store the reservation nothing is sent: the run stops.
+    """
+    if ctx.guard is None or item.unique is None:
+        return True
     try:
-        if done:
-            await ctx.recorder.store.mark_done(ctx.stkkr, done)
+        if await ctx.guard.reserve(item.unique):
+            return True
+    except Exception as exc:
+        ctx.stop.set(unexpected(exc, "reserving a unique key in the stkkr database"), fatal=True)
+        ctx.recorder.not_attempted(item.row, item)
+        return False
+    ctx.counters.skipped += 1
+    ctx.progress()
+    return False
+
+
+def _settle(ctx: RunContext, item: WriteItem, outcome: Outcome) -> bool:
+    """Queue the outcome of the item's `unique` key; True when the key stays reserved (unknown outcome)."""
+    if ctx.guard is None or item.unique is None:
+        return False
+    ctx.guard.settle(item.unique, outcome)
+    return outcome == "unknown"
+
+
+async def _save(ctx: RunContext) -> None:
+    """Store the settlements of the page's `unique` keys, then its error records."""
+    try:
+        if ctx.guard is not None:
+            await ctx.guard.flush()
         await ctx.recorder.flush()
     except Exception as exc:
         reason = unexpected(exc, "writing to the stkkr database")
