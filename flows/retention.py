@@ -1,5 +1,7 @@
 """The retention flow `prune-error-records`: deletes error records older than the retention period.
 
+It also deletes the run-once keys of stkkrs that no longer exist (no deployment, no run for 30 days).
+
 Error records (with their encrypted payloads) are kept at most 30 days; the period can be set shorter, never
 longer. Optionally the flow also deletes Prefect's own finished flow runs (and with them their task runs and
 logs) older than a number of days, so a customer can bound what Prefect keeps as well. It reports counts
@@ -31,7 +33,8 @@ from prefect.states import Completed, State
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
-from stkkr_tasks.store import MAX_RETENTION_DAYS, ErrorStore, retention_cutoff
+from stkkr_tasks.deploy.retention import PruneCounts, prune_stkkr_database
+from stkkr_tasks.store import MAX_RETENTION_DAYS, retention_cutoff
 
 ARTIFACT_KEY = "prune-error-records"
 NIGHTLY_CRON = "0 3 * * *"
@@ -44,6 +47,7 @@ class RetentionCounts(TypedDict):
     """What a retention run deleted (or, on a dry run, would delete): counts only."""
 
     error_records: int
+    run_once_keys: int
     flow_runs: int | None
     dry_run: bool
     days: int
@@ -54,12 +58,9 @@ _COUNTS = TypeAdapter(RetentionCounts)
 
 
 @task(name="prune-stkkr-database", cache_policy=NO_CACHE, persist_result=False)
-async def prune_store(before: datetime, batch_size: int, dry_run: bool) -> int:
-    """Delete (or, on a dry run, count) the error records created before `before`."""
-    async with ErrorStore() as store:
-        if dry_run:
-            return await store.count_errors(before=before)
-        return await store.prune(before, batch_size=batch_size)
+async def prune_store(days: int, batch_size: int, dry_run: bool, now: datetime) -> PruneCounts:
+    """Delete (or, on a dry run, count) old error records and the run-once keys of vanished stkkrs."""
+    return await prune_stkkr_database(days, batch_size=batch_size, dry_run=dry_run, now=now)
 
 
 @task(name="prune-prefect-history", cache_policy=NO_CACHE, persist_result=False)
@@ -126,13 +127,14 @@ async def prune_error_records(
     cutoff = retention_cutoff(days, now)
     if prefect_history_days is not None and prefect_history_days < 1:
         raise ValueError(f"prefect_history_days must be at least 1, not {prefect_history_days}")
-    records = await prune_store(cutoff, batch_size, dry_run)
+    pruned = await prune_store(days, batch_size, dry_run, now)
     flow_runs = None
     if prefect_history_days is not None:
         history_cutoff = now - timedelta(days=prefect_history_days)
         flow_runs = await prune_prefect_history(history_cutoff, dry_run, prefect_history_flows)
     counts: RetentionCounts = {
-        "error_records": records,
+        "error_records": pruned.error_records,
+        "run_once_keys": pruned.run_once_keys,
         "flow_runs": flow_runs,
         "dry_run": dry_run,
         "days": days,
@@ -175,6 +177,13 @@ def _report(counts: RetentionCounts, prefect_history_days: int | None) -> tuple[
     verb = "Would delete" if counts["dry_run"] else "Deleted"
     message = f"{verb} {counts['error_records']} error records older than {counts['days']} days"
     table = [{"what": "error records", "older than (days)": counts["days"], "count": counts["error_records"]}]
+    if counts["run_once_keys"]:
+        message += f" and {counts['run_once_keys']} run-once keys of stkkrs that no longer exist"
+        gone = {
+            "what": "run-once keys of stkkrs that no longer exist",
+            "older than (days)": MAX_RETENTION_DAYS,
+        }
+        table.append({**gone, "count": counts["run_once_keys"]})
     if counts["flow_runs"] is not None:
         message += f" and {counts['flow_runs']} Prefect flow runs older than {prefect_history_days} days"
         row = {"what": "Prefect flow runs", "older than (days)": prefect_history_days}

@@ -14,6 +14,7 @@ _MODULES: list[str] = [
     "errors",
     "retention",
     "run",
+    "run_once",
     "simulator",
     "spec",
     "trigger",

@@ -10,11 +10,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from stkkr_tasks.cli import errors_resolve
 from stkkr_tasks.cli._store import EXIT_USAGE, fail, out, print_json, with_store
-from stkkr_tasks.store import ErrorRecord, PayloadKeyError, decrypt_payload, get_payload_key, key_fingerprint
-from stkkr_tasks.store.keys import get_fingerprint_key
+from stkkr_tasks.cli._store_scope import key_lookup
+from stkkr_tasks.store import ErrorRecord, PayloadKeyError, decrypt_payload, get_payload_key
 
 errors_app = typer.Typer(help="Error records of failed rows: meta-information only, kept at most 30 days.")
+errors_resolve.register(errors_app)
 
 
 @errors_app.command("list")
@@ -33,12 +35,19 @@ def list_errors(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many records, newest first.")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    connection: Annotated[
+        str | None,
+        typer.Option("--connection", help="Only records of writes to this connection's AFAS environment."),
+    ] = None,
 ) -> None:
     """List error records, newest first."""
     if key and stkkr is None:
         fail("--key needs --stkkr: a row key is fingerprinted together with its stkkr's name", EXIT_USAGE)
-    row_key = key_fingerprint(get_fingerprint_key(), stkkr, _key_values(key)) if key and stkkr else None
-    records = with_store(lambda store: store.list_errors(stkkr=stkkr, limit=limit, row_key=row_key))
+    values = list(_key_values(key)) if key and stkkr else None
+    row_key, environment = key_lookup(stkkr, values, connection)
+    records = with_store(
+        lambda store: store.list_errors(stkkr=stkkr, limit=limit, row_key=row_key, environment=environment)
+    )
     if as_json:
         print_json([record.meta() for record in records])
         return

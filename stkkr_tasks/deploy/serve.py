@@ -38,6 +38,8 @@ async def aserve(
     # Flow runs start in the project directory: make the deployments directory independent of it.
     os.environ[DEPLOYMENTS_DIR_ENV] = str(deployments_dir())
     built = build_deployments(load_stkkr_files(paths), work_pool=None, retention=retention)
+    if retention:
+        await _prune_now()
     # What `prefect.aserve` does, except that each deployment is applied once, by the runner, before its
     # schedules are synced: a second apply would delete the runs already scheduled from them.
     runner = Runner(pause_on_shutdown=True, limit=limit)
@@ -47,6 +49,21 @@ async def aserve(
     names = ", ".join(deployment.name for deployment, _ in built)
     get_logger("stkkr.serve").info("Serving %s; polling for scheduled runs.", names)
     await runner.start()
+
+
+async def _prune_now() -> None:
+    """Prune the stkkr database before serving, so records past 30 days go even when 03:00 was missed."""
+    from prefect.logging import get_logger
+
+    from stkkr_tasks.deploy.retention import prune_stkkr_database
+
+    logger = get_logger("stkkr.serve")
+    try:
+        counts = await prune_stkkr_database()
+    except Exception as exc:  # serving matters more; the nightly run prunes again
+        logger.warning("Could not prune the stkkr database at start (%s).", type(exc).__name__)
+        return
+    logger.info("Pruned %d error records older than the retention period.", counts.error_records)
 
 
 def serve(

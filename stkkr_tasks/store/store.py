@@ -257,15 +257,18 @@ class ErrorStore:
             await connection.execute(statement)
         return settled
 
-    async def prune_run_once_keys(self, before: datetime, keep: Collection[str]) -> int:
+    async def prune_run_once_keys(
+        self, before: datetime, keep: Collection[str], *, dry_run: bool = False
+    ) -> int:
         """Delete the run-once keys of stkkrs that no longer exist: not run since `before` and not in `keep`.
 
         Args:
             before: Keys of a stkkr whose last run started before this moment may go.
             keep: Names of stkkrs that exist (deployed), whose keys stay however long ago they ran.
+            dry_run: Only count them.
 
         Returns:
-            How many keys were deleted.
+            How many keys were (or would be) deleted.
         """
         gone = select(stkkr_activity.c.stkkr).where(stkkr_activity.c.last_run_at < before)
         if keep:
@@ -274,10 +277,12 @@ class ErrorStore:
             names = list((await connection.execute(gone)).scalars())
             deleted = 0
             for chunk in chunks(names):
-                result = await connection.execute(
-                    delete(run_once_keys).where(run_once_keys.c.stkkr.in_(chunk))
-                )
-                deleted += result.rowcount
+                of_chunk = run_once_keys.c.stkkr.in_(chunk)
+                if dry_run:
+                    counted = select(func.count()).select_from(run_once_keys).where(of_chunk)
+                    deleted += int((await connection.execute(counted)).scalar_one())
+                    continue
+                deleted += (await connection.execute(delete(run_once_keys).where(of_chunk))).rowcount
                 await connection.execute(delete(stkkr_activity).where(stkkr_activity.c.stkkr.in_(chunk)))
         return deleted
 

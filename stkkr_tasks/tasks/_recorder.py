@@ -175,9 +175,6 @@ class ErrorRecorder:
             profit_log_reference=_log_reference(failure.profit_log_reference),
             message=message,
             payload=self._payload(failure, sent),
-            profit_log_reference=failure.profit_log_reference,
-            message=redact(failure.message, [failure.row, sent]),
-            payload=sent if self._consent else None,
             environment=self._environment,
             unique_key=failure.unique_key,
         )

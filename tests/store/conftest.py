@@ -21,7 +21,15 @@ from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.store._config import normalise_url
 
 SERVER_URL = os.environ.get("STKKR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-_TABLES = ("error_records", "done_keys", "tenant_settings", "stkkr_alembic_version")
+_TABLES = (
+    "error_records",
+    "done_keys",
+    "run_once_keys",
+    "stkkr_activity",
+    "store_settings",
+    "tenant_settings",
+    "stkkr_alembic_version",
+)
 
 
 async def _admin(statement: str) -> None:

@@ -9,12 +9,24 @@ import pytest
 
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.store._migrate import head_revision
-from stkkr_tasks.store._schema import done_keys, error_records
+import sqlalchemy as sa
+
+from stkkr_tasks.store._schema import error_records
 
 pytestmark = pytest.mark.anyio
 
+_NOW = datetime.now(UTC)
+# `done_keys` as revisions 0001 and 0002 had it (0003 moved it into `run_once_keys`).
+_OLD_DONE_KEYS = sa.Table(
+    "done_keys",
+    sa.MetaData(),
+    sa.Column("stkkr", sa.String(200), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 _OLD_RECORD = {
-    "created_at": datetime(2025, 1, 1, tzinfo=UTC),
+    "created_at": _NOW,
     "stkkr": "close-projects",
     "tenant": "default",
     "flow_run_id": "run-1",
@@ -34,24 +46,39 @@ async def test_upgrade_from_the_first_revision_keeps_records(empty_store: ErrorS
         # only the columns of revision 0001 are named, so these inserts fit the old schema
         await connection.execute(error_records.insert(), _OLD_RECORD)
         await connection.execute(
-            done_keys.insert(), {"stkkr": "s", "fingerprint": "f1", "created_at": _OLD_RECORD["created_at"]}
+            _OLD_DONE_KEYS.insert(), {"stkkr": "s", "fingerprint": "f1", "created_at": _NOW}
         )
 
     await empty_store.migrate()
 
     assert await empty_store.revision() == head_revision() != "0001"
-    (kept,) = await empty_store.list_errors()
+    (kept,) = await empty_store.list_errors(now=_NOW)
     assert (kept.message, kept.row_key, kept.error_number) == ("Record is locked", "a" * 64, 1)
     assert kept.consent is False and not kept.has_payload  # written before consent existed
-    assert await empty_store.done_keys("s", ["f1"]) == {"f1"}
+    keys = empty_store.run_once("s", "afas:12345:production")
+    assert await keys.start_run() is True, "the first run adopts the keys of before environments"
+    (state,) = (await keys.states({"f1"})).values()
+    assert (state.state, state.legacy) == ("done", True)
+    assert await empty_store.run_once("s", "url:http://elsewhere").states({"f1"}) == {}
+
+
+async def test_downgrade_keeps_the_done_keys(store: ErrorStore) -> None:
+    keys = store.run_once("s", "afas:1:test")
+    await keys.apply(flow_run_id="r", reserve=["f1", "f2"])
+    await keys.apply(flow_run_id="r", done=["f1"])
+    await store.migrate("0002")
+    async with store.engine.connect() as connection:
+        rows = (await connection.execute(sa.select(_OLD_DONE_KEYS.c.fingerprint))).scalars().all()
+    assert rows == ["f1"], "only keys that are done survive a downgrade"
 
 
 async def test_migrate_is_idempotent_and_keeps_data(store: ErrorStore) -> None:
-    await store.mark_done("s", ["f1"])
+    keys = store.run_once("s", "afas:1:test")
+    await keys.apply(flow_run_id="r", reserve=["f1"])
     await store.migrate()
     await store.migrate()
     assert await store.revision() == head_revision()
-    assert await store.done_keys("s", ["f1"]) == {"f1"}
+    assert set(await keys.states({"f1"})) == {"f1"}
 
 
 async def test_concurrent_first_opens_migrate_once(db_url: str, empty_store: ErrorStore) -> None:

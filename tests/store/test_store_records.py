@@ -63,21 +63,6 @@ def test_unknown_stage_is_refused() -> None:
         record(stage="write")
 
 
-async def test_done_keys_are_unique_per_stkkr(store: ErrorStore) -> None:
-    await store.mark_done("s", ["f1", "f2"])
-    await store.mark_done("s", ["f2", "f3"])  # f2 again: kept, no error
-    await store.mark_done("t", ["f9"])
-    assert await store.done_keys("s", ["f1", "f2", "f3", "f9", "fx"]) == {"f1", "f2", "f3"}
-    assert await store.done_keys("t", ["f1", "f9"]) == {"f9"}
-    assert await store.done_keys("s", []) == set()
-
-
-async def test_done_keys_in_large_batches(store: ErrorStore) -> None:
-    keys = [f"{i:064x}" for i in range(1200)]
-    await store.mark_done("s", keys)
-    assert await store.done_keys("s", [*keys, "missing"]) == set(keys)
-
-
 async def test_consent_defaults_off_and_is_per_tenant(store: ErrorStore) -> None:
     assert await store.consent("acme") is False
     await store.set_consent("acme", True)
