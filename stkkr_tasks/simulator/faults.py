@@ -19,6 +19,7 @@ class Faults:
         lock_error_rate: share of writes (POST/PUT/DELETE) answered with AFAS's lock error, nothing written.
         drop_rate: share of requests whose connection is closed without an answer. A write is applied before
             its connection is dropped (the client cannot know the outcome); a read is dropped before work.
+        drop_writes_only: drop only writes (every read is answered), for rehearsing unknown outcomes.
         slow_page_ms: added to every GetConnector page, on top of `latency_ms`.
         seed: seeds the random choices, so a sequence of requests meets the same faults every run.
     """
@@ -28,6 +29,7 @@ class Faults:
     retry_after_s: int = 1
     lock_error_rate: float = 0.0
     drop_rate: float = 0.0
+    drop_writes_only: bool = False
     slow_page_ms: int = 0
     seed: int = 0
 
@@ -74,7 +76,7 @@ class FaultPlan:
             unavailable, drop, locked = roll(), roll(), roll()
         if unavailable < f.unavailable_rate:
             return Fault.UNAVAILABLE
-        if drop < f.drop_rate:
+        if drop < f.drop_rate and (is_write or not f.drop_writes_only):
             return Fault.DROP
         if is_write and locked < f.lock_error_rate:
             return Fault.LOCKED

@@ -37,6 +37,8 @@ class RunOnceGuard:
         self._marks: dict[Outcome, list[str]] = {"done": [], "release": [], "unknown": []}
         self._flusher: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
+        #: Keys this run left of unknown outcome (few): their error record is this run's, not a notice.
+        self._unknown_here: set[str] = set()
 
     def __repr__(self) -> str:
         return f"RunOnceGuard({self.keys!r})"
@@ -53,11 +55,15 @@ class RunOnceGuard:
         """The stored states of those of `fingerprints` that have one."""
         return await self.keys.states(fingerprints)
 
-    def is_abandoned(self, state: KeyState) -> bool:
-        """Whether a key's write has an unknown outcome: marked so, or reserved by another run."""
-        return state.state == "unknown" or (
-            state.state == "reserved" and state.flow_run_id != self.flow_run_id
-        )
+    def is_abandoned(self, fingerprint: str, state: KeyState) -> bool:
+        """Whether an earlier run left a key of unknown outcome that this run has not reported yet.
+
+        Those are keys marked unknown, or still reserved by a run that is not this one (it crashed, or
+        stopped before its answer came back).
+        """
+        if state.flow_run_id == self.flow_run_id or fingerprint in self._unknown_here:
+            return False
+        return state.state in ("unknown", "reserved")
 
     async def reserve(self, fingerprint: str) -> bool:
         """Reserve a key for this run's write; False when it is taken (done, in flight or unknown).
@@ -75,6 +81,8 @@ class RunOnceGuard:
     def settle(self, fingerprint: str, outcome: Outcome) -> None:
         """Queue the outcome of a key's write; stored in the next transaction (see `flush`)."""
         self._marks[outcome].append(fingerprint)
+        if outcome == "unknown":
+            self._unknown_here.add(fingerprint)
         self._kick()
 
     async def flush(self) -> None:

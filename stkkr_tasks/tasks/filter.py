@@ -94,7 +94,7 @@ async def _skip_done(ctx: RunContext, kept: list[KeptRow], legacy: dict[str, str
             fresh.append(row)
         else:
             ctx.counters.skipped += 1
-            if state is not None and guard.is_abandoned(state) and row.unique not in seen:
+            if state is not None and guard.is_abandoned(row.unique, state) and row.unique not in seen:
                 abandoned.append(row)
         seen.add(row.unique)
     if abandoned and not ctx.dry_run:

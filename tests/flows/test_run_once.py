@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
 
+from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Faults
+from stkkr_tasks.store import ErrorStore, aget_fingerprint_key, key_fingerprint
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -46,3 +50,128 @@ def test_a_key_repeated_on_later_pages_is_written_once(make_simulator, connect, 
     assert max(sent.values()) == 1, f"a department was inserted more than once: {sent}"
     assert summary.written == len(departments)
     assert summary.skipped == summary.read - len(departments)
+
+
+def _inserted(simulator) -> Counter:
+    return Counter(
+        w.body["KnContact"]["Element"]["Fields"]["ExAd"] for w in simulator.writes if w.method == "POST"
+    )
+
+
+def test_an_unknown_outcome_keeps_the_key_until_resolved(
+    make_simulator, connect, make_spec, error_records, stkkr_name
+) -> None:
+    simulator = make_simulator(rows=120, seed=1)
+    departments = _departments(simulator)
+    spec = make_spec(DEPARTMENTS, connect(simulator), page_size=20)
+    simulator.faults = Faults(drop_rate=1.0, drop_writes_only=True)  # applied, then the answer is lost
+
+    first = run_stkkr(spec)
+
+    assert set(_inserted(simulator)) == departments and first.written == 0
+    assert first.failed == len(departments), "each unknown outcome is one failed row"
+    records = error_records(stkkr_name)
+    assert len(records) == len(departments)
+    assert all("stays reserved" in r.message and r.unique_key for r in records)
+    simulator.faults = Faults()
+    simulator.clear_log()
+
+    second = run_stkkr(spec)
+
+    assert not simulator.writes, "an unknown outcome is never written again by itself"
+    assert (second.written, second.failed, second.skipped) == (0, 0, second.read)
+    assert len(error_records(stkkr_name)) == len(departments), "no second record for a reported key"
+
+    not_there, there = records[0], records[1]
+    assert _cli("errors", "resolve", str(not_there.id), "--not-written").exit_code == 0
+    assert _cli("errors", "resolve", str(there.id), "--written").exit_code == 0
+    third = run_stkkr(spec)
+
+    assert third.written == 1 and len(simulator.writes) == 1, "only the key resolved as not written"
+    resolved = {r.id: r.resolution for r in error_records(stkkr_name)}
+    assert (resolved[not_there.id], resolved[there.id]) == ("not-written", "written")
+
+
+def test_a_crashed_runs_reservation_is_skipped_and_reported(
+    make_simulator, connect, make_spec, error_records, stkkr_name
+) -> None:
+    simulator = make_simulator(rows=60, seed=1)
+    connection = connect(simulator)
+    spec = make_spec(DEPARTMENTS, connection, page_size=20)
+    department = sorted(_departments(simulator))[0]
+    asyncio.run(_reserve_as_a_crashed_run(stkkr_name, simulator.base_url, department))
+
+    summary = run_stkkr(spec)
+
+    assert department not in _inserted(simulator)
+    assert summary.written == len(_departments(simulator)) - 1
+    (record,) = error_records(stkkr_name)
+    assert "unknown outcome" in record.message and record.stage == "update"
+    assert department not in record.message
+
+
+async def _reserve_as_a_crashed_run(stkkr: str, base_url: str, department: str) -> None:
+    secret = await aget_fingerprint_key()
+    fingerprint = key_fingerprint(secret, stkkr, (department,))
+    async with ErrorStore() as store:
+        await store.check_fingerprint_key(secret)
+        keys = store.run_once(stkkr, environment_scope(base_url=base_url))
+        assert await keys.apply(flow_run_id="crashed-run", reserve=[fingerprint]) == {fingerprint}
+
+
+def test_a_row_with_an_empty_unique_key_fails_with_a_clear_record(
+    make_simulator, connect, make_spec, error_records, stkkr_name
+) -> None:
+    simulator = make_simulator(rows=60, seed=1)
+    empty = sum(1 for row in simulator.rows("Profit_Contacts") if not row["Department"])
+    assert empty, "the generated contacts include rows without a department"
+    text = DEPARTMENTS.replace("field: Department, op: not_empty", 'field: Blocked, op: "=", value: false')
+    spec = make_spec(text, connect(simulator), page_size=20)
+
+    summary = run_stkkr(spec)
+
+    blocked = sum(1 for row in simulator.rows("Profit_Contacts") if row["Blocked"])
+    empty_kept = sum(
+        1 for row in simulator.rows("Profit_Contacts") if not row["Department"] and not row["Blocked"]
+    )
+    assert summary.failed == empty_kept and summary.read == 60 - blocked
+    records = error_records(stkkr_name)
+    assert len(records) == empty_kept
+    assert all(r.stage == "filter" and "run-once key (Department) is empty" in r.message for r in records)
+
+
+def test_another_fingerprint_key_refuses_to_run(make_simulator, connect, make_spec, monkeypatch) -> None:
+    simulator = make_simulator(rows=40, seed=1)
+    spec = make_spec(DEPARTMENTS, connect(simulator), page_size=20)
+    assert run_stkkr(spec).state == "Completed"  # the database now knows the key
+    simulator.clear_log()
+    monkeypatch.setenv("STKKR_FINGERPRINT_KEY", "a-key-from-elsewhere")
+
+    refused = run_stkkr(spec)
+
+    assert refused.state == "Failed" and not simulator.writes
+    assert "fingerprint key is not the one" in refused.message
+    assert "stkkr-fingerprint-key" in refused.message and "STKKR_FINGERPRINT_KEY" in refused.message
+
+
+def test_run_once_keys_belong_to_the_afas_environment(make_simulator, connect, make_spec) -> None:
+    rehearsal, production = make_simulator(rows=60, seed=1), make_simulator(rows=60, seed=1)
+    departments = _departments(rehearsal)
+    spec_rehearsal = make_spec(DEPARTMENTS, connect(rehearsal), page_size=20)
+    spec_production = make_spec(DEPARTMENTS, connect(production), page_size=20)
+
+    assert run_stkkr(spec_rehearsal).written == len(departments)
+    assert run_stkkr(spec_production).written == len(departments), "a rehearsal never makes others skip"
+    again = run_stkkr(spec_rehearsal)
+
+    assert again.written == 0 and again.skipped == again.read
+    assert set(_inserted(production)) == departments
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from stkkr_tasks.cli.main import _register, app
+
+    _register()
+    return CliRunner().invoke(app, list(args))
