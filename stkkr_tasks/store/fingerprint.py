@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import Any
 
 _CHECK_MESSAGE = b"stkkr fingerprint key check"
@@ -105,7 +105,8 @@ def _number_text(value: int | float | Decimal) -> str:
     number = Decimal(value) if isinstance(value, int) else Decimal(str(value))
     if not number.is_finite():
         return str(number)
-    number = number.normalize()
+    exact = Context(prec=max(len(number.as_tuple().digits), 1), Emax=MAX_EMAX, Emin=MIN_EMIN)
+    number = number.normalize(exact)
     return format(number, "f") if abs(number.adjusted()) <= _PLAIN_DIGITS else str(number)
 
 

@@ -38,13 +38,15 @@ def record(key: str, tenant: str = "acme") -> NewErrorRecord:
 
 @pytest.fixture
 def cli_db(migrated_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """STKKR_DATABASE_URL set to a database with records of P-1 (no consent) and P-2 (acme consented)."""
+    """STKKR_DATABASE_URL set to a database with records of P-1 (no consent), P-2 (acme consented, 20 days
+    old) and P-3 (41 days old: past the retention period, not pruned yet)."""
 
     async def prepare() -> None:
         async with ErrorStore(migrated_db_url) as store:
             await store.add_errors([record("P-1")])
             await store.set_consent("acme", True)
-            await store.add_errors([record("P-2")], now=datetime.now(UTC) - timedelta(days=40))
+            await store.add_errors([record("P-2")], now=datetime.now(UTC) - timedelta(days=20))
+            await store.add_errors([record("P-3")], now=datetime.now(UTC) - timedelta(days=41))
 
     asyncio.run(prepare())
     monkeypatch.setenv("STKKR_DATABASE_URL", migrated_db_url)
@@ -70,7 +72,7 @@ def test_errors_list_shows_meta_information_only(cli_db: str) -> None:
 def test_errors_list_finds_a_row_by_its_key_values(cli_db: str) -> None:
     (found,) = records_json("--stkkr", "close-projects", "--key", "P-2")
     assert found["row_key"] == record("P-2").row_key
-    assert records_json("--stkkr", "close-projects", "--key", "P-3") == []
+    assert records_json("--stkkr", "close-projects", "--key", "P-4") == []
     result = stkkr("errors", "list", "--key", "P-2")
     assert result.exit_code == 2 and "--key needs --stkkr" in result.output
 
@@ -100,6 +102,34 @@ def test_errors_list_asks_for_key_values_without_echo_on_a_terminal(
     assert "Key value 1" in result.output and "Key value 2" in result.output
     assert "P-1" not in result.output  # not echoed
     assert "invalid" in result.output  # the record of P-1 was found
+
+
+def test_records_past_the_retention_period_are_never_shown_even_before_the_prune(cli_db: str) -> None:
+    assert [r["row_key"] for r in records_json()] == [record("P-1").row_key, record("P-2").row_key]
+    assert records_json("--stkkr", "close-projects", "--key", "P-3") == []
+    newest = records_json()[0]["id"]
+    expired = stkkr("errors", "show", str(newest - 1))  # P-3 was stored after P-2
+    assert expired.exit_code == 1 and "pruned after 30 days" in expired.output
+
+
+def test_a_shorter_retention_period_hides_more(cli_db: str) -> None:
+    asyncio.run(_set_retention_days(cli_db, 7))
+    assert [r["row_key"] for r in records_json()] == [record("P-1").row_key]
+
+
+async def _set_retention_days(url: str, days: int) -> None:
+    async with ErrorStore(url) as store:
+        await store.set_retention_days(days)
+
+
+def test_errors_resolve_needs_a_verdict_and_an_existing_record(cli_db: str) -> None:
+    newest = records_json()[0]["id"]
+    assert stkkr("errors", "resolve", str(newest)).exit_code == 2
+    missing = stkkr("errors", "resolve", "999999", "--written")
+    assert missing.exit_code == 1 and "no error record with id 999999" in missing.output
+    result = stkkr("errors", "resolve", str(newest), "--not-written")
+    assert result.exit_code == 0 and "held no reserved run-once key" in result.stdout
+    assert records_json()[0]["resolution"] == "not-written"
 
 
 def test_errors_show_and_payload_with_and_without_the_right_key(cli_db: str, _keys: str) -> None:
@@ -142,10 +172,15 @@ def test_retention_dry_run_counts_then_prunes(cli_db: str, prefect_server: None)
     dry = stkkr("retention", "--dry-run", "--json")
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.stdout)["error_records"] == 1
-    assert len(records_json()) == 2
     result = stkkr("retention")
     assert result.exit_code == 0 and "Deleted 1 error records older than 30 days" in result.stdout
-    assert len(records_json()) == 1
+    assert len(records_json()) == 2
+    assert asyncio.run(_count(cli_db)) == 2
+
+
+async def _count(url: str) -> int:
+    async with ErrorStore(url) as store:
+        return await store.count_errors()
 
 
 @pytest.fixture

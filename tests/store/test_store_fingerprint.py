@@ -8,7 +8,15 @@ from decimal import Decimal
 import pytest
 from prefect.blocks.system import Secret
 
-from stkkr_tasks.store import aget_fingerprint_key, get_fingerprint_key, key_fingerprint
+from stkkr_tasks.store import (
+    aget_fingerprint_key,
+    get_fingerprint_key,
+    is_empty_key,
+    key_fingerprint,
+    legacy_fingerprint,
+    lookup_fingerprints,
+)
+from stkkr_tasks.store.fingerprint import key_check_value
 from stkkr_tasks.store.keys import FINGERPRINT_KEY_BLOCK
 
 
@@ -21,10 +29,52 @@ def test_fingerprint_is_a_keyed_hash_without_the_values() -> None:
     assert fp != key_fingerprint(b"secret", "other-stkkr", ("P-4711", date(2024, 5, 7)))
 
 
-def test_values_typed_as_text_match_the_row_values() -> None:
-    row = key_fingerprint(b"k", "s", (4711, Decimal("12.50"), date(2024, 5, 7), True, None))
-    typed = key_fingerprint(b"k", "s", ("4711", "12.5", "2024-05-07", "true", ""))
-    assert row == typed
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (None, ""),
+        (True, "true"),
+        (False, "false"),
+        (1, "1"),
+        (1, "1.0"),
+        (Decimal("12.5"), "12.5"),
+        (date(2024, 5, 7), "2024-05-07"),
+        (0, False),
+        (1, True),
+        (None, "None"),
+    ],
+)
+def test_values_of_different_types_never_share_a_fingerprint(one: object, other: object) -> None:
+    assert key_fingerprint(b"k", "s", (one,)) != key_fingerprint(b"k", "s", (other,))
+
+
+def test_equal_numbers_are_one_key_and_huge_ones_stay_small() -> None:
+    assert key_fingerprint(b"k", "s", (1,)) == key_fingerprint(b"k", "s", (1.0,))
+    assert key_fingerprint(b"k", "s", (Decimal("12.50"),)) == key_fingerprint(b"k", "s", (12.5,))
+    assert key_fingerprint(b"k", "s", (Decimal("1e999999999"),))  # not a gigabyte of zeros
+
+
+def test_text_keys_keep_their_fingerprint_of_before_typed_fingerprints() -> None:
+    assert key_fingerprint(b"k", "s", ("P-4711", "")) == legacy_fingerprint(b"k", "s", ("P-4711", ""))
+    assert key_fingerprint(b"k", "s", (4711,)) != legacy_fingerprint(b"k", "s", (4711,))
+
+
+def test_a_key_typed_on_the_command_line_finds_the_row_of_any_type() -> None:
+    row = (4711, Decimal("12.50"), date(2024, 5, 7), True, None)
+    candidates = lookup_fingerprints(b"k", "s", ["4711", "12.5", "2024-05-07", "true", ""])
+    assert key_fingerprint(b"k", "s", row) in candidates
+    assert legacy_fingerprint(b"k", "s", row) in candidates, "records of before typed fingerprints"
+    assert len(candidates) <= 64
+
+
+def test_empty_keys() -> None:
+    assert is_empty_key((None,)) and is_empty_key(("  ",)) and is_empty_key((None, ""))
+    assert not is_empty_key((None, "x")) and not is_empty_key((0,)) and not is_empty_key((False,))
+
+
+def test_key_check_value_tells_keys_apart_without_showing_them() -> None:
+    assert key_check_value(b"one") == key_check_value(b"one") != key_check_value(b"two")
+    assert "one" not in key_check_value(b"one")
 
 
 def test_value_boundaries_are_unambiguous() -> None:

@@ -6,11 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-
-from stkkr_tasks.store import ErrorStore
-from stkkr_tasks.store._migrate import head_revision
 import sqlalchemy as sa
+from alembic import command
 
+from stkkr_tasks.store import ErrorStore, _migrate
+from stkkr_tasks.store._migrate import head_revision
 from stkkr_tasks.store._schema import error_records
 
 pytestmark = pytest.mark.anyio
@@ -66,10 +66,17 @@ async def test_downgrade_keeps_the_done_keys(store: ErrorStore) -> None:
     keys = store.run_once("s", "afas:1:test")
     await keys.apply(flow_run_id="r", reserve=["f1", "f2"])
     await keys.apply(flow_run_id="r", done=["f1"])
-    await store.migrate("0002")
+    async with store.engine.begin() as connection:
+        await connection.run_sync(_downgrade, "0002")
     async with store.engine.connect() as connection:
         rows = (await connection.execute(sa.select(_OLD_DONE_KEYS.c.fingerprint))).scalars().all()
     assert rows == ["f1"], "only keys that are done survive a downgrade"
+
+
+def _downgrade(connection: sa.Connection, revision: str) -> None:
+    config = _migrate._config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
 
 
 async def test_migrate_is_idempotent_and_keeps_data(store: ErrorStore) -> None:

@@ -28,7 +28,7 @@ def record(stkkr: str = "close-projects", row_key: str = "a" * 64, **kw: object)
 async def test_error_records_round_trip_with_meta_information(store: ErrorStore) -> None:
     at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     await store.add_errors([record(), record(stkkr="other", row_key="b" * 64, tenant="acme")], now=at)
-    newest, oldest = await store.list_errors()
+    newest, oldest = await store.list_errors(now=at)
     assert (newest.stkkr, newest.tenant, newest.row_key) == ("other", "acme", "b" * 64)
     assert oldest.meta() == {
         "id": oldest.id,
@@ -44,9 +44,14 @@ async def test_error_records_round_trip_with_meta_information(store: ErrorStore)
         "message": "Record is locked",
         "consent": False,
         "has_payload": False,
+        "environment": None,
+        "unique_key_reserved": False,
+        "resolution": None,
+        "resolved_at": None,
     }
-    assert await store.get_error(oldest.id) == oldest
-    assert await store.get_error(oldest.id + 1000) is None
+    assert await store.get_error(oldest.id, now=at) == oldest
+    assert await store.get_error(oldest.id + 1000, now=at) is None
+    assert await store.get_error(oldest.id) is None, "past the retention period: never shown"
 
 
 async def test_list_filters_on_stkkr_and_row_key_and_limits(store: ErrorStore) -> None:
