@@ -42,6 +42,8 @@ def retention(
         return
     verb = "Would delete" if dry_run else "Deleted"
     out().print(f"{verb} {counts['error_records']} error records older than {days} days.")
+    if counts["run_once_keys"]:
+        out().print(f"{verb} {counts['run_once_keys']} run-once keys of stkkrs that no longer exist.")
     if counts["flow_runs"] is not None:
         history = f"Prefect flow runs older than {prefect_history_days} days"
         out().print(f"{verb} {counts['flow_runs']} {history}.")

@@ -24,7 +24,8 @@ async def aserve(
 
     Args:
         paths: Stkkr files or directories inside the deployments directory; default all of it.
-        retention: Also serve the nightly retention flow.
+        retention: Also serve the nightly retention flow (the stkkr database is pruned once at the start
+            either way).
         limit: At most this many flow runs at the same time (None: no limit besides one per stkkr).
 
     Raises:
@@ -38,8 +39,7 @@ async def aserve(
     # Flow runs start in the project directory: make the deployments directory independent of it.
     os.environ[DEPLOYMENTS_DIR_ENV] = str(deployments_dir())
     built = build_deployments(load_stkkr_files(paths), work_pool=None, retention=retention)
-    if retention:
-        await _prune_now()
+    await _prune_now()  # also with --no-retention: the 30-day promise does not depend on the schedule
     # What `prefect.aserve` does, except that each deployment is applied once, by the runner, before its
     # schedules are synced: a second apply would delete the runs already scheduled from them.
     runner = Runner(pause_on_shutdown=True, limit=limit)

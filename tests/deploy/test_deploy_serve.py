@@ -5,8 +5,10 @@ One serve process serves every stkkr of this module; the simulator runs in the t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,6 +25,7 @@ from typer.testing import CliRunner
 
 from stkkr_tasks.cli import trigger as trigger_cli
 from stkkr_tasks.deploy import history, start_run, trigger
+from stkkr_tasks.store import ErrorStore, NewErrorRecord, retention_cutoff
 
 pytestmark = pytest.mark.usefixtures("served")
 
@@ -76,6 +79,7 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
         text = yaml.safe_dump(stkkr_document(name, **overrides))
         (root / f"{name}.yaml").write_text(text, encoding="utf-8")
     simulator = Simulator(rows=ROWS, seed=1)
+    asyncio.run(_add_expired_record())
     with simulator.serve() as base_url:
         AfasConnection(base_url=base_url, token=simulator.token).save(CONNECTION, overwrite=True)
         process = start_serve(root, tmp_path_factory.mktemp("prefect-home"))
@@ -85,6 +89,21 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
             yield root
         finally:
             stop_serve(process)
+
+
+async def _add_expired_record() -> None:
+    record = NewErrorRecord("expired", None, "run", "update", "e" * 64, message="failed")
+    async with ErrorStore() as store:
+        await store.add_errors([record], now=datetime.now(UTC) - timedelta(days=31))
+
+
+async def _expired_records() -> int:
+    async with ErrorStore() as store:
+        return await store.count_errors(before=retention_cutoff())
+
+
+def test_serve_prunes_records_past_the_retention_period_when_it_starts() -> None:
+    assert asyncio.run(_expired_records()) == 0
 
 
 def _all_deployed(client: Any, names: list[str]) -> bool:

@@ -43,6 +43,7 @@ async def test_prunes_older_records_and_reports_counts_only(store: ErrorStore) -
     counts = await state.result()
     assert counts == {
         "error_records": 2,
+        "run_once_keys": 0,
         "flow_runs": None,
         "dry_run": False,
         "days": 30,
@@ -73,6 +74,35 @@ async def test_arun_retention_returns_the_counts_it_declares(store: ErrorStore) 
     assert datetime.fromisoformat(counts["cutoff"]) < datetime.now(UTC)
     with pytest.raises(RetentionPeriodError):
         await arun_retention(days=31)
+
+
+async def test_prunes_run_once_keys_of_stkkrs_that_no_longer_exist(store: ErrorStore) -> None:
+    deployed, gone = f"kept-{secrets.token_hex(4)}", f"gone-{secrets.token_hex(4)}"
+
+    @flow(name=deployed)
+    async def still_deployed() -> None:
+        """A stkkr with a deployment: its keys stay however long ago it ran."""
+
+    await (await still_deployed.ato_deployment(name="d")).aapply()
+    for name in (deployed, gone):
+        keys = store.run_once(name, "afas:1:test")
+        await keys.start_run(now=NOW - timedelta(days=31))
+        await keys.apply(flow_run_id="r", reserve=["a"])
+
+    counts = await prune_error_records(now=NOW)
+
+    assert counts["run_once_keys"] == 1
+    assert await store.run_once(gone, "afas:1:test").states(["a"]) == {}
+    assert await store.run_once(deployed, "afas:1:test").states(["a"])
+
+
+async def test_errors_past_the_period_are_hidden_before_the_prune_and_a_shorter_one_is_kept(
+    store: ErrorStore,
+) -> None:
+    assert len(await store.list_errors(now=NOW)) == 1, "31 days old: hidden although not pruned yet"
+    await prune_error_records(now=NOW, days=7)
+    assert await store.retention_days() == 7
+    assert await store.list_errors(now=NOW) == []
 
 
 async def test_dry_run_only_counts(store: ErrorStore) -> None:
