@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
 from stkkr_tasks.store import MAX_RETENTION_DAYS, ErrorStore, retention_cutoff
 
@@ -27,7 +28,7 @@ async def deployed_flow_names() -> set[str]:
     from prefect import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterId
 
-    flow_ids = set()
+    flow_ids: set[UUID] = set()
     async with get_client() as client:
         offset = 0
         while deployments := await client.read_deployments(offset=offset, limit=_PAGE):

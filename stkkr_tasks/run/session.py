@@ -140,6 +140,8 @@ async def open_run(
                 on_progress=on_progress,
                 guard=guard,
             )
+            if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
+                await guard.flush()
 
 
 def connection_environment(connection: AfasConnection) -> str:
