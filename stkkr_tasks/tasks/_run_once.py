@@ -1,9 +1,11 @@
 """The run-once guard of a run: reserve each `unique` key right before its write, settle it right after.
 
-Writers ask for keys one by one; the guard gathers what arrives while the database is busy into one
-transaction (group commit), together with the settlements of finished writes. So a write's key is
-reserved before the request leaves, and settled in the next transaction after its answer: a crash or
-cancel leaves only the keys of writes in flight reserved, and those later runs skip as "outcome unknown".
+Writers ask for keys in row order, a few rows ahead (`PageReservations`); the guard gathers what arrives
+while the database is busy into one transaction (group commit), together with the settlements of finished
+writes. So a write's key is reserved before the request leaves, and settled in the next transaction after
+its answer. A stop or cancel releases the keys reserved for rows that were not sent; a hard crash leaves
+the keys of the writes in flight and of the few rows reserved ahead, which later runs skip as "outcome
+unknown" until an operator resolves them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from stkkr_tasks.store import KeyState, RunOnceKeys, key_fingerprint, legacy_fingerprint
+from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, WriteItem
 
 Outcome = Literal["done", "release", "unknown"]
 
@@ -65,18 +68,19 @@ class RunOnceGuard:
             return False
         return state.state in ("unknown", "reserved")
 
-    async def reserve(self, fingerprint: str) -> bool:
-        """Reserve a key for this run's write; False when it is taken (done, in flight or unknown).
+    def request(self, fingerprint: str) -> asyncio.Future[bool]:
+        """Ask to reserve a key for this run's write; the future tells whether it was granted.
 
-        Raises:
-            StoreError or another database error: The reservation could not be stored; nothing may be sent.
+        False when the key is taken (done, in flight or of unknown outcome); an exception when the
+        reservation could not be stored (then nothing may be sent).
         """
-        if fingerprint in self._asked:  # another row of this run asks for it in the same transaction
-            return False
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if fingerprint in self._asked:  # another row of this run asked for it first
+            future.set_result(False)
+            return future
         self._asked[fingerprint] = future
         self._kick()
-        return await future
+        return future
 
     def settle(self, fingerprint: str, outcome: Outcome) -> None:
         """Queue the outcome of a key's write; stored in the next transaction (see `flush`)."""
@@ -126,3 +130,59 @@ class RunOnceGuard:
             for fingerprint, future in asked.items():
                 if not future.done():
                     future.set_result(fingerprint in granted)
+
+
+class PageReservations:
+    """The reservations of one page's writes: asked for in row order, `ahead` rows before they are sent.
+
+    Asking ahead hides the database's round trip behind the AFAS requests in flight; without it every
+    write would wait for its reservation. Keys reserved for rows that were not sent are released.
+
+    Args:
+        guard: The run's guard, or None for a stkkr without `unique` (then every row may be sent).
+        items: The page's writes.
+        ahead: How many rows past the one being sent are reserved already.
+    """
+
+    def __init__(
+        self, guard: RunOnceGuard | None, items: Sequence[WriteItem], ahead: int = WRITERS_PER_PAGE
+    ) -> None:
+        self._guard = guard
+        self._items = items
+        self._ahead = ahead
+        self._asked: dict[int, asyncio.Future[bool]] = {}
+        self._next = 0
+        self._sent: set[int] = set()
+
+    async def claim(self, index: int) -> bool:
+        """Wait for the reservation of row `index` (asking for the next rows too); True: send it.
+
+        Raises:
+            Exception: The reservation could not be stored; the row must not be sent.
+        """
+        if self._guard is None or self._items[index].unique is None:
+            return True
+        while self._next <= min(index + self._ahead, len(self._items) - 1):
+            fingerprint = self._items[self._next].unique
+            if fingerprint is not None:
+                self._asked[self._next] = self._guard.request(fingerprint)
+            self._next += 1
+        granted = await self._asked[index]
+        if granted:
+            self._sent.add(index)
+        return granted
+
+    async def release_unsent(self) -> None:
+        """Release the keys reserved for rows of this page that were not sent (the run stopped)."""
+        if self._guard is None:
+            return
+        for index, future in self._asked.items():
+            if index in self._sent:
+                continue
+            try:
+                granted = await future
+            except Exception:  # not reserved: nothing to release
+                continue
+            fingerprint = self._items[index].unique
+            if granted and fingerprint is not None:
+                self._guard.settle(fingerprint, "release")

@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, RunContext, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, outcome_unknown, unexpected
 from stkkr_tasks.tasks._recorder import KEY_KEPT
-from stkkr_tasks.tasks._run_once import Outcome
+from stkkr_tasks.tasks._run_once import Outcome, PageReservations
 
 
 @task(
@@ -46,18 +46,19 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
     Example:
         Inside a stkkr flow: `await update_records(ctx, quote(items))`.
     """
-    pending = iter(items)
+    pending = iter(enumerate(items))
     written = 0
     fatal_here: str | None = None
     turn = _Turn(ctx.write_turn)
+    reservations = PageReservations(ctx.guard, items)
 
     async def writer() -> None:
         nonlocal written, fatal_here
-        for item in pending:
+        for index, item in pending:
             if ctx.stop.is_set:
                 ctx.recorder.not_attempted(item.row, item)
                 continue
-            if not await _reserve(ctx, item):
+            if not await _reserve(ctx, reservations, index, item):
                 continue
             reason = await _write(ctx, item)
             if reason is None:
@@ -74,6 +75,7 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
                 group.create_task(writer())
     finally:
         turn.pass_on()
+        await reservations.release_unsent()
         await _save(ctx)
     if fatal_here is not None:
         raise RunAborted(fatal_here)
@@ -123,15 +125,13 @@ async def _write(ctx: RunContext, item: WriteItem) -> str | None:
     return None
 
 
-async def _reserve(ctx: RunContext, item: WriteItem) -> bool:
-    """Reserve the item's `unique` key right before its write; False when it is taken (counted as skipped).
+async def _reserve(ctx: RunContext, reservations: PageReservations, index: int, item: WriteItem) -> bool:
+    """Wait for the item's `unique` key to be reserved; False when it is taken (counted as skipped).
 
     When the stkkr database cannot store the reservation nothing is sent: the run stops.
     """
-    if ctx.guard is None or item.unique is None:
-        return True
     try:
-        if await ctx.guard.reserve(item.unique):
+        if await reservations.claim(index):
             return True
     except Exception as exc:
         ctx.stop.set(unexpected(exc, "reserving a unique key in the stkkr database"), fatal=True)

@@ -175,3 +175,45 @@ def _cli(*args: str):
 
     _register()
     return CliRunner().invoke(app, list(args))
+
+
+# Projects that are not chargeable get a value AFAS refuses: the first of them stops the run.
+STOPPING = """
+stkkr: {name}
+connection: {connection}
+get:
+  connector: Profit_Projects
+  order_by: [ProjectId]
+  page_size: 40
+unique: [ProjectId]
+on_error: stop
+transform:
+  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
+  fields:
+    ViAg: "{{{{ 'AFK' if row.Chargeable else 'XXX' }}}}"
+update: {{connector: PtProject, action: update}}
+"""
+
+
+def test_a_stopped_run_releases_the_keys_it_reserved_ahead(
+    make_simulator, connect, make_spec, stkkr_name
+) -> None:
+    simulator = make_simulator(rows=120, seed=1)
+    spec = make_spec(STOPPING, connect(simulator))
+
+    summary = run_stkkr(spec)
+
+    assert summary.state == "Failed" and summary.not_attempted > 0
+    states = asyncio.run(_key_states(stkkr_name))
+    assert set(states) == {"done"}, f"only written keys stay: {states}"
+    assert states["done"] == summary.written == len(simulator.writes)
+
+
+async def _key_states(stkkr: str) -> Counter:
+    from sqlalchemy import select
+
+    from stkkr_tasks.store._schema import run_once_keys
+
+    async with ErrorStore() as store, store.engine.connect() as connection:
+        query = select(run_once_keys.c.state).where(run_once_keys.c.stkkr == stkkr)
+        return Counter((await connection.execute(query)).scalars())
