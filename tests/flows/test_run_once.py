@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 
 import pytest
@@ -217,3 +218,26 @@ async def _key_states(stkkr: str) -> Counter:
     async with ErrorStore() as store, store.engine.connect() as connection:
         query = select(run_once_keys.c.state).where(run_once_keys.c.stkkr == stkkr)
         return Counter((await connection.execute(query)).scalars())
+
+
+def test_errors_list_by_key_is_scoped_to_the_environment(
+    make_simulator, connect, make_spec, stkkr_name
+) -> None:
+    rehearsal, production = make_simulator(rows=40, seed=1), make_simulator(rows=40, seed=1)
+    connections = {sim: connect(sim) for sim in (rehearsal, production)}
+    for connection in connections.values():
+        run_stkkr(make_spec(STOPPING.replace("on_error: stop\n", ""), connection))
+    refused = next(row["ProjectId"] for row in rehearsal.rows("Profit_Projects") if not row["Chargeable"])
+
+    def listed(*extra: str) -> list[dict]:
+        result = _cli("errors", "list", "--stkkr", stkkr_name, "--key", refused, "--json", *extra)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    both = listed()
+    only = listed("--connection", connections[production])
+
+    assert len(both) == 2 and {r["environment"] for r in both} == {
+        environment_scope(base_url=sim.base_url) for sim in (rehearsal, production)
+    }
+    assert [r["environment"] for r in only] == [environment_scope(base_url=production.base_url)]
