@@ -9,11 +9,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -110,4 +112,84 @@ tenant_settings = Table(
     Column("tenant", String(200), primary_key=True),
     Column("store_failed_payloads", Boolean(), nullable=False, server_default=false()),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# -- customers (stkkr_tasks.tenants): migration 0003 ---------------------------------------------------
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String(200), primary_key=True),  # the `tenant:` of stkkr files
+    Column("name", String(200), nullable=False),
+    Column("contact_name", String(200), nullable=True),  # contact person: personal data
+    Column("contact_email", String(320), nullable=True),
+    Column("contact_phone", String(50), nullable=True),
+    Column("plan", String(50), nullable=True),
+    Column("licence_from", Date(), nullable=True),
+    Column("licence_until", Date(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_interaction_at", UTCDateTime(), nullable=False),
+    Column("purged_at", UTCDateTime(), nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("tenant", String(200), nullable=True),  # None: an operator, who sees every tenant
+    Column("email", String(320), nullable=True),
+    Column("password_hash", Text(), nullable=False),
+    Column("api_token_hash", String(64), nullable=True, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_login_at", UTCDateTime(), nullable=True),
+    Column("failed_logins", Integer(), nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Index("ix_users_tenant", "tenant"),
+)
+
+login_events = Table(
+    "login_events",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("user_id", ID, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("success", Boolean(), nullable=False),
+    Index("ix_login_events_user_id", "user_id"),
+)
+
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie value
+    Column("user_id", ID, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("number", String(50), nullable=False, unique=True),
+    Column("tenant", String(200), nullable=False),
+    Column("date", Date(), nullable=False),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("addressee", String(200), nullable=True),  # the person invoiced: replaced on erasure
+    Index("ix_invoices_tenant", "tenant"),
+)
+
+subject_requests = Table(
+    "subject_requests",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("tenant", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),  # access | rectify | erase
+    Column("subject", String(320), nullable=True),  # the person's e-mail; cleared once erased and closed
+    Column("received_on", Date(), nullable=False),
+    Column("due_on", Date(), nullable=False),
+    Column("answered_at", UTCDateTime(), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("note", Text(), nullable=True),
+    Index("ix_subject_requests_due_on", "due_on"),
 )

@@ -28,6 +28,12 @@ _TABLES = (
     "stkkr_activity",
     "store_settings",
     "tenant_settings",
+    "tenants",
+    "users",
+    "login_events",
+    "portal_sessions",
+    "invoices",
+    "subject_requests",
     "stkkr_alembic_version",
 )
 
