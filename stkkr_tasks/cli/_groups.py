@@ -11,13 +11,17 @@ _MODULES: list[str] = [
     "consent",
     "demo",
     "deploy",
+    "dsr",
     "errors",
+    "invoice",
     "retention",
     "run",
     "run_once",
     "simulator",
     "spec",
+    "tenant",
     "trigger",
+    "user",
 ]
 
 

@@ -117,7 +117,7 @@ async def export_request(
     request = await _answerable(store, request_id)
     data = await personal_data(store, request.tenant, request.subject or "")
     await _answered(store, request, now)
-    return {"request": request.meta(), **data}
+    return {"request": (await get_request(store, request_id)).meta(), **data}
 
 
 async def personal_data(store: TenantStore, tenant: str, email: str) -> dict[str, Any]:
