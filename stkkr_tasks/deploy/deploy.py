@@ -197,6 +197,25 @@ def retention_runner_deployment(work_pool: str | None) -> RunnerDeployment:
     return deployment
 
 
+def privacy_runner_deployments(work_pool: str | None) -> list[RunnerDeployment]:
+    """The daily ``dsr-deadlines`` and monthly ``purge-inactive-customers`` deployments, like retention's.
+
+    Args:
+        work_pool: The work pool they will target, or None when ``stkkr serve`` runs them.
+
+    Returns:
+        The deployment objects, not yet applied; their schedules are still on them.
+    """
+    from flows.dsr_deadlines import dsr_deadlines_deployment
+    from flows.purge import purge_deployment
+
+    deployments = [dsr_deadlines_deployment(), purge_deployment()]
+    for deployment in deployments:
+        deployment.entrypoint = _project_relative(deployment.entrypoint)
+        _run_in_project(deployment, work_pool)
+    return deployments
+
+
 def build_deployments(
     files: Sequence[StkkrFile], *, work_pool: str | None, retention: bool
 ) -> list[tuple[RunnerDeployment, list[Schedule]]]:
@@ -205,7 +224,7 @@ def build_deployments(
     Args:
         files: Loaded stkkr files, all inside the deployments directory.
         work_pool: The work pool to target, or None for ``stkkr serve``.
-        retention: Include the retention deployment.
+        retention: Include the retention deployment and the privacy ones (DSR deadlines, purge).
 
     Returns:
         ``(deployment, schedules)`` pairs, ready for :func:`apply`.
@@ -223,8 +242,8 @@ def build_deployments(
         item = plan(file)
         built.append((runner_deployment(item, work_pool), item.schedules))
     if retention:
-        deployment = retention_runner_deployment(work_pool)
-        built.append((deployment, deployment_schedules(deployment)))
+        for deployment in [retention_runner_deployment(work_pool), *privacy_runner_deployments(work_pool)]:
+            built.append((deployment, deployment_schedules(deployment)))
     return built
 
 

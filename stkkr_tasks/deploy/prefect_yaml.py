@@ -2,8 +2,8 @@
 
 ``stkkr deploy --write-prefect-yaml`` writes it; a test keeps the committed file in sync. It describes the
 same deployments as ``stkkr deploy`` (entrypoints, parameters, tags, schedules, concurrency limit 1 with
-ENQUEUE, the process work pool) plus the nightly retention flow. Workers need ``STKKR_PROJECT_DIR`` set to
-their checkout (the pull step enters it).
+ENQUEUE, the process work pool) plus the nightly retention flow and the privacy flows (DSR deadlines, purge).
+Workers need ``STKKR_PROJECT_DIR`` set to their checkout (the pull step enters it).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from stkkr_tasks.deploy.deploy import (
     CONCURRENCY,
     DEFAULT_WORK_POOL,
     plan,
+    privacy_runner_deployments,
     project_dir,
     retention_runner_deployment,
 )
@@ -60,19 +61,19 @@ def render_prefect_yaml(
             "work_pool": {"name": work_pool},
         }
         deployments.append(entry)
-    retention = retention_runner_deployment(work_pool)
-    deployments.append(
-        {
-            "name": retention.name,
-            "entrypoint": retention.entrypoint,
-            "description": retention.description,
-            "tags": retention.tags,
-            "parameters": retention.parameters,
-            "schedules": yaml_schedules(deployment_schedules(retention)),
-            "concurrency_limit": retention.concurrency_limit,
-            "work_pool": {"name": work_pool},
-        }
-    )
+    for housekeeping in [retention_runner_deployment(work_pool), *privacy_runner_deployments(work_pool)]:
+        deployments.append(
+            {
+                "name": housekeeping.name,
+                "entrypoint": housekeeping.entrypoint,
+                "description": housekeeping.description,
+                "tags": housekeeping.tags,
+                "parameters": housekeeping.parameters,
+                "schedules": yaml_schedules(deployment_schedules(housekeeping)),
+                "concurrency_limit": housekeeping.concurrency_limit,
+                "work_pool": {"name": work_pool},
+            }
+        )
     document = {
         "name": "stkkr",
         "build": None,

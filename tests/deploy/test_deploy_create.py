@@ -37,6 +37,8 @@ async def test_deploy_creates_one_deployment_per_stkkr(write_stkkr: Callable[...
         "dep-every/dep-every",
         "dep-manual/dep-manual",
         "prune-error-records/nightly",
+        "dsr-deadlines/daily",
+        "purge-inactive-customers/monthly",
     ]
     every, every_schedules = await _read("dep-every")
     assert every.parameters == {"stkkr": "dep-every"}

@@ -27,7 +27,7 @@ def test_prefect_yaml_describes_each_stkkr_like_stkkr_deploy(write_stkkr: Callab
 
     document = yaml.safe_load(render_prefect_yaml(work_pool="pool-x"))
 
-    every, manual, retention = document["deployments"]
+    every, manual, retention, deadlines, purge = document["deployments"]
     assert every["name"] == "yaml-every"
     assert every["entrypoint"] == "flows/stkkrs.py:yaml_every"
     assert every["parameters"] == {"stkkr": "yaml-every"}
@@ -39,4 +39,8 @@ def test_prefect_yaml_describes_each_stkkr_like_stkkr_deploy(write_stkkr: Callab
     assert manual["schedules"] == []
     assert retention["entrypoint"] == "flows/retention.py:prune_error_records"
     assert retention["schedules"] == [{"cron": "0 3 * * *", "timezone": "Europe/Amsterdam"}]
+    assert deadlines["entrypoint"] == "flows/dsr_deadlines.py:dsr_deadlines"
+    assert deadlines["schedules"] == [{"cron": "0 8 * * *", "timezone": "Europe/Amsterdam"}]
+    assert purge["entrypoint"] == "flows/purge.py:purge_inactive_customers"
+    assert purge["schedules"] == [{"cron": "0 4 1 * *", "timezone": "Europe/Amsterdam"}]
     assert document["pull"] == [{"stkkr_tasks.deploy.steps.set_project_directory": {}}]
