@@ -16,7 +16,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 from prefect.states import Completed, State
 
-from stkkr_tasks.deploy.files import load_stkkr_files
+from stkkr_tasks.deploy.files import valid_stkkr_files
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore
 from stkkr_tasks.tenants.purge import INVOICE_YEARS, PERSONAL_DATA_MONTHS, check_periods, purge_inactive
@@ -27,9 +27,9 @@ TIMEZONE = "Europe/Amsterdam"
 
 
 def stkkrs_by_tenant() -> dict[str, list[str]]:
-    """The stkkr names of each tenant, from the stkkr files in the deployments directory."""
+    """The stkkr names of each tenant, from the valid stkkr files in the deployments directory."""
     found: defaultdict[str, list[str]] = defaultdict(list)
-    for file in load_stkkr_files():
+    for file in valid_stkkr_files():
         if file.spec.tenant:
             found[file.spec.tenant].append(file.spec.stkkr)
     return dict(found)

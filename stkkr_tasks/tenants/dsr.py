@@ -120,17 +120,22 @@ async def export_request(
     return {"request": (await get_request(store, request_id)).meta(), **data}
 
 
-async def personal_data(store: TenantStore, tenant: str, email: str) -> dict[str, Any]:
-    """Every item held about the person with e-mail `email` at `tenant` (a DSR export without a request)."""
+async def personal_data(
+    store: TenantStore, tenant: str, email: str, *, username: str | None = None
+) -> dict[str, Any]:
+    """Every item held about the person with e-mail `email` (or user account `username`) at `tenant`.
+
+    This is a DSR export without a request: the portal's "download my data".
+    """
     email = email.strip().lower()
     record = await store.get_tenant(tenant)
-    is_contact = (record.contact_email or "").lower() == email
+    is_contact = bool(email) and (record.contact_email or "").lower() == email
     contact = None
     if is_contact:
         contact = {k: getattr(record, k) for k in ("contact_name", "contact_email", "contact_phone")}
     accounts = []
     for user in await store.list_users(tenant):
-        if (user.email or "").lower() == email:
+        if (email and (user.email or "").lower() == email) or user.username == username:
             accounts.append({**user.meta(), "logins": await store.login_events(user.id)})
     addressed = [
         i.meta() for i in await store.list_invoices(tenant) if is_contact and _addressed(i.addressee, record)
