@@ -50,7 +50,9 @@ def test_login_sets_a_strict_httponly_session_cookie_and_logout_ends_it(portal: 
     client = httpx.Client(base_url=portal.url, follow_redirects=True)
     form = client.get("/login")
     answer = client.post("/login", data={"username": "ann", "password": PASSWORD, "csrf": _csrf(form.text)})
-    (cookie,) = [c for c in answer.history[0].headers.get_list("set-cookie") if c.startswith("stkkr_session=")]
+    (cookie,) = [
+        c for c in answer.history[0].headers.get_list("set-cookie") if c.startswith("stkkr_session=")
+    ]
     assert "stkkr_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert "Secure" not in cookie  # plain http on loopback; behind https the cookie is Secure
     assert answer.url.path == "/t/acme" and "Stkkrs of acme" in answer.text
