@@ -51,11 +51,11 @@ async def dsr_deadlines(now: datetime | None = None) -> State[dict[str, Any]]:
 
 def dsr_deadlines_deployment() -> RunnerDeployment:
     """The daily deployment of `dsr-deadlines`: 08:00 Europe/Amsterdam, one run at a time."""
-    return dsr_deadlines.to_deployment(
+    return RunnerDeployment.from_flow(
+        dsr_deadlines,
         name="daily",
         schedules=[Cron(DAILY_CRON, timezone=TIMEZONE)],
         concurrency_limit=1,
         tags=["stkkr", "privacy"],
         description="Daily check that every data-subject request is answered within 5 working days.",
-        _sync=True,
     )

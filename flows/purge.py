@@ -81,11 +81,11 @@ async def purge_inactive_customers(
 
 def purge_deployment() -> RunnerDeployment:
     """The monthly deployment of `purge-inactive-customers`: the 1st at 04:00 Europe/Amsterdam."""
-    return purge_inactive_customers.to_deployment(
+    return RunnerDeployment.from_flow(
+        purge_inactive_customers,
         name="monthly",
         schedules=[Cron(MONTHLY_CRON, timezone=TIMEZONE)],
         concurrency_limit=1,
         tags=["stkkr", "privacy"],
         description="Monthly purge of customers without a licence or interaction for 36 months.",
-        _sync=True,
     )

@@ -10,7 +10,7 @@ data-subject requests. Periods longer than promised are refused; a shorter perso
 from __future__ import annotations
 
 import calendar
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -100,7 +100,7 @@ def is_inactive(tenant: Tenant, at: PurgeCutoffs) -> bool:
 
 async def purge_inactive(
     store: TenantStore,
-    stkkrs_of: dict[str, Collection[str]],
+    stkkrs_of: Mapping[str, Collection[str]],
     *,
     now: datetime | None = None,
     months: int = PERSONAL_DATA_MONTHS,
