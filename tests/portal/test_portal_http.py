@@ -75,9 +75,9 @@ def test_a_wrong_password_is_refused_and_five_lock_the_account(portal: Portal) -
     assert locked.status_code == 401  # the right password, but the account is locked for 15 minutes
 
 
-async def _add_user(portal: Portal, username: str) -> None:
+async def _add_user(portal: Portal, username: str, email: str | None = None) -> None:
     async with ErrorStore(portal.database_url) as store:
-        await TenantStore(store).add_user(username, "acme", PASSWORD)
+        await TenantStore(store).add_user(username, "acme", PASSWORD, email=email)
 
 
 def test_every_form_needs_its_csrf_token(portal: Portal, ann: httpx.Client) -> None:
@@ -181,3 +181,12 @@ def test_the_api_needs_a_token_and_keeps_tenants_apart(portal: Portal) -> None:
     ops = httpx.Client(base_url=portal.url, headers={"Authorization": f"Bearer {_token(portal, 'ops')}"})
     assert {t["id"] for t in ops.get("/api/tenants").json()} == {"acme", "globex"}
     assert ops.get("/api/requests").status_code == 200
+
+
+def test_delete_my_account_opens_an_erase_request_the_operator_sees(portal: Portal) -> None:
+    asyncio.run(_add_user(portal, "leaver", email="leaver@acme.example"))
+    leaver = login(portal, "leaver")
+    answer = leaver.post("/t/acme/delete-account", data={"csrf": _csrf(leaver.get("/t/acme/account").text)})
+    assert answer.status_code == 200 and "Your request" in answer.text
+    overview = login(portal, "ops").get("/").text
+    assert "leaver@acme.example" in overview and "erase" in overview
