@@ -11,8 +11,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from stkkr_tasks.portal import api, pages
 from stkkr_tasks.store import ErrorStore
@@ -51,6 +52,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -72,6 +74,12 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     return pages.templates.TemplateResponse(
         request, "error.html", context, status_code=exc.status_code, headers=headers
     )
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """A 422 that names the fields and what is wrong, without echoing what was sent (it may be a password)."""
+    problems = [".".join(str(part) for part in error["loc"]) + ": " + error["msg"] for error in exc.errors()]
+    return await _http_error(request, HTTPException(status_code=422, detail="; ".join(problems)))
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:

@@ -298,7 +298,7 @@ class TenantStore:
         return await self._user_where(users.c.api_token_hash == token_hash(token))
 
     async def start_session(self, user: User, *, now: datetime | None = None) -> tuple[str, str]:
-        """Open a portal session; only the hash of the cookie value is stored.
+        """Open a portal session (and forget expired ones); only the hash of the cookie value is stored.
 
         Returns:
             `(cookie value, CSRF token)`.
@@ -311,6 +311,7 @@ class TenantStore:
             "expires_at": _now(now) + SESSION_LIFETIME,
         }
         async with self.engine.begin() as connection:
+            await connection.execute(delete(portal_sessions).where(portal_sessions.c.expires_at <= _now(now)))
             await connection.execute(portal_sessions.insert().values(row))
         return cookie, csrf
 

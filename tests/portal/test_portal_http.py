@@ -90,6 +90,9 @@ def test_every_form_needs_its_csrf_token(portal: Portal, ann: httpx.Client) -> N
         f"{portal.url}/login", data={"username": "ann", "password": PASSWORD, "csrf": _csrf(login_page.text)}
     )
     assert forged.status_code == 403  # the login token must match its cookie
+    no_user = httpx.post(f"{portal.url}/login", data={"password": "Secret-1234567"})
+    assert no_user.status_code == 422 and "username: Field required" in no_user.text
+    assert "Secret-1234567" not in no_user.text  # a refused form is never echoed
 
 
 def _routes(portal: Portal, tenant: str) -> list[tuple[str, str]]:

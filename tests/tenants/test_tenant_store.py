@@ -120,9 +120,12 @@ async def test_api_tokens_and_sessions_are_stored_as_hashes(tenants: TenantStore
     cookie, csrf = await tenants.start_session(user, now=T0)
     assert await tenants.session(cookie, now=T0) == (await tenants.get_user("jan"), csrf)
     assert await tenants.session(cookie, now=T0 + timedelta(hours=9)) is None  # expired
+    await tenants.start_session(user, now=T0 + timedelta(hours=9))  # forgets the expired one
+    assert await tenants.session(cookie, now=T0) is None
     dump = await _dump(tenants)
     assert token not in dump and cookie not in dump
-    await tenants.end_session(cookie)
-    assert await tenants.session(cookie, now=T0) is None
+    second, _ = await tenants.start_session(user, now=T0)
+    await tenants.end_session(second)
+    assert await tenants.session(second, now=T0) is None
     await tenants.remove_user("jan")
     assert await tenants.list_users() == []
