@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -53,6 +54,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.include_router(api.router)
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(httpx.HTTPError, _prefect_unreachable)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -80,6 +82,15 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
     """A 422 that names the fields and what is wrong, without echoing what was sent (it may be a password)."""
     problems = [".".join(str(part) for part in error["loc"]) + ": " + error["msg"] for error in exc.errors()]
     return await _http_error(request, HTTPException(status_code=422, detail="; ".join(problems)))
+
+
+async def _prefect_unreachable(request: Request, exc: Exception) -> Response:
+    """The Prefect API did not answer: a 503 that says so, instead of a traceback."""
+    from prefect.settings import PREFECT_API_URL
+
+    where = PREFECT_API_URL.value() or "the ephemeral Prefect server (PREFECT_API_URL is not set)"
+    detail = f"the Prefect API at {where} did not answer ({type(exc).__name__}); is `make up` running?"
+    return await _http_error(request, HTTPException(status_code=503, detail=detail))
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:

@@ -43,7 +43,9 @@ class Portal:
     stkkrs: dict[str, str]  # tenant -> its stkkr
 
 
-def _serve(app: object) -> Iterator[str]:
+@contextlib.contextmanager
+def serve_app(app: object) -> Iterator[str]:
+    """Serve `app` on a free loopback port in a thread; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))  # type: ignore[arg-type]
@@ -99,7 +101,8 @@ def portal(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
         for path in paths:
             run_stkkr(path)
         asyncio.run(_seed(database_url, stkkrs))
-        yield from (Portal(url, database_url, stkkrs) for url in _serve(create_app(database_url)))
+        with serve_app(create_app(database_url)) as url:
+            yield Portal(url, database_url, stkkrs)
 
 
 @contextlib.contextmanager
