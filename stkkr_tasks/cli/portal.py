@@ -19,7 +19,8 @@ def portal(
     from stkkr_tasks.portal import serve
 
     err().print(
-        f"stkkr portal on http://{host}:{port}/ (JSON API under /api/, described at /api/openapi.json); Ctrl-C stops it."
+        f"stkkr portal on http://{host}:{port}/ (JSON API under /api/, described at /api/openapi.json); "
+        "Ctrl-C stops it."
     )
     with contextlib.suppress(KeyboardInterrupt):
         serve(host, port)

@@ -88,5 +88,5 @@ def _print_stack(console: Console, api_url: str, home: Path, simulator_url: str,
     console.print(f"[bold]AFAS simulator[/bold]  {simulator_url}")
     console.print(f"[bold]stkkr serve[/bold]     {', '.join(stkkrs)} (+ nightly retention)")
     console.print(f"Use it from another shell: export PREFECT_API_URL={api_url}; stkkr history")
-    console.print(f"[bold]Tenant portal[/bold]   PREFECT_API_URL={api_url} stkkr portal, then http://127.0.0.1:8780")
+    console.print("[bold]Tenant portal[/bold]   http://127.0.0.1:8780 once `stkkr portal` runs in that shell")
     console.print("Ctrl-C stops everything.")
