@@ -4,7 +4,8 @@ personal data; its invoices stay, anonymised, until 7 years after their date (ta
 Interaction is a login, a change by the customer, or an answered data-subject request (`Tenant.
 last_interaction_at`). Personal data: the contact person, the users (with their login audit and sessions),
 the consent setting, the run-once fingerprints of the tenant's stkkrs, its error records and its closed
-data-subject requests. Periods longer than promised are refused; a shorter personal-data period is allowed.
+data-subject requests. Every user's login audit is kept for the personal-data period only. Periods longer than
+promised are refused; a shorter personal-data period is allowed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from stkkr_tasks.store._schema import (
     done_keys,
     error_records,
     invoices,
+    login_events,
     subject_requests,
     tenant_settings,
     tenants,
@@ -43,6 +45,7 @@ COUNTS = (
     "requests",
     "invoices_anonymised",
     "invoices_deleted",
+    "old_logins",
 )
 
 
@@ -128,7 +131,18 @@ async def purge_inactive(
             counts = await _purge_tenant(connection, tenant, stkkrs_of.get(tenant.id, ()), at, dry_run)
             for name, count in counts.items():
                 totals[name] += count
+        totals["old_logins"] = await _prune_old_logins(connection, at, dry_run)
     return totals
+
+
+async def _prune_old_logins(connection: Any, at: PurgeCutoffs, dry_run: bool) -> int:
+    """The login audit of active users, too, is kept only for the personal-data period."""
+    old = login_events.c.at < at.inactive_before
+    if dry_run:
+        return int(
+            (await connection.execute(select(func.count()).select_from(login_events).where(old))).scalar_one()
+        )
+    return int((await connection.execute(delete(login_events).where(old))).rowcount)
 
 
 async def _purge_tenant(

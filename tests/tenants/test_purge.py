@@ -38,7 +38,7 @@ async def test_personal_data_goes_after_36_months_without_interaction(tenants: T
     assert dry["tenants"] == 1 and dry["users"] == 1
     assert len(await tenants.list_users()) == 2  # a dry run only counts
     counts = await purge_inactive(tenants, STKKRS, now=NOW)
-    assert counts == {**dry, "invoices_anonymised": 0, "invoices_deleted": 0}
+    assert counts == dry
     assert counts == {
         "tenants": 1,
         "contact_persons": 1,
@@ -49,6 +49,7 @@ async def test_personal_data_goes_after_36_months_without_interaction(tenants: T
         "requests": 0,
         "invoices_anonymised": 0,
         "invoices_deleted": 0,
+        "old_logins": 0,
     }
     old, recent = await tenants.get_tenant("old"), await tenants.get_tenant("recent")
     assert (old.contact_name, old.contact_email, old.purged_at) == (None, None, NOW)
@@ -79,6 +80,15 @@ async def test_invoices_stay_anonymised_for_7_years_then_go(tenants: TenantStore
     assert (counts["invoices_anonymised"], counts["invoices_deleted"]) == (1, 1)
     (kept,) = await tenants.list_invoices("old")
     assert (kept.number, kept.addressee, kept.amount) == ("A-kept", "[erased]", Decimal("10"))
+
+
+async def test_login_audit_older_than_36_months_goes_for_active_users_too(tenants: TenantStore) -> None:
+    await _customer(tenants, "recent", 1)
+    await tenants.authenticate("recent-user", PASSWORD, now=_months_ago(37))
+    await tenants.authenticate("recent-user", PASSWORD, now=_months_ago(35))
+    assert (await purge_inactive(tenants, STKKRS, now=NOW))["old_logins"] == 1
+    user = await tenants.get_user("recent-user")
+    assert [e["at"] for e in await tenants.login_events(user.id)] == [_months_ago(35).isoformat()]
 
 
 async def test_periods_longer_than_promised_are_refused(tenants: TenantStore) -> None:
