@@ -114,7 +114,7 @@ tenant_settings = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
-# -- customers (stkkr_tasks.tenants): migration 0003 ---------------------------------------------------
+# -- customers (stkkr_tasks.tenants): migration 0004 ---------------------------------------------------
 
 tenants = Table(
     "tenants",

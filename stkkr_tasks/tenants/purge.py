@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from stkkr_tasks.store._schema import (
-    done_keys,
     error_records,
     invoices,
     login_events,
+    run_once_keys,
     subject_requests,
     tenant_settings,
     tenants,
@@ -154,7 +154,7 @@ async def _purge_tenant(
     targets = {
         "users": (users, users.c.tenant == tenant.id),
         "consent_settings": (tenant_settings, tenant_settings.c.tenant == tenant.id),
-        "fingerprints": (done_keys, done_keys.c.stkkr.in_(list(stkkrs))),
+        "fingerprints": (run_once_keys, run_once_keys.c.stkkr.in_(list(stkkrs))),
         "error_records": (error_records, error_records.c.tenant == tenant.id),
         "requests": (subject_requests, subject_requests.c.tenant == tenant.id),
         "invoices_deleted": (invoices, old_invoices),

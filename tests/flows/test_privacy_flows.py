@@ -15,6 +15,7 @@ from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore, dsr
 from stkkr_tasks.tenants.purge import months_before
 from tests.deploy.deploy_helpers import stkkr_document
+from tests.tenants.conftest import add_run_once_keys, run_once_fingerprints
 
 pytestmark = pytest.mark.anyio
 RECEIVED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a Monday: due Monday 14 December
@@ -74,7 +75,7 @@ async def test_purge_flow_removes_personal_data_and_the_tenants_fingerprints(ten
     await tenants.add_tenant("acme", contact_name="Jan", contact_email=SUBJECT)
     inactive_since = datetime.combine(months_before(now.date(), 37), now.timetz())
     await tenants.set_tenant("acme", {}, by_customer=True, now=inactive_since)
-    await tenants.store.mark_done("acme-sync", ["fp"])
+    await add_run_once_keys(tenants.store, "acme-sync", ["fp"])
     dry = await purge_inactive_customers(now=now, dry_run=True, return_state=True)
     assert dry.message.startswith("Would purge 1 customer(s) inactive for 36 months")
     assert (await tenants.get_tenant("acme")).contact_name == "Jan"
@@ -83,7 +84,7 @@ async def test_purge_flow_removes_personal_data_and_the_tenants_fingerprints(ten
     assert (counts["tenants"], counts["contact_persons"], counts["fingerprints"]) == (1, 1, 1)
     assert SUBJECT not in state.message and "Jan" not in state.message
     assert (await tenants.get_tenant("acme")).contact_email is None
-    assert await tenants.store.done_keys("acme-sync", ["fp"]) == set()
+    assert await run_once_fingerprints(tenants.store, "acme-sync") == set()
 
 
 async def test_purge_flow_refuses_a_longer_period(tenants: TenantStore) -> None:

@@ -10,7 +10,7 @@ import pytest
 from stkkr_tasks.store import NewErrorRecord
 from stkkr_tasks.tenants import PeriodError, TenantStore
 from stkkr_tasks.tenants.purge import months_before, purge_inactive
-from tests.tenants.conftest import PASSWORD
+from tests.tenants.conftest import PASSWORD, add_run_once_keys, run_once_fingerprints
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2029, 12, 15, 2, 0, tzinfo=UTC)
@@ -26,7 +26,7 @@ async def _customer(tenants: TenantStore, tenant: str, months_inactive: int) -> 
     await tenants.set_tenant(tenant, {}, by_customer=True, now=_months_ago(months_inactive))
     await tenants.add_user(f"{tenant}-user", tenant, PASSWORD)
     await tenants.store.set_consent(tenant, True)
-    await tenants.store.mark_done(f"{tenant}-sync", ["fp1", "fp2"])
+    await add_run_once_keys(tenants.store, f"{tenant}-sync", ["fp1", "fp2"])
     record = NewErrorRecord(stkkr=f"{tenant}-sync", tenant=tenant, flow_run_id=None, stage="get", row_key="k")
     await tenants.store.add_errors([record])
 
@@ -56,8 +56,8 @@ async def test_personal_data_goes_after_36_months_without_interaction(tenants: T
     assert recent.contact_name == "recent contact" and recent.purged_at is None
     assert [u.tenant for u in await tenants.list_users()] == ["recent"]
     assert not await tenants.store.consent("old") and await tenants.store.consent("recent")
-    assert await tenants.store.done_keys("old-sync", ["fp1"]) == set()
-    assert await tenants.store.done_keys("recent-sync", ["fp1"]) == {"fp1"}
+    assert await run_once_fingerprints(tenants.store, "old-sync") == set()
+    assert await run_once_fingerprints(tenants.store, "recent-sync") == {"fp1", "fp2"}
     assert [r.tenant for r in await tenants.store.list_errors()] == ["recent"]
     again = await purge_inactive(tenants, STKKRS, now=NOW)
     assert set(again.values()) == {0}
