@@ -1,7 +1,9 @@
 """Read the YAML of a stkkr file into plain data, remembering the line of every key and list item.
 
-YAML problems (syntax errors, duplicate keys, unsupported tags, anchors that expand into huge documents)
-are reported like any other problem of the file. `Origin` places later problems on their lines.
+YAML problems (syntax errors, duplicate keys, unsupported tags, anchors that expand into huge documents,
+nesting deeper than `MAX_DEPTH`) are reported like any other problem of the file. `Origin` places later
+problems on their lines. PyYAML composes nested lists and mappings recursively, so the depth is bounded
+while composing, before Python's own recursion limit could be reached.
 """
 
 from __future__ import annotations
@@ -54,6 +56,29 @@ _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 class _TooBig(Exception):
     pass
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing lists and mappings nested deeper than `MAX_DEPTH` while composing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        # The root is level 0, like the empty path of `_Reader`: a value at path (a, b) is level 2.
+        if self._depth > MAX_DEPTH:
+            raise _TooDeep(self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 class _Reader:
@@ -122,7 +147,14 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Origin]:
     """
     origin = Origin(file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_DepthLimitedLoader)
+    except _TooDeep as exc:
+        origin.add(
+            (),
+            f"the file is nested too deeply (over {MAX_DEPTH} levels of lists and mappings)",
+            line=exc.line,
+        )
+        return None, origin
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "invalid YAML"

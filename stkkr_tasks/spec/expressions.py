@@ -19,10 +19,10 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, Undefined, UndefinedError, meta, nodes
-from jinja2.parser import Parser
 from jinja2.runtime import Context
 from jinja2.sandbox import SecurityError
 
+from stkkr_tasks.spec._parsing import parse_bare, parse_template
 from stkkr_tasks.spec.errors import ExpressionError
 from stkkr_tasks.spec.helpers import HELPERS, HelperError
 from stkkr_tasks.spec.sandbox import ENVIRONMENT, LimitError, UnknownFieldError
@@ -170,45 +170,32 @@ def _compile(source: str, bare: bool) -> _Code:
     if len(source) > MAX_SOURCE:
         raise _Invalid("limit", f"the expression is longer than {MAX_SOURCE} characters")
     try:
-        expr = _parse_bare(source) if bare else _parse_template(source.strip())
+        expr = parse_bare(source) if bare else _lone_expression(parse_template(source.strip()))
+        tree = (
+            parse_template(source)
+            if expr is None
+            else nodes.Template([nodes.Output([expr], lineno=1)], lineno=1)
+        )
     except TemplateSyntaxError as exc:
         raise _Invalid("syntax", f"invalid expression: {exc.message}") from None
-    if expr is None:
-        tree = ENVIRONMENT.parse(source)
-        native = False
-    else:
-        tree = nodes.Template([nodes.Output([expr], lineno=1)], lineno=1)
-        native = True
     tree.set_environment(ENVIRONMENT)
     info = _analyse(tree)
-    if native:
+    if expr is not None:
         tree = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
         tree.set_environment(ENVIRONMENT)
     try:
         template = ENVIRONMENT.from_string(tree)
     except TemplateSyntaxError as exc:
         raise _Invalid("syntax", f"invalid expression: {exc.message}") from None
-    return _Code(template, native, info)
+    return _Code(template, expr is not None, info)
 
 
-def _parse_bare(source: str) -> nodes.Expr:
-    parser = Parser(ENVIRONMENT, source, state="variable")
-    expr = parser.parse_expression()
-    if not parser.stream.eos:
-        raise TemplateSyntaxError("unexpected text after the expression", parser.stream.current.lineno)
-    return expr
-
-
-def _parse_template(source: str) -> nodes.Expr | None:
+def _lone_expression(tree: nodes.Template) -> nodes.Expr | None:
     """Return the expression of a lone `{{ expr }}`, or None for a text template."""
-    body = ENVIRONMENT.parse(source).body
-    outputs = [node for node in body if isinstance(node, nodes.Output)]
-    if len(outputs) != len(body):
-        raise TemplateSyntaxError("template statements ({% %}) are not available; use 'a if c else b'", 1)
-    if len(outputs) == 1 and len(outputs[0].nodes) == 1:
-        (expr,) = outputs[0].nodes
-        if not isinstance(expr, nodes.TemplateData):
-            return expr
+    output = tree.body[0] if len(tree.body) == 1 else None
+    if isinstance(output, nodes.Output) and len(output.nodes) == 1:
+        node = output.nodes[0]
+        return None if isinstance(node, nodes.TemplateData) else node
     return None
 
 

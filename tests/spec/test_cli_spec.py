@@ -115,3 +115,34 @@ def test_validate_online_with_a_wrong_token(
     assert result.exit_code == 2
     assert f"{path}:2: connection: cannot check against AFAS:" in result.stdout
     assert "0" * 64 not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("stkkr: " + "[" * 1000 + "]" * 1000 + "\n", 1, "the file is nested too deeply (over 50 levels"),
+        (
+            "stkkr: x\nget:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 1000)),
+            52,
+            "the file is nested too deeply",
+        ),
+        (
+            GOOD.format(connection="acme") + 'filter: "' + "(" * 400 + "row.A" + ")" * 400 + '"\n',
+            8,
+            "filter: invalid expression: the expression is nested more than 20 levels deep",
+        ),
+        (
+            GOOD.format(connection="acme") + 'filter: "row.A' + " + 1" * 900 + '"\n',
+            8,
+            "filter: invalid expression: the expression is nested more than 20 levels deep",
+        ),
+    ],
+)
+def test_deep_nesting_is_a_problem_of_the_file(
+    app: typer.Typer, tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    deep = _write(tmp_path, "deep.yaml", text)
+    result = CliRunner().invoke(app, ["validate", str(deep)])
+    assert result.exit_code == 2, result.output
+    assert f"{deep}:{line}: {message}" in result.stdout
+    assert "Traceback" not in result.output and "RecursionError" not in result.output
