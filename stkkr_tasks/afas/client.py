@@ -22,7 +22,7 @@ from stkkr_tasks.afas.limits import DEFAULT_MAX_IN_FLIGHT, in_flight_limiter
 from stkkr_tasks.afas.mapping import error_from_response, error_from_transport, parse_body
 from stkkr_tasks.afas.models import ConnectorList, GetConnectorMeta, UpdateConnectorMeta
 from stkkr_tasks.afas.paging import Pager
-from stkkr_tasks.afas.retry import RetryPolicy
+from stkkr_tasks.afas.retry import RetryPolicy, may_resend
 from stkkr_tasks.afas.urls import connector_path, delete_path, resolve_base_url
 from stkkr_tasks.afas.values import decode_row, dumps_json
 
@@ -41,10 +41,12 @@ class _State(Enum):
 class AfasClient:
     """Async client of one AFAS Profit environment.
 
-    One pooled `httpx.AsyncClient` with keep-alive carries every request. Retryable failures (503, requests
-    never sent, lock errors, timeouts and dropped connections of GET and PUT) are retried with backoff;
-    a POST or DELETE whose outcome is unknown is not re-sent. At most `max_in_flight` requests per base URL
-    are in flight at once, shared by all clients of that base URL in the event loop.
+    One pooled `httpx.AsyncClient` with keep-alive carries every request. Retryable failures (429 and 503,
+    honouring `Retry-After`; requests never sent; lock errors; timeouts, dropped connections, 502 and 504 of
+    GET and of a PUT that cannot insert) are retried with backoff; a POST, a DELETE, or a PUT whose
+    sub-objects have no keys (AFAS inserts those) is not re-sent when its outcome is unknown. At most
+    `max_in_flight` requests per base URL are in flight at once, shared by all clients of that base URL in
+    the event loop.
 
     Example:
         >>> async with AfasClient(token, environment=12345, environment_type="test") as afas:
@@ -141,8 +143,13 @@ class AfasClient:
         connector: str | None = None,
         query: str | None = None,
         body: Any = None,
+        resendable: bool | None = None,
     ) -> httpx.Response:
-        """Send a request with retries; return the successful answer or raise an `AfasError`."""
+        """Send a request with retries; return the successful answer or raise an `AfasError`.
+
+        `resendable` says whether the request may be sent again when its outcome is unknown (by its method
+        when None; see `retry.may_resend`).
+        """
         if self._state is _State.CLOSED:
             raise RuntimeError("this AfasClient is closed; create a new one")
         url = f"{path}?{query}" if query else path
@@ -151,7 +158,7 @@ class AfasClient:
         attempt = 1
         while True:
             try:
-                return await self._send_once(method, url, connector, content, headers)
+                return await self._send_once(method, url, connector, content, headers, resendable)
             except AfasError as exc:
                 if not exc.retryable or attempt >= self._retry.attempts:
                     raise
@@ -170,6 +177,7 @@ class AfasClient:
         connector: str | None,
         content: bytes | None,
         headers: Mapping[str, str] | None,
+        resendable: bool | None,
     ) -> httpx.Response:
         limiter = in_flight_limiter(self._base_url, self._max_in_flight)
         borrower = object()
@@ -177,11 +185,11 @@ class AfasClient:
         try:
             response = await self._http.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as exc:
-            raise error_from_transport(exc, method, connector) from None
+            raise error_from_transport(exc, method, connector, resendable=resendable) from None
         finally:
             limiter.release_on_behalf_of(borrower)
         if response.status_code >= 300:
-            raise error_from_response(response, method, connector)
+            raise error_from_response(response, method, connector, resendable=resendable)
         return response
 
     async def _get_json(self, path: str, connector: str | None = None, query: str | None = None) -> Any:
@@ -302,7 +310,11 @@ class AfasClient:
 
     async def _write(self, method: str, connector_id: str, element: Element) -> dict[str, Any]:
         response = await self._request(
-            method, connector_path(connector_id), connector=connector_id, body=element.to_body(connector_id)
+            method,
+            connector_path(connector_id),
+            connector=connector_id,
+            body=element.to_body(connector_id),
+            resendable=may_resend(method, inserts=element.has_keyless_objects()),
         )
         body = parse_body(response.content)
         results = body.get("results") if isinstance(body, dict) else None
@@ -322,6 +334,9 @@ class AfasClient:
 
     async def update(self, connector_id: str, element: Element) -> dict[str, Any]:
         """Update a record (PUT); the element must hold its key fields.
+
+        A PUT whose outcome is unknown (timeout, dropped connection, 502, 504) is sent again, unless a
+        sub-object (at any depth) has no key fields: AFAS inserts those, so it is treated like a POST.
 
         Returns:
             AFAS's `results`, or `{}` when the answer has no body (AFAS sometimes sends none).

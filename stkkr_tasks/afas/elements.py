@@ -39,6 +39,14 @@ class Element:
     keys: dict[str, Any] = field(default_factory=dict)
     objects: dict[str, list[Element]] = field(default_factory=dict)
 
+    def has_keyless_objects(self) -> bool:
+        """Whether a sub-object (at any depth) has no key fields: AFAS inserts it, even within a PUT."""
+        return any(
+            not child.keys or child.has_keyless_objects()
+            for children in self.objects.values()
+            for child in children
+        )
+
     def to_element(self, where: str = "Element") -> dict[str, Any]:
         """Return the content of this element's `Element` key: `{"@K": v, "Fields": {...}, "Objects": [...]}`.
 

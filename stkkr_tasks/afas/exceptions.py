@@ -19,21 +19,24 @@ AfasError (a StkkrError)           .retryable
     ├── AfasValidationError        500 with an AFAS error body; .external_message, .error_number,
     │                              .profit_log_reference, .is_lock
     ├── AfasServerError            other 5xx without an AFAS error body
+    │   └── AfasGatewayError       502, 504: a gateway in front of AFAS got no answer; outcome unknown
     ├── AfasUnavailableError       503; .retry_after
+    ├── AfasTooManyRequestsError   429; .retry_after
     └── AfasUnexpectedResponseError  a success status whose body is not what the endpoint returns
 ```
 
 `retryable` tells whether repeating the same request is safe and may succeed: requests that were never
-sent, 503, lock errors (AFAS refused the request, so its outcome is known), and timeouts or dropped
-connections of GET and PUT (repeating them has the same effect). A POST or DELETE whose outcome is unknown
-is never retryable: repeating it could insert a record twice.
+sent, 429, 503, lock errors (AFAS refused the request, so its outcome is known), and timeouts, dropped
+connections, 502 and 504 of requests that may be re-sent (`resendable`: GET, and a PUT that cannot insert
+anything; see `retry.may_resend`). A POST or DELETE whose outcome is unknown is never retryable: repeating
+it could insert a record twice.
 """
 
 from __future__ import annotations
 
 import re
 
-from stkkr_tasks.afas.retry import RESENDABLE_METHODS
+from stkkr_tasks.afas.retry import may_resend
 from stkkr_tasks.errors import StkkrError
 
 __all__ = [
@@ -43,12 +46,14 @@ __all__ = [
     "AfasConnectError",
     "AfasError",
     "AfasForbiddenError",
+    "AfasGatewayError",
     "AfasNotFoundError",
     "AfasPayloadTooLargeError",
     "AfasQueryTooLongError",
     "AfasResponseError",
     "AfasServerError",
     "AfasTimeoutError",
+    "AfasTooManyRequestsError",
     "AfasTransportError",
     "AfasUnavailableError",
     "AfasUnexpectedResponseError",
@@ -83,17 +88,21 @@ class AfasQueryTooLongError(AfasError, ValueError):
 class AfasTransportError(AfasError):
     """No usable answer arrived: the connection dropped or the server broke the HTTP protocol.
 
-    The request may have reached AFAS, so only GET and PUT are retryable.
+    The request may have reached AFAS, so it is retryable only when it may be re-sent (`resendable`: by
+    default GET and PUT; the client passes False for a PUT that could insert sub-objects).
     """
 
-    def __init__(self, method: str, connector: str | None, problem: str) -> None:
+    def __init__(
+        self, method: str, connector: str | None, problem: str, *, resendable: bool | None = None
+    ) -> None:
         self.method = method
         self.connector = connector
+        self.resendable = may_resend(method) if resendable is None else resendable
         self.retryable = self._compute_retryable()
         super().__init__(f"{method} {connector or 'AFAS'}: {problem}")
 
     def _compute_retryable(self) -> bool:
-        return self.method in RESENDABLE_METHODS
+        return self.resendable
 
 
 class AfasConnectError(AfasTransportError):
@@ -106,12 +115,14 @@ class AfasConnectError(AfasTransportError):
 class AfasTimeoutError(AfasTransportError):
     """AFAS did not answer in time; `sent` tells whether AFAS may have received the request."""
 
-    def __init__(self, method: str, connector: str | None, problem: str, *, sent: bool) -> None:
+    def __init__(
+        self, method: str, connector: str | None, problem: str, *, sent: bool, resendable: bool | None = None
+    ) -> None:
         self.sent = sent
-        super().__init__(method, connector, problem)
+        super().__init__(method, connector, problem, resendable=resendable)
 
     def _compute_retryable(self) -> bool:
-        return not self.sent or self.method in RESENDABLE_METHODS
+        return not self.sent or self.resendable
 
 
 class AfasResponseError(AfasError):
@@ -201,6 +212,33 @@ class AfasServerError(AfasResponseError):
     """A 5xx answer without an AFAS error body (proxy error, crash)."""
 
     explanation = "server error without an AFAS error message"
+
+
+class AfasGatewayError(AfasServerError):
+    """HTTP 502 or 504: a gateway in front of AFAS got no (good) answer from it; the outcome is unknown.
+
+    Retryable only when the request may be re-sent (`resendable`, as for a dropped connection).
+    """
+
+    explanation = "a gateway in front of AFAS got no answer from it; the request may have been processed"
+
+    def __init__(
+        self, status: int, method: str, connector: str | None, *, resendable: bool | None = None
+    ) -> None:
+        self.resendable = may_resend(method) if resendable is None else resendable
+        self.retryable = self.resendable
+        super().__init__(status, method, connector)
+
+
+class AfasTooManyRequestsError(AfasResponseError):
+    """HTTP 429: AFAS refused the request for now (too many requests); `retry_after` holds its advice."""
+
+    explanation = "too many requests"
+    retryable = True
+
+    def __init__(self, status: int, method: str, connector: str | None, *, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+        super().__init__(status, method, connector)
 
 
 class AfasUnavailableError(AfasResponseError):

@@ -7,10 +7,11 @@ backoff policy.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
-__all__ = ["RESENDABLE_METHODS", "RetryPolicy"]
+__all__ = ["RESENDABLE_METHODS", "RetryPolicy", "may_resend"]
 
 RESENDABLE_METHODS = frozenset({"GET", "PUT"})
 """Methods whose repetition has the same effect as sending them once (a PUT sets the same values again).
@@ -18,6 +19,17 @@ RESENDABLE_METHODS = frozenset({"GET", "PUT"})
 A POST may insert a second record and a DELETE of a vanished record fails, so neither is re-sent after a
 timeout or dropped connection.
 """
+
+
+def may_resend(method: str, *, inserts: bool = False) -> bool:
+    """Whether a request whose outcome is unknown may be sent again with the same effect.
+
+    Args:
+        method: The HTTP method.
+        inserts: Whether the request may insert records although its method is PUT: AFAS inserts the
+            sub-objects of a PUT that carry no key fields, so re-sending it could insert them twice.
+    """
+    return method in RESENDABLE_METHODS and not inserts
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,7 @@ class RetryPolicy:
         attempts: Total number of attempts per request, the first one included (1 = never retry).
         base_delay: Delay in seconds before the first retry; it doubles with every further retry.
         max_delay: Upper bound of the backoff delay in seconds.
-        retry_after_cap: Upper bound in seconds for a `Retry-After` that AFAS asks for on a 503.
+        retry_after_cap: Upper bound in seconds for a `Retry-After` that AFAS asks for (429, 503).
     """
 
     attempts: int = 5
@@ -50,11 +62,12 @@ class RetryPolicy:
             retry_after: AFAS's `Retry-After` advice in seconds, when it gave one.
 
         Returns:
-            The `Retry-After` advice capped at `retry_after_cap`, or else an exponential backoff
-            (`base_delay * 2**(attempt-1)`, capped at `max_delay`) of which the upper half is random, so that
-            clients failing together do not retry together.
+            The `Retry-After` advice clamped to 0..`retry_after_cap`, or else (no advice, or one that is not
+            a number such as NaN) an exponential backoff (`base_delay * 2**(attempt-1)`, capped at
+            `max_delay`) of which the upper half is random, so that clients failing together do not retry
+            together.
         """
-        if retry_after is not None:
+        if retry_after is not None and not math.isnan(retry_after):
             return min(max(retry_after, 0.0), self.retry_after_cap)
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)

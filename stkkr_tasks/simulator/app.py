@@ -25,6 +25,8 @@ from stkkr_tasks.simulator.errors import (
     UPDATE_CONNECTOR_UNKNOWN,
     AfasFault,
     error_body,
+    gateway_page,
+    throttled_body,
     unavailable_body,
 )
 from stkkr_tasks.simulator.faults import Fault
@@ -38,6 +40,7 @@ PROFIT_VERSION = "22.22.5"
 MAX_QUERY = 2049
 _WRITES = frozenset({"POST", "PUT", "DELETE"})
 _RAW_SEND = "stkkr.raw_send"
+_GATEWAY_STATUS = {Fault.BAD_GATEWAY: 502, Fault.GATEWAY_TIMEOUT: 504}
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -111,9 +114,11 @@ async def _handle(state: SimState, request: Request) -> Response:
     if faults.latency_ms:
         await asyncio.sleep(faults.latency_ms / 1000)
     fault = state.plan.draw(request.method in _WRITES)
+    retry_after = {"Retry-After": faults.retry_after_text or str(faults.retry_after_s)}
     if fault is Fault.UNAVAILABLE:
-        retry = faults.retry_after_s
-        return _json(unavailable_body(retry), 503, headers={"Retry-After": str(retry)})
+        return _json(unavailable_body(faults.retry_after_s), 503, headers=retry_after)
+    if fault is Fault.THROTTLED:
+        return _json(throttled_body(), 429, headers=retry_after)
     if fault is Fault.LOCKED:
         return _json(error_body(LOCK_MESSAGE, LOCK_ERROR), 500)
     if fault is Fault.DROP and request.method not in _WRITES:
@@ -122,6 +127,8 @@ async def _handle(state: SimState, request: Request) -> Response:
         response = await _route(state, request, segments[1:])
     except AfasFault as exc:
         response = _json(exc.body(), exc.status)
+    if fault in _GATEWAY_STATUS:  # processed by AFAS, but the gateway lost the answer
+        return Response(gateway_page(_GATEWAY_STATUS[fault]), _GATEWAY_STATUS[fault], media_type="text/html")
     return _Drop() if fault is Fault.DROP else response
 
 

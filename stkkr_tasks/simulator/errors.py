@@ -20,6 +20,8 @@ UNAVAILABLE_MESSAGE = (
     "Service temporarily unavailable due to scheduled maintenance. Please check afasstatus.nl for details."
 )
 
+THROTTLED_MESSAGE = "Too many requests. Please retry later."
+
 
 class AfasFault(Exception):
     """An error the simulator answers the way AFAS does (HTTP 500 and the AFAS error body by default).
@@ -45,6 +47,17 @@ def error_body(message: str, error_number: int) -> dict[str, Any]:
         "errorNumber": error_number,
         "profitLogReference": uuid.uuid4().hex.upper(),
     }
+
+
+def throttled_body() -> dict[str, Any]:
+    """The body of a 429 answer (too many requests)."""
+    return {"error": {"code": "429", "message": THROTTLED_MESSAGE}}
+
+
+def gateway_page(status: int) -> str:
+    """The HTML page a gateway in front of AFAS answers 502 or 504 with."""
+    title = "502 Bad Gateway" if status == 502 else "504 Gateway Time-out"
+    return f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
 
 
 def unavailable_body(retry_after: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Switchable faults: latency, 503 with Retry-After, 500 lock errors, dropped connections, slow pages."""
+"""Switchable faults: latency, 503 and 429 with Retry-After, 502/504 of a gateway, 500 lock errors, dropped
+connections, slow pages."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ class Faults:
     Attributes:
         latency_ms: added to every request before it is handled.
         unavailable_rate: share of requests (0..1) answered 503 with ``Retry-After``, nothing processed.
-        retry_after_s: the ``Retry-After`` seconds of those answers.
+        retry_after_s: the ``Retry-After`` seconds of those answers (and of 429 answers).
+        retry_after_text: sent as the ``Retry-After`` header instead of ``retry_after_s`` when given, to try
+            odd advice (``nan``, ``-5``, an HTTP date).
+        throttle_rate: share of requests (0..1) answered 429 Too Many Requests with ``Retry-After``, nothing
+            processed.
+        bad_gateway_rate: share of requests answered 502 by a gateway in front of AFAS after AFAS processed
+            them: a write is applied, but the client cannot know.
+        gateway_timeout_rate: the same with 504 (the gateway gave up waiting for AFAS's answer).
         lock_error_rate: share of writes (POST/PUT/DELETE) answered with AFAS's lock error, nothing written.
         drop_rate: share of requests whose connection is closed without an answer. A write is applied before
             its connection is dropped (the client cannot know the outcome); a read is dropped before work.
@@ -27,6 +35,10 @@ class Faults:
     latency_ms: int = 0
     unavailable_rate: float = 0.0
     retry_after_s: int = 1
+    retry_after_text: str | None = None
+    throttle_rate: float = 0.0
+    bad_gateway_rate: float = 0.0
+    gateway_timeout_rate: float = 0.0
     lock_error_rate: float = 0.0
     drop_rate: float = 0.0
     drop_writes_only: bool = False
@@ -34,12 +46,18 @@ class Faults:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("unavailable_rate", "lock_error_rate", "drop_rate"):
+        for name in _RATES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"Faults.{name} must be between 0 and 1")
         for name in ("latency_ms", "retry_after_s", "slow_page_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"Faults.{name} must not be negative")
+
+
+_RATES = (
+    "unavailable_rate", "lock_error_rate", "drop_rate", "throttle_rate", "bad_gateway_rate",
+    "gateway_timeout_rate",
+)  # fmt: skip
 
 
 class Fault(Enum):
@@ -49,6 +67,9 @@ class Fault(Enum):
     UNAVAILABLE = "unavailable"
     LOCKED = "locked"
     DROP = "drop"
+    THROTTLED = "throttled"
+    BAD_GATEWAY = "bad_gateway"
+    GATEWAY_TIMEOUT = "gateway_timeout"
 
 
 class FaultPlan:
@@ -74,8 +95,17 @@ class FaultPlan:
         with self._lock:
             f, roll = self._faults, self._random.random
             unavailable, drop, locked = roll(), roll(), roll()
+            # drawn only when asked for, so that the older faults meet the same requests for a seed
+            gateway = f.throttle_rate or f.bad_gateway_rate or f.gateway_timeout_rate
+            throttled, bad, timeout = (roll(), roll(), roll()) if gateway else (1.0, 1.0, 1.0)
         if unavailable < f.unavailable_rate:
             return Fault.UNAVAILABLE
+        if throttled < f.throttle_rate:
+            return Fault.THROTTLED
+        if bad < f.bad_gateway_rate:
+            return Fault.BAD_GATEWAY
+        if timeout < f.gateway_timeout_rate:
+            return Fault.GATEWAY_TIMEOUT
         if drop < f.drop_rate and (is_write or not f.drop_writes_only):
             return Fault.DROP
         if is_write and locked < f.lock_error_rate:

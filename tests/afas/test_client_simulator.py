@@ -16,9 +16,11 @@ import pytest
 from stkkr_tasks.afas import (
     AfasAuthError,
     AfasClient,
+    AfasGatewayError,
     AfasNotFoundError,
     AfasQueryTooLongError,
     AfasTimeoutError,
+    AfasTooManyRequestsError,
     AfasValidationError,
     Element,
     Filter,
@@ -65,6 +67,75 @@ async def test_every_row_exactly_once_with_20_percent_503(make_simulator: Callab
     statuses = [r.status for r in _requests(sim, "GET")]
     assert statuses.count(503) >= 2
     assert statuses.count(200) == 9  # 8 full pages and one short page, each read once
+
+
+@pytest.mark.anyio
+async def test_reads_are_retried_through_429_502_and_504(make_simulator: Callable[..., Any]) -> None:
+    faults = Faults(throttle_rate=0.15, bad_gateway_rate=0.15, gateway_timeout_rate=0.2, seed=5)
+    sim = make_simulator(rows=330, seed=3, faults=faults)
+    async with client(sim) as afas:
+        ids = [
+            row["ContactId"]
+            async for row in afas.iter_rows("Profit_Contacts", order_by=["ContactId"], page_size=40)
+        ]
+    assert ids == sorted(row["ContactId"] for row in sim.rows("Profit_Contacts"))
+    assert len(ids) == len(set(ids)) == 330
+    await wait_for(lambda: [r.status for r in sim.requests].count(200) >= 9)
+    statuses = [r.status for r in _requests(sim, "GET")]
+    assert {429, 502, 504} <= set(statuses)
+    assert statuses.count(200) == 9  # 8 full pages and one short page, each read once
+
+
+@pytest.mark.parametrize(
+    ("advice", "seconds"),
+    [
+        ("nan", None),
+        ("-5", 0.0),
+        ("1e999", float("inf")),
+        ("9" * 400, float("inf")),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),
+        ("Mon, 01 Jan 2001 00:00:00 GMT", 0.0),
+        ("soon", None),
+    ],
+)
+@pytest.mark.anyio
+async def test_odd_retry_after_is_clamped_never_raised(
+    make_simulator: Callable[..., Any], advice: str, seconds: float | None
+) -> None:
+    sim = make_simulator(rows=10, seed=2, faults=Faults(throttle_rate=1.0, retry_after_text=advice))
+    retry = RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.001, retry_after_cap=0.001)
+    async with client(sim, retry=retry) as afas:
+        with pytest.raises(AfasTooManyRequestsError) as info:
+            await afas.get_page("Profit_Projects", skip=0, take=5, order_by=["ProjectId"])
+    assert info.value.retry_after == seconds and info.value.retryable
+    await wait_for(lambda: len(sim.requests) >= 2)
+    assert [r.status for r in sim.requests] == [429, 429]
+
+
+@pytest.mark.anyio
+async def test_a_put_that_can_insert_sub_objects_is_not_resent_after_504(
+    make_simulator: Callable[..., Any],
+) -> None:
+    sim = make_simulator(rows=10, seed=2, faults=Faults(gateway_timeout_rate=1.0))
+    project = sim.rows("Profit_Projects")[0]["ProjectId"]
+    address = {"CoId": "NL", "Ad": "Dorpsstraat", "HmNr": 1}
+    keyless = Element(keys={"BcCo": "1"}, objects={"KnBasicAddressAdr": [Element(fields=address)]})
+    keyed = Element(keys={"BcCo": "1"}, objects={"KnContact": [Element(keys={"CdId": "7"})]})
+    retry = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.001)
+    outcomes = []
+    async with client(sim, retry=retry) as afas:
+        for write in (
+            afas.update("KnPerson", keyless),  # AFAS would insert the address again: like a POST
+            afas.update("KnPerson", keyed),
+            afas.update("PtProject", Element(keys={"PrId": project}, fields={"Ds": "x"})),
+            afas.insert("PtProject", Element(fields={"Ds": "x"})),
+        ):
+            with pytest.raises(AfasGatewayError) as info:
+                await write
+            outcomes.append((info.value.status, info.value.retryable))
+    assert outcomes == [(504, False), (504, True), (504, True), (504, False)]
+    await wait_for(lambda: len(sim.requests) >= 8)
+    assert [r.method for r in sim.requests] == ["PUT"] + ["PUT"] * 3 + ["PUT"] * 3 + ["POST"]
 
 
 @pytest.mark.anyio

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from stkkr_tasks.afas import (
     AfasClient,
     AfasConnectError,
     AfasForbiddenError,
+    AfasGatewayError,
     AfasNotFoundError,
     AfasPayloadTooLargeError,
     AfasResponseError,
@@ -74,7 +76,8 @@ async def test_validation_error_parsed_from_json_labelled_as_xml() -> None:
         (404, b"", AfasNotFoundError),
         (413, b"", AfasPayloadTooLargeError),
         (500, b"<html>oops</html>", AfasServerError),
-        (502, b"", AfasServerError),
+        (502, b"", AfasGatewayError),
+        (504, b"<html>Gateway Timeout</html>", AfasGatewayError),
         (500, b'{"message": "Invalid json"}', AfasServerError),
         (409, b"", AfasResponseError),
     ],
@@ -237,3 +240,29 @@ def test_client_repr_hides_token() -> None:
     afas = _client(_answer(200))
     assert "F" * 64 not in repr(afas) and "AfasToken" not in repr(afas)
     assert afas.base_url == "http://afas.invalid/ProfitRestServices"
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "seconds"),
+    [
+        ("nan", {"retry_after": 10**400}, float("inf")),  # float(10**400) overflows: clamped, not raised
+        ("", {"retry_after": "-3"}, 0.0),
+        ("", {"retry_after": True}, None),
+        ("inf", {}, float("inf")),
+    ],
+)
+@pytest.mark.anyio
+async def test_retry_after_advice_never_raises(
+    header: str, body: dict[str, Any], seconds: float | None
+) -> None:
+    headers = {"Retry-After": header} if header else {}
+    async with _client(lambda request: httpx.Response(503, headers=headers, json=body)) as afas:
+        with pytest.raises(AfasUnavailableError) as info:
+            await afas.profit_version()
+    assert info.value.retry_after == seconds
+
+
+def test_retry_policy_backs_off_when_the_advice_is_not_a_number() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=1.0, retry_after_cap=60.0)
+    assert 0.5 <= policy.delay(1, float("nan")) <= 1.0
+    assert policy.delay(1, float("inf")) == 60.0 and policy.delay(1, -1.0) == 0.0

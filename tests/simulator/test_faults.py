@@ -88,3 +88,25 @@ def test_faults_are_deterministic_for_their_seed(make_simulator: Callable[..., S
 def test_invalid_faults_are_refused() -> None:
     with pytest.raises(ValueError, match="drop_rate"):
         Faults(drop_rate=1.5)
+
+
+def test_throttled_requests_answer_429_with_the_retry_after_asked_for(
+    http: httpx.Client, sim: Simulator
+) -> None:
+    sim.faults = Faults(throttle_rate=1.0, retry_after_text="nan")
+    response = http.get(PROJECTS)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "nan"
+    assert response.json()["error"]["code"] == "429"
+
+
+@pytest.mark.parametrize(
+    ("faults", "status"), [(Faults(bad_gateway_rate=1.0), 502), (Faults(gateway_timeout_rate=1.0), 504)]
+)
+def test_a_gateway_error_after_a_write_hides_that_it_was_applied(
+    http: httpx.Client, sim: Simulator, faults: Faults, status: int
+) -> None:
+    sim.faults = faults
+    project = sim.rows("Profit_Projects")[0]["ProjectId"]
+    response = http.put("/connectors/PtProject", json=_rename(project, "toch gedaan"))
+    assert response.status_code == status and "Gateway" in response.text
+    assert sim.rows("Profit_Projects")[0]["Description"] == "toch gedaan"
