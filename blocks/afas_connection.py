@@ -28,6 +28,8 @@ class AfasConnection(CredentialsBlock):
         environment_type: `production`, `test` or `accept`.
         token: The App Connector token: the full `<token>` XML or only its data part.
         base_url: An explicit base URL (simulator, proxy); wins over environment and type.
+        allow_insecure_http: Accept an `http://` base URL to another machine (a proxy on a trusted network);
+            without it only `https://` and `http://` to this machine (the simulator) are used.
         integration_id: The partner IntegrationId header, `<subscription>_<project>`.
         language: The Accept-Language for labels and messages, e.g. `nl-nl`.
 
@@ -68,6 +70,12 @@ class AfasConnection(CredentialsBlock):
         description="An explicit base URL (simulator or proxy) ending in /ProfitRestServices; wins over the "
         "environment number and type.",
     )
+    allow_insecure_http: bool = Field(
+        default=False,
+        title="Allow insecure http",
+        description="Accept an http:// base URL to another machine; the token then travels unencrypted. "
+        "Only for a proxy on a network you trust; http:// to this machine (the simulator) is always fine.",
+    )
     integration_id: str | None = Field(
         default=None,
         title="IntegrationId",
@@ -87,7 +95,8 @@ class AfasConnection(CredentialsBlock):
             An `AfasClient`, to be used as an async context manager (`async with`).
 
         Raises:
-            AfasConfigError: The environment type, token or base URL is not usable.
+            AfasConfigError: The environment type, token or base URL is not usable (an `http://` base URL to
+                another machine needs `allow_insecure_http`).
         """
         from stkkr_tasks.afas import AfasClient
 
@@ -96,6 +105,7 @@ class AfasConnection(CredentialsBlock):
             environment=self.environment,
             environment_type=self.environment_type,
             base_url=self.base_url,
+            allow_insecure_http=self.allow_insecure_http,
             integration_id=self.integration_id,
             language=self.language,
         )

@@ -61,6 +61,7 @@ class AfasClient:
         environment: str | int | None = None,
         environment_type: str = "production",
         base_url: str | None = None,
+        allow_insecure_http: bool = False,
         integration_id: str | None = None,
         language: str | None = None,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
@@ -75,7 +76,9 @@ class AfasClient:
             environment: The environment number, e.g. `12345`.
             environment_type: `production`, `test` or `accept`.
             base_url: An explicit base URL (simulator, proxy), e.g. `http://127.0.0.1:8000/ProfitRestServices`;
-                it wins over `environment`.
+                it wins over `environment`. `http://` is refused unless it goes to this machine (the
+                simulator) or `allow_insecure_http` is set: the token travels in every request.
+            allow_insecure_http: Accept an `http://` base URL to another machine (a trusted proxy).
             integration_id: The partner `IntegrationId` header (`<subscription>_<project>`), if any.
             language: The `Accept-Language` of labels and messages (`nl-nl`, `en-us`, …), if any.
             max_in_flight: Requests in flight at once per base URL (AFAS allows 8).
@@ -84,14 +87,17 @@ class AfasClient:
             transport: An httpx transport (tests, proxies); httpx's default when None.
 
         Raises:
-            AfasConfigError: On a malformed token, environment, environment type or base URL.
+            AfasConfigError: On a malformed token, environment, environment type or base URL, or an
+                `http://` base URL to another machine without `allow_insecure_http`.
             ValueError: When `max_in_flight` is below 1 or `timeout` is not positive.
         """
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        self._base_url = resolve_base_url(environment, environment_type, base_url)
+        self._base_url = resolve_base_url(
+            environment, environment_type, base_url, allow_insecure_http=allow_insecure_http
+        )
         headers = {"Accept": "application/json"}
         if integration_id:
             headers["IntegrationId"] = integration_id

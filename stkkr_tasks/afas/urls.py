@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from stkkr_tasks.afas.exceptions import AfasConfigError
 from stkkr_tasks.afas.values import format_value
 
-__all__ = ["ENVIRONMENT_TYPES", "connector_path", "delete_path", "resolve_base_url"]
+__all__ = ["ENVIRONMENT_TYPES", "connector_path", "delete_path", "is_loopback", "resolve_base_url"]
 
 ENVIRONMENT_TYPES: Mapping[str, str] = {"production": "rest", "test": "resttest", "accept": "restaccept"}
 """Environment type -> host label: `https://{environment}.{label}.afas.online/ProfitRestServices`."""
@@ -18,8 +19,22 @@ ENVIRONMENT_TYPES: Mapping[str, str] = {"production": "rest", "test": "resttest"
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9]{1,20}")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an IP address) is this machine: `localhost`, 127.0.0.0/8 or ::1."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve_base_url(
-    environment: str | int | None = None, environment_type: str = "production", base_url: str | None = None
+    environment: str | int | None = None,
+    environment_type: str = "production",
+    base_url: str | None = None,
+    *,
+    allow_insecure_http: bool = False,
 ) -> str:
     """Return the base URL of an AFAS environment, without a trailing slash.
 
@@ -27,12 +42,15 @@ def resolve_base_url(
         environment: The environment number, e.g. `12345`.
         environment_type: `production`, `test` or `accept`.
         base_url: An explicit base URL (simulator, proxy); it wins over `environment`.
+        allow_insecure_http: Accept `http://` to another machine. Without it only `https://` is accepted,
+            and `http://` to this machine (the simulator): the token travels in every request.
 
     Returns:
         For example `https://12345.resttest.afas.online/ProfitRestServices`.
 
     Raises:
-        AfasConfigError: When neither is given, or when one of them is malformed.
+        AfasConfigError: When neither is given, when one of them is malformed, or when `base_url` would send
+            the token unencrypted over the network.
     """
     if base_url is not None:
         parts = urlsplit(base_url.strip())
@@ -40,6 +58,12 @@ def resolve_base_url(
             raise AfasConfigError(
                 "base_url must be an absolute http(s) URL without query, e.g. "
                 "'https://12345.rest.afas.online/ProfitRestServices'"
+            )
+        if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+            raise AfasConfigError(
+                "base_url uses http:// to another machine, so the AFAS token would travel unencrypted; "
+                "use https://, or allow it explicitly (allow_insecure_http on the connection, "
+                "`stkkr connection set --allow-insecure-http`) for a proxy on a network you trust"
             )
         return base_url.strip().rstrip("/")
     if environment is None:

@@ -50,18 +50,28 @@ def set_connection(
         EnvironmentType.production
     ),
     base_url: Annotated[str | None, typer.Option(help="An explicit base URL (simulator, proxy).")] = None,
+    allow_insecure_http: Annotated[
+        bool, typer.Option(help="Accept an http:// base URL to another machine (token unencrypted).")
+    ] = False,
     token_file: Annotated[str | None, typer.Option(help=_HELP_TOKEN)] = None,
     integration_id: Annotated[str | None, typer.Option(help="The partner IntegrationId header.")] = None,
     language: Annotated[str | None, typer.Option(help="Accept-Language, e.g. nl-nl.")] = None,
 ) -> None:
     """Create or update the AFAS connection NAME; without a token an existing connection keeps its own."""
     from blocks import AfasConnection, ConnectionNotFoundError, ConnectionOutdatedError, load_connection
+    from stkkr_tasks.afas import AfasConfigError
+    from stkkr_tasks.afas.urls import resolve_base_url
 
     err = Console(stderr=True, soft_wrap=True)
     if not is_name(name):
         _usage(err, f"{name!r} is not a valid connection name: use {NAME_RULE}.")
     if (environment is None) == (base_url is None):
         _usage(err, "Give either --environment (with --type) or --base-url.")
+    if base_url is not None:
+        try:
+            resolve_base_url(base_url=base_url, allow_insecure_http=allow_insecure_http)
+        except AfasConfigError as exc:
+            _usage(err, f"{exc}.")
     existing: AfasConnection | None = None
     outdated = False
     try:
@@ -82,6 +92,7 @@ def set_connection(
         environment_type=type_.value,
         token=token,
         base_url=base_url,
+        allow_insecure_http=allow_insecure_http,
         integration_id=integration_id,
         language=language,
     )

@@ -16,6 +16,7 @@ from prefect.testing.standard_test_suites import blocks as standard_blocks
 
 from blocks import AfasConnection
 from blocks.afas_connection import RAW_BASE_URL
+from stkkr_tasks.afas import AfasConfigError
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -100,3 +101,23 @@ def test_get_client_uses_the_block_settings() -> None:
     client = connection.get_client()
     assert client.base_url.startswith("https://12345.resttest.afas.online/")
     assert "c0ffee" not in repr(client)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://127.0.0.1:8000/ProfitRestServices", "http://localhost/ProfitRestServices", "http://[::1]:80/P"],
+)
+def test_http_to_this_machine_is_allowed(base_url: str) -> None:
+    assert AfasConnection(base_url=base_url, token=TOKEN).get_client().base_url == base_url
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://proxy.acme.internal/ProfitRestServices", "http://10.0.0.5/P", "HTTP://127.0.0.1.evil.nl/P"],
+)
+def test_http_to_another_machine_is_refused_unless_allowed(base_url: str) -> None:
+    with pytest.raises(AfasConfigError, match="token would travel unencrypted") as info:
+        AfasConnection(base_url=base_url, token=TOKEN).get_client()
+    assert "c0ffee" not in str(info.value)
+    allowed = AfasConnection(base_url=base_url, token=TOKEN, allow_insecure_http=True)
+    assert allowed.get_client().base_url == base_url

@@ -94,6 +94,20 @@ def test_connection_set_needs_environment_or_base_url(invoke) -> None:
     assert "--environment" in result.output
 
 
+def test_connection_set_refuses_http_to_another_machine_unless_allowed(invoke) -> None:
+    name = f"proxy-{uuid.uuid4().hex[:8]}"
+    url = "http://proxy.acme.internal/ProfitRestServices"
+    result = invoke("connection", "set", name, "--base-url", url, "--token-file", "-", input="ab" * 32)
+
+    assert result.exit_code == 2
+    assert (
+        "the AFAS token would travel unencrypted" in result.output
+        and "--allow-insecure-http" in result.output
+    )
+    allowed = ("connection", "set", name, "--base-url", url, "--allow-insecure-http", "--token-file", "-")
+    assert invoke(*allowed, input="ab" * 32).exit_code == 0
+
+
 def test_connection_test_of_an_unknown_name(invoke) -> None:
     result = invoke("connection", "test", "nobody-here")
 
