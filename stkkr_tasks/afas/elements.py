@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stkkr_tasks.afas.values import encode_body_value
+from stkkr_tasks.afas.values import NumberTooLargeError, encode_body_value
 
 __all__ = ["Element"]
 
@@ -18,6 +18,8 @@ def _encode_fields(values: Mapping[str, Any], where: str) -> dict[str, Any]:
             encoded[name] = encode_body_value(value)
         except TypeError as exc:
             raise TypeError(f"{where}.{name}: {exc}") from None
+        except NumberTooLargeError:
+            raise NumberTooLargeError(f"{where}.{name}") from None
     return encoded
 
 
@@ -55,6 +57,7 @@ class Element:
 
         Raises:
             TypeError: When a value has a type AFAS cannot take; the message names the field, not the value.
+            NumberTooLargeError: When a number is too long to write (see `values.check_number`).
         """
         body: dict[str, Any] = {
             "@" + name.removeprefix("@"): value for name, value in _encode_fields(self.keys, where).items()

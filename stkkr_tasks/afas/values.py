@@ -2,6 +2,10 @@
 
 AFAS writes timestamps as `"2024-05-01T09:30:00Z"` although they are Amsterdam local time, not UTC; they
 become aware datetimes in Europe/Amsterdam. Non-integer numbers become `Decimal`, so amounts stay exact.
+
+A `Decimal` is cheap to hold however large its exponent (`1E+999999999`), but writing it out in full, or
+turning it into an `int`, costs time and memory in proportion to its digits. `check_number` bounds numbers
+to `MAX_NUMBER_DIGITS` digits written out; every conversion here and in the expression helpers uses it.
 """
 
 from __future__ import annotations
@@ -15,9 +19,57 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["AMSTERDAM", "decode_json", "decode_row", "dumps_json", "encode_body_value", "format_value"]
+__all__ = [
+    "AMSTERDAM",
+    "MAX_NUMBER_DIGITS",
+    "NumberTooLargeError",
+    "check_number",
+    "decode_json",
+    "decode_row",
+    "dumps_json",
+    "encode_body_value",
+    "format_value",
+]
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+MAX_NUMBER_DIGITS = 60
+"""The most digits a number may have written out in full (`1e60` has 61): far more than any AFAS field."""
+
+_INT_LIMIT = 10**MAX_NUMBER_DIGITS
+
+
+class NumberTooLargeError(ValueError):
+    """A number has more than `MAX_NUMBER_DIGITS` digits written out; the message never holds the value."""
+
+    def __init__(self, where: str = "") -> None:
+        reason = f"the number has more than {MAX_NUMBER_DIGITS} digits written out (an exponent like 1e999?)"
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+def check_number(value: int | Decimal, where: str = "") -> None:
+    """Refuse a number too long to write out or to convert quickly; other values pass.
+
+    Counts the digits of the plain text without building it: `1E+999999999` is refused at once.
+
+    Args:
+        value: An `int` or a `Decimal` (NaN and infinity pass: the callers refuse them as they always did).
+        where: Placed before the message (a helper's or a field's name).
+
+    Raises:
+        NumberTooLargeError: When written out it would have more than `MAX_NUMBER_DIGITS` digits.
+    """
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return
+        _, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)  # finite
+        written = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent)
+        if written > MAX_NUMBER_DIGITS:
+            raise NumberTooLargeError(where)
+    elif not -_INT_LIMIT < value < _INT_LIMIT:
+        raise NumberTooLargeError(where)
+
 
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?Z")
 _WIRE_DATETIME = "%Y-%m-%dT%H:%M:%S"
@@ -78,8 +130,9 @@ def format_value(value: Any) -> str:
         return _naive_local(value).strftime(_WIRE_DATETIME)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
+    if isinstance(value, Decimal | int):
+        check_number(value)
+        return format(value, "f") if isinstance(value, Decimal) else str(value)
     return str(value)
 
 
@@ -91,10 +144,14 @@ def encode_body_value(value: Any) -> Any:
 
     Raises:
         TypeError: For any other type; the message names the type, never the value.
+        NumberTooLargeError: For a number of more than `MAX_NUMBER_DIGITS` digits written out.
     """
     if isinstance(value, date):
         return format_value(value)
-    if value is None or isinstance(value, (str, int, float, Decimal)):
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        check_number(value)
+        return value
+    if value is None or isinstance(value, (str, float, bool)):
         return value
     raise TypeError(
         f"AFAS body values must be text, numbers, booleans, dates or None, not {type(value).__name__}"
@@ -105,6 +162,7 @@ def _dump(value: Any, out: list[str]) -> None:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("AFAS body values must be finite numbers")
+        check_number(value)
         out.append(format(value, "f"))
     elif isinstance(value, Mapping):
         out.append("{")

@@ -6,9 +6,16 @@ Row values are kept as AFAS writes them in JSON: strings, ints, floats, bools, N
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
+MAX_INT = 2**63 - 1
+"""The largest integer a field holds (AFAS stores them in 64 bits at most)."""
+MAX_NUMBER_TEXT = 40
+"""The longest number text accepted; longer (or an exponent) is not a number AFAS can store."""
+
+_WHOLE = re.compile(rf"\s*-?\d{{1,{MAX_NUMBER_TEXT}}}\s*")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
@@ -38,33 +45,42 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_int(value: Any) -> int:
-    """An integer given as JSON number or text.
+    """An integer given as JSON number or text, at most `MAX_INT` either way.
 
     Raises:
         BadValue: not an integer.
     """
     if isinstance(value, bool):
         raise BadValue("expected an integer")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    raise BadValue("expected an integer")
+        number = value
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and _WHOLE.fullmatch(value)
+    ):
+        number = int(value)
+    if number is None or abs(number) > MAX_INT:
+        raise BadValue("expected an integer")
+    return number
 
 
 def parse_decimal(value: Any) -> float | int:
-    """A number given as JSON number or text with a ``.`` decimal separator.
+    """A finite number given as JSON number or text with a ``.`` decimal separator (``1e999`` is refused).
 
     Raises:
         BadValue: not a number.
     """
     if isinstance(value, bool):
         raise BadValue("expected a number")
-    if isinstance(value, int | float):
+    if isinstance(value, int) and abs(value) <= MAX_INT:
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?(\d+\.?\d*|\.\d+)\s*", value):
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if (
+        isinstance(value, str)
+        and len(value.strip()) <= MAX_NUMBER_TEXT
+        and re.fullmatch(r"\s*-?(\d+\.?\d*|\.\d+)\s*", value)
+    ):
         number = float(value)
         return int(number) if number.is_integer() and "." not in value else number
     raise BadValue("expected a number")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,7 @@ from jinja2 import Template, TemplateSyntaxError, Undefined, UndefinedError, met
 from jinja2.runtime import Context
 from jinja2.sandbox import SecurityError
 
+from stkkr_tasks.afas.values import NumberTooLargeError, check_number
 from stkkr_tasks.spec._parsing import parse_bare, parse_template
 from stkkr_tasks.spec.errors import ExpressionError
 from stkkr_tasks.spec.helpers import HELPERS, HelperError
@@ -98,7 +100,8 @@ class Expression:
         """Evaluate in a scope made by `new_scope` (one scope serves every expression of a row).
 
         Raises:
-            ExpressionError: On any failure; the message names `where` and the kind, not the row's values.
+            ExpressionError: On any failure, including a number too long to write out (`check_number`: a
+                row's `1E+999999999` passed on as is); the message names `where` and the kind, never a value.
         """
         try:
             if not self.native:
@@ -112,6 +115,11 @@ class Expression:
             raise ExpressionError(
                 self.where, "undefined", "the expression has no value (an unknown attribute)"
             )
+        if type(value) is Decimal or type(value) is int:
+            try:
+                check_number(value)
+            except NumberTooLargeError as exc:
+                raise ExpressionError(self.where, "limit", str(exc)) from None
         return value
 
 

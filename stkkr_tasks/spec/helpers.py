@@ -2,7 +2,9 @@
 (`row.EndDate | date`).
 
 Every helper passes `None` through (an empty AFAS field stays empty) unless documented otherwise, and
-raises `HelperError` with a message that names the helper and never the value it was given.
+raises `HelperError` with a message that names the helper and never the value it was given. Numbers are
+bounded like every number AFAS gets (`afas.values.check_number`): `decimal("1e999999999")` is an error, not
+minutes of work.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from datetime import date as Date
 from datetime import datetime as DateTime
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from jinja2 import Undefined
+
+from stkkr_tasks.afas.values import MAX_NUMBER_DIGITS, NumberTooLargeError, check_number
 
 __all__ = ["AMSTERDAM", "HELPERS", "MAX_TEXT", "HelperError", "Lookup", "key_text"]
 
@@ -27,6 +31,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MAX_TEXT = 100_000
 """The longest text a helper (or a text operator) may produce."""
 
+_T = TypeVar("_T")
 _MAX_FORMAT = 200
 _WHOLE = re.compile(r"[+-]?\d{1,30}")
 _FIELD_WIDTH = re.compile(r"%[-_0^#]*\d")
@@ -40,22 +45,36 @@ def _missing(value: Any) -> bool:
     return value is None or isinstance(value, Undefined)
 
 
-def _as_text(value: Any) -> str:
+def _bounded(value: _T, helper: str) -> _T:
+    """Return `value`, refusing an `int` or `Decimal` too long to write out (see `check_number`)."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        try:
+            check_number(value)
+        except NumberTooLargeError:
+            raise HelperError(f"{helper}: the number has more than {MAX_NUMBER_DIGITS} digits") from None
+    return value
+
+
+def _as_text(value: Any, helper: str) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(_bounded(value, helper), "f")
     if isinstance(value, Date):
         return value.isoformat()
     return str(value)
 
 
 def _as_count(value: Any, helper: str, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | float) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
         raise HelperError(f"{helper}: {what} must be a whole number")
-    return int(value)
+    if isinstance(value, float) and not value.is_integer():  # also NaN and infinity
+        raise HelperError(f"{helper}: {what} must be a whole number")
+    if isinstance(value, Decimal) and (not value.is_finite() or value != value.to_integral_value()):
+        raise HelperError(f"{helper}: {what} must be a whole number")
+    return int(_bounded(value, helper))
 
 
 def _checked_length(text: str, helper: str) -> str:
@@ -157,24 +176,24 @@ def days_between(start: Any, end: Any) -> int | None:
 
 def upper(value: Any) -> str | None:
     """Return the text in capitals."""
-    return None if _missing(value) else _as_text(value).upper()
+    return None if _missing(value) else _as_text(value, "upper").upper()
 
 
 def lower(value: Any) -> str | None:
     """Return the text in small letters."""
-    return None if _missing(value) else _as_text(value).lower()
+    return None if _missing(value) else _as_text(value, "lower").lower()
 
 
 def trim(value: Any) -> str | None:
     """Return the text without leading and trailing white space."""
-    return None if _missing(value) else _as_text(value).strip()
+    return None if _missing(value) else _as_text(value, "trim").strip()
 
 
 def replace(value: Any, old: Any, new: Any, count: Any = -1) -> str | None:
     """Replace occurrences of `old` by `new` (all of them, or the first `count`)."""
     if _missing(value):
         return None
-    text, old, new = _as_text(value), _as_text(old), _as_text(new)
+    text, old, new = _as_text(value, "replace"), _as_text(old, "replace"), _as_text(new, "replace")
     if old == "":
         raise HelperError("replace: the text to replace must not be empty")
     limit = _as_count(count, "replace", "the count")
@@ -188,7 +207,7 @@ def substring(value: Any, start: Any, length: Any = None) -> str | None:
     """Return `length` characters from position `start` (0 is the first; negative counts from the end)."""
     if _missing(value):
         return None
-    text, begin = _as_text(value), _as_count(start, "substring", "the start")
+    text, begin = _as_text(value, "substring"), _as_count(start, "substring", "the start")
     if length is None:
         return text[begin:]
     size = _as_count(length, "substring", "the length")
@@ -200,8 +219,8 @@ def substring(value: Any, start: Any, length: Any = None) -> str | None:
 
 def concat(*values: Any, sep: Any = "") -> str:
     """Join texts (empty values are left out), e.g. `concat(row.FirstName, row.LastName, sep=" ")`."""
-    parts = [_as_text(value) for value in values if not _missing(value) and value != ""]
-    return _checked_length(_as_text(sep).join(parts), "concat")
+    parts = [_as_text(value, "concat") for value in values if not _missing(value) and value != ""]
+    return _checked_length(_as_text(sep, "concat").join(parts), "concat")
 
 
 def round_half_up(value: Any, ndigits: Any = 0) -> Any:
@@ -213,7 +232,7 @@ def round_half_up(value: Any, ndigits: Any = 0) -> Any:
         raise HelperError("round: the number of decimals must be between -20 and 20")
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise HelperError("round: expects a number")
-    exact = value if isinstance(value, Decimal) else Decimal(str(value))
+    exact = _bounded(value, "round") if isinstance(value, Decimal) else Decimal(str(_bounded(value, "round")))
     try:
         rounded = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     except InvalidOperation:
@@ -254,7 +273,7 @@ def to_decimal(value: Any) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise HelperError("decimal: expects a number or a text")
-    text = _as_text(value).strip()
+    text = _as_text(value, "decimal").strip()
     if len(text) > 60:
         raise HelperError("decimal: the text is too long for a number")
     try:
@@ -263,16 +282,22 @@ def to_decimal(value: Any) -> Decimal | None:
         raise HelperError("decimal: the text is not a number") from None
     if not number.is_finite():
         raise HelperError("decimal: the text is not a number")
-    return number
+    return _bounded(number, "decimal")
 
 
 def key_text(value: Any) -> str:
     """Return the text under which a value is looked up in a `lookups` table (`1`, `true`, `2024-05-01`)."""
     if value is None:
         return ""
-    if isinstance(value, Decimal | float) and not isinstance(value, bool) and value == int(value):
+    if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return _as_text(value)
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value == _bounded(value, "lookup").to_integral_value()
+    ):
+        return str(int(value))
+    return _as_text(value, "lookup")
 
 
 _NO_DEFAULT = object()

@@ -20,6 +20,7 @@ from stkkr_tasks.afas import (
     AfasTransportError,
     AfasValidationError,
 )
+from stkkr_tasks.afas.values import NumberTooLargeError
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.tasks._context import WriteItem
 from stkkr_tasks.tasks._recorder import Failure, Stage
@@ -66,7 +67,7 @@ def failure_from(
             "check the record in AFAS before running the row again."
         )
         return Failure(stage=stage, row=row, item=item, message=message)
-    if isinstance(exc, AfasError):
+    if isinstance(exc, AfasError | NumberTooLargeError):
         return Failure(stage=stage, row=row, item=item, message=str(exc))
     return Failure(stage=stage, row=row, item=item, message=unexpected(exc, "processing the row"))
 

@@ -41,7 +41,7 @@ ERROR = {
 def _client(handler: Callable[[httpx.Request], httpx.Response], retry: RetryPolicy = FAST) -> AfasClient:
     return AfasClient(
         TOKEN,
-        base_url="http://afas.invalid/ProfitRestServices",
+        base_url="https://afas.invalid/ProfitRestServices",
         retry=retry,
         transport=httpx.MockTransport(handler),
     )
@@ -193,7 +193,7 @@ async def test_request_headers_and_body() -> None:
 
     afas = AfasClient(
         TOKEN,
-        base_url="http://afas.invalid/ProfitRestServices/",
+        base_url="https://afas.invalid/ProfitRestServices/",
         integration_id="12345_678900",
         language="nl-nl",
         transport=httpx.MockTransport(handler),
@@ -201,7 +201,7 @@ async def test_request_headers_and_body() -> None:
     await afas.insert("KnPerson", Element(fields={"Nm": "é"}))
     await afas.aclose()
     request = seen[0]
-    assert str(request.url) == "http://afas.invalid/ProfitRestServices/connectors/KnPerson"
+    assert str(request.url) == "https://afas.invalid/ProfitRestServices/connectors/KnPerson"
     assert request.headers["IntegrationId"] == "12345_678900"
     assert request.headers["Accept-Language"] == "nl-nl"
     assert request.headers["Accept"] == "application/json"
@@ -239,7 +239,7 @@ async def test_metainfo_falls_back_to_documented_case() -> None:
 def test_client_repr_hides_token() -> None:
     afas = _client(_answer(200))
     assert "F" * 64 not in repr(afas) and "AfasToken" not in repr(afas)
-    assert afas.base_url == "http://afas.invalid/ProfitRestServices"
+    assert afas.base_url == "https://afas.invalid/ProfitRestServices"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,14 @@ import pytest
 from stkkr_tasks.afas import AfasConfigError, Element
 from stkkr_tasks.afas.auth import AfasTokenAuth
 from stkkr_tasks.afas.urls import delete_path, resolve_base_url
-from stkkr_tasks.afas.values import AMSTERDAM, decode_json, decode_row, dumps_json
+from stkkr_tasks.afas.values import (
+    AMSTERDAM,
+    NumberTooLargeError,
+    decode_json,
+    decode_row,
+    dumps_json,
+    format_value,
+)
 
 DATA = "A1B2C3D4" * 8
 XML = f"<token><version>1</version><data>{DATA}</data></token>"
@@ -108,6 +115,27 @@ def test_dumps_keeps_unicode_and_exact_decimals() -> None:
     )
     with pytest.raises(ValueError, match="finite"):
         dumps_json({"a": Decimal("NaN")})
+
+
+@pytest.mark.parametrize(
+    "number", [Decimal("1E+999999999"), Decimal("-1E-999999999"), Decimal(10**61), 10**61]
+)
+def test_numbers_too_long_to_write_are_refused_naming_the_field(number: Decimal | int) -> None:
+    element = Element(keys={"BcCo": 1}, fields={"Amount": number})
+    with pytest.raises(NumberTooLargeError, match=r"^KnPerson\.Amount: the number has more than 60 digits"):
+        element.to_body("KnPerson")
+    with pytest.raises(NumberTooLargeError):
+        format_value(number)  # filters and DELETE URLs
+    if isinstance(number, Decimal):  # ints cost little to write: Python bounds them itself (4300 digits)
+        with pytest.raises(NumberTooLargeError):
+            dumps_json({"a": number})
+
+
+def test_numbers_within_the_bound_are_written_exactly() -> None:
+    body = Element(fields={"A": Decimal("1.5E+58"), "B": 10**59, "C": Decimal("0.000001")}).to_body("X")
+    assert dumps_json(body) == (
+        b'{"X":{"Element":{"Fields":{"A":1' + b"5" + b"0" * 57 + b',"B":1' + b"0" * 59 + b',"C":0.000001}}}}'
+    )
 
 
 def test_unsupported_body_value_names_field_not_value() -> None:

@@ -221,3 +221,31 @@ def test_delete_with_integer_key_and_bad_keys(http: httpx.Client, sim: Simulator
     assert_afas_error(http.delete("/connectors/KnContact/KnContact/@Nope/1"), "'Nope' does not exist")
     assert_afas_error(http.delete("/connectors/KnContact/KnContact/@CdId,@BcCoOga/1"), "do not match")
     assert_afas_error(http.delete("/connectors/KnNope/KnNope/@Id/1"), "niet ondersteund")
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "message"),
+    [
+        ("HrWe", "1e999", "expected a number"),  # JSON's 1e999 is infinity
+        ("HrWe", '"' + "9" * 400 + '"', "expected a number"),
+        ("HrWe", "9" * 4000, "expected a number"),
+        ("HrWe", '"' + "1" * 60 + '.5"', "expected a number"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_like_afas(
+    http: httpx.Client, sim: Simulator, field: str, raw: str, message: str
+) -> None:
+    project = sim.rows("Profit_Projects")[0]
+    element = {"@PrId": project["ProjectId"], "Fields": {field: "RAW"}}
+    body = json.dumps({"PtProject": {"Element": element}}).replace('"RAW"', raw)
+    response = http.put("/connectors/PtProject", content=body, headers={"Content-Type": "application/json"})
+    assert_afas_error(response, message)
+    assert sim.rows("Profit_Projects")[0] == project
+
+
+@pytest.mark.parametrize("raw", ['"' + "9" * 30 + '"', str(2**63)])
+def test_integers_beyond_64_bits_are_refused(http: httpx.Client, raw: str) -> None:
+    body = example("KnPerson", "create person")
+    text = json.dumps(body).replace('"HmNr": ', f'"HmNr": {raw}, "_": ', 1)
+    response = http.post("/connectors/KnPerson", content=text, headers={"Content-Type": "application/json"})
+    assert_afas_error(response, "(HmNr) in object 'KnBasicAddressAdr': expected an integer")

@@ -177,3 +177,20 @@ def test_references_are_found_in_the_syntax_tree() -> None:
     assert expression.info.row_fields == {"Status", "Name", "A"}
     assert expression.info.lookups == {"status"}
     assert expression.info.uses_row
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ("{{ row.Huge }}", "limit"),  # passed on as is: refused here, per row, not by the encoder
+        ("{{ row.Huge | int }}", "value"),
+        ("{{ decimal('1e999999999') }}", "value"),
+        ("{{ row.Huge | round(2) }}", "value"),
+        ("{{ 10 ** 1000 * 10 }}", "limit"),
+    ],
+)
+def test_numbers_too_long_to_write_out_fail_the_row(source: str, kind: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        run(source, {**ROW, "Huge": Decimal("1E+999999999")})
+    assert caught.value.kind == kind and "more than 60 digits" in caught.value.reason
+    assert str(caught.value).startswith("transform.fields.X: ")

@@ -169,3 +169,33 @@ def test_key_text() -> None:
         "",
         "2024-01-02",
     ]
+
+
+HUGE = Decimal("1E+999999999")  # cheap to hold; written out it would be a gigabyte
+
+
+@pytest.mark.parametrize(
+    ("call", "helper"),
+    [
+        (lambda: h["decimal"]("1e999999999"), "decimal"),
+        (lambda: h["decimal"]("-1e-999999999"), "decimal"),
+        (lambda: h["decimal"](HUGE), "decimal"),
+        (lambda: h["int"](HUGE), "int"),
+        (lambda: h["round"](HUGE, 2), "round"),
+        (lambda: h["round"](10**4000, 0), "round"),
+        (lambda: h["upper"](HUGE), "upper"),
+        (lambda: h["concat"]("a", HUGE), "concat"),
+        (lambda: h["substring"]("abc", HUGE), "substring"),
+        (lambda: h["add_days"](date(2024, 1, 1), HUGE), "add_days"),
+        (lambda: Lookup({"t": {"1": "x"}})("t", HUGE, "none"), "lookup"),
+    ],
+)
+def test_numbers_too_long_to_write_out_are_refused_at_once(call: object, helper: str) -> None:
+    with pytest.raises(HelperError, match=f"^{helper}: the number has more than 60 digits$"):
+        call()  # type: ignore[operator]
+
+
+def test_numbers_within_the_bound_still_work() -> None:
+    assert h["decimal"]("1e59") == Decimal("1e59")
+    assert h["int"](Decimal("1E+20")) == 10**20
+    assert key_text(float("inf")) == "inf" and key_text(Decimal("1E+3")) == "1000"
