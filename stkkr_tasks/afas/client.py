@@ -277,11 +277,20 @@ class AfasClient:
         return [decode_row(row) for row in rows]
 
     def pager(
-        self, connector_id: str, *, order_by: Sequence[str], where: Where | None = None, page_size: int = 500
+        self,
+        connector_id: str,
+        *,
+        order_by: Sequence[str],
+        where: Where | None = None,
+        page_size: int = 500,
+        unique_order: bool = True,
     ) -> Pager:
-        """Return a `Pager` reading all rows of a GetConnector, `page_size` rows per request."""
+        """Return a `Pager` reading all rows of a GetConnector, `page_size` rows per page.
+
+        `order_by` must be a unique key (ties raise `AfasPagingError`) unless `unique_order` is False.
+        """
         fetch = partial(self._fetch, connector_id, order_by, where)
-        return Pager(fetch, order_by=order_by, page_size=page_size)
+        return Pager(fetch, order_by=order_by, page_size=page_size, unique_order=unique_order)
 
     async def _fetch(
         self,

@@ -7,6 +7,8 @@ the token, the request URL (a DELETE URL carries key values) or row values. Deta
 AfasError (a StkkrError)           .retryable
 ├── AfasConfigError (ValueError)   bad environment type, token or base URL
 ├── AfasQueryTooLongError (ValueError)  query string over 2049 characters, refused before sending; .length
+├── AfasPagingError                paging cannot go on without risking to skip rows (order_by not unique,
+│                                  no room in the query for the key filter)
 ├── AfasTransportError             .method, .connector; no usable answer (connection dropped, protocol error)
 │   ├── AfasConnectError           the request was never sent (connection refused, DNS, TLS, pool timeout)
 │   └── AfasTimeoutError           .sent: whether AFAS may have received the request
@@ -48,6 +50,7 @@ __all__ = [
     "AfasForbiddenError",
     "AfasGatewayError",
     "AfasNotFoundError",
+    "AfasPagingError",
     "AfasPayloadTooLargeError",
     "AfasQueryTooLongError",
     "AfasResponseError",
@@ -83,6 +86,10 @@ class AfasQueryTooLongError(AfasError, ValueError):
             f"the GetConnector query string would be {length} characters, AFAS accepts at most {limit}; "
             "use fewer or shorter filter values, or split the request into several"
         )
+
+
+class AfasPagingError(AfasError):
+    """Paging cannot go on without risking to skip rows; the message says why and what to change."""
 
 
 class AfasTransportError(AfasError):

@@ -125,6 +125,7 @@ async def open_run(
                 order_by=spec.get.order_by,
                 where=compiled.where() or None,
                 page_size=spec.get.page_size,
+                unique_order=spec.get.order_by_unique,
             )
             yield RunContext(
                 stkkr=spec.stkkr,

@@ -252,14 +252,14 @@ def sort_rows(rows: list[Row], order: tuple[tuple[str, bool], ...], connector: G
 def split_seek(query: Query) -> tuple[tuple[tuple[Condition, ...], ...], Condition] | None:
     """Split a by-key page request into its filter and its seek, when it has that shape.
 
-    A client paging by key asks for `(where) AND first_order_field > last_value` on an ascending order;
-    every AND-group then ends with that same condition. Returns (the filter without it, the condition),
+    A client paging by key asks for `(where) AND first_order_field > last_value` (or `>=`) on an ascending
+    order; every AND-group then ends with that same condition. Returns (the filter without it, the condition),
     or None for any other request.
     """
     if not query.where or not query.order or query.order[0][1]:
         return None
     last = query.where[0][-1]
-    if last.op != 4 or last.field.lower() != query.order[0][0].lower():
+    if last.op not in (2, 4) or last.field.lower() != query.order[0][0].lower():
         return None
     if any(group[-1] != last for group in query.where):
         return None

@@ -69,8 +69,8 @@ class Table:
     def page(self, query: Query) -> list[Row]:
         """The rows of one page (a list of the stored rows: copy before they leave the lock).
 
-        A by-key request (`where` AND `first order field > value`) seeks in the cached view of its `where`
-        with a binary search, as a database seeks in an index, instead of filtering every row again.
+        A by-key request (`where` AND `first order field > value`, or `>=`) seeks in the cached view of its
+        `where` with a binary search, as a database seeks in an index, instead of filtering every row again.
         """
         seek = split_seek(query)
         if seek is None:

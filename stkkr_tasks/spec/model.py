@@ -197,6 +197,8 @@ class GetSpec(_Model):
     """Filters sent to AFAS: all items must hold (AND); an `any:` item holds when one alternative does."""
     order_by: list[FieldId] = Field(min_length=1)
     """Field ids that identify a row (a unique key); AFAS orders on them so that paging is stable."""
+    order_by_unique: bool = Field(True, strict=True)
+    """False: order_by is deliberately not unique; paging then counts rows (skip), with no tie check."""
     page_size: int = Field(500, ge=1, le=10_000, strict=True)
     """Rows per GetConnector request (1 to 10000)."""
 

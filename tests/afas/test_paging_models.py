@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from stkkr_tasks.afas import (
+    AfasPagingError,
     AfasQueryTooLongError,
     ConnectorList,
     Filter,
@@ -27,6 +28,8 @@ _TESTS = {
     Operator.EQUAL: lambda a, b: a == b,
     Operator.GREATER: lambda a, b: a > b,
     Operator.LESS: lambda a, b: a < b,
+    Operator.GREATER_OR_EQUAL: lambda a, b: a >= b,
+    Operator.LESS_OR_EQUAL: lambda a, b: a <= b,
 }
 
 
@@ -70,7 +73,7 @@ async def test_stops_on_short_page() -> None:
     pages = await _drain(pager)
     assert pager.position == {"Id": 6}
     assert [len(p) for p in pages] == [3, 3, 1]
-    assert [(skip, take) for skip, take, _ in table.calls] == [(0, 3), (0, 3), (0, 3)]
+    assert [(skip, take) for skip, take, _ in table.calls] == [(0, 3), (0, 4), (0, 4)]  # + the last row
     assert (pager.pages_read, pager.rows_read) == (3, 7)
     assert await pager.next_page() is None
     assert len(table.calls) == 3
@@ -81,7 +84,7 @@ async def test_full_last_page_costs_one_empty_request() -> None:
     table = Table([{"Id": i} for i in range(6)])
     pages = await _drain(Pager(table.fetch, order_by=["Id"], page_size=3))
     assert [len(p) for p in pages] == [3, 3]
-    assert table.calls[-1][2] == [[Filter("Id", ">", 5)]]
+    assert table.calls[-1][2] == [[Filter("Id", ">=", 5)]]
 
 
 @pytest.mark.anyio
@@ -91,8 +94,8 @@ async def test_pages_after_the_first_ask_for_the_rows_past_the_last_key() -> Non
     assert table.calls[0] == (0, 3, None)
     assert table.calls[1] == (
         0,
-        3,
-        [[Filter("Year", ">", 2025)], [Filter("Year", "=", 2025), Filter("No", "<", "b")]],
+        4,
+        [[Filter("Year", ">", 2025)], [Filter("Year", "=", 2025), Filter("No", "<=", "b")]],
     )
 
 
@@ -142,17 +145,47 @@ async def test_keys_afas_cannot_compare_fall_back_to_skip_and_dedupe() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_key_filter_too_long_for_the_query_falls_back_to_skip() -> None:
+async def test_a_key_filter_too_long_for_the_query_stops_paging_instead_of_counting() -> None:
+    # Counting rows from here would skip rows that leave the where set (see the test above): refuse.
     table = Table([{"Id": i} for i in range(7)])
+    table.after_fetch = lambda page: [table.rows.remove(row) for row in page]
 
     async def fetch(skip: int, take: int, after: Any) -> list[dict[str, Any]]:
         if after is not None:
             raise AfasQueryTooLongError(2100, 2049)
         return await table.fetch(skip, take, after)
 
-    pages = await _drain(Pager(fetch, order_by=["Id"], page_size=3))
-    assert [row["Id"] for page in pages for row in page] == list(range(7))
-    assert [skip for skip, _, _ in table.calls] == [0, 3, 6]
+    pager = Pager(fetch, order_by=["Id"], page_size=3)
+    assert [row["Id"] for row in await pager.next_page() or []] == [0, 1, 2]
+    with pytest.raises(AfasPagingError, match=r"no room in AFAS's query .* \(2100 of 2049 characters\)"):
+        await pager.next_page()
+    assert [skip for skip, _, _ in table.calls] == [0]
+
+
+@pytest.mark.parametrize(
+    ("ids", "page_size"),
+    [
+        ([1, 2, 2, 3], 10),  # two rows of one page share the key
+        ([1, 2, 3, 3, 4], 3),  # the tie spans a page boundary: the last key comes back twice
+        ([1, 2, 3, 3, 4, 5], 3),
+        ([1, 1], 1),
+    ],
+)
+@pytest.mark.anyio
+async def test_rows_sharing_an_order_key_stop_paging(ids: list[int], page_size: int) -> None:
+    table = Table([{"Id": i, "Row": n} for n, i in enumerate(ids)])
+    with pytest.raises(
+        AfasPagingError, match=r"two rows share the same order_by key \(Id\).*order_by_unique"
+    ):
+        await _drain(Pager(table.fetch, order_by=["Id"], page_size=page_size))
+
+
+@pytest.mark.anyio
+async def test_a_declared_non_unique_order_pages_by_count_and_keeps_ties() -> None:
+    table = Table([{"Group": g, "Row": n} for n, g in enumerate(["a", "a", "b", "b", "b", "c"])])
+    pages = await _drain(Pager(table.fetch, order_by=["Group"], page_size=2, unique_order=False))
+    assert [row["Row"] for page in pages for row in page] == list(range(6))
+    assert [(skip, after) for skip, _, after in table.calls] == [(0, None), (2, None), (4, None), (6, None)]
 
 
 def test_pager_refuses_bad_arguments() -> None:

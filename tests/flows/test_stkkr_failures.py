@@ -199,3 +199,19 @@ def test_a_page_that_fails_keeps_the_key_it_was_asked_by_out_of_the_error_record
     assert record.http_status == 500 and "Ongeldig filter" in record.message
     assert last_of_first_page not in record.message and PLACEHOLDER in record.message
     assert record.row_key, "the record names the page by the fingerprint of the key it came after"
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_an_order_by_that_is_not_unique_fails_the_run_unless_declared(
+    simulator, connect, make_spec, declared: bool
+) -> None:
+    text = PROJECTS.replace("order_by: [ProjectId]", "order_by: [ProjectGroup]")
+    extra = "  order_by_unique: false" if declared else ""  # indented: part of get
+    summary = run_stkkr(make_spec(text, connect(simulator), page_size=50, extra=extra, fields=""))
+
+    if declared:  # counted pages, ties kept: every row is read once
+        assert summary.state == "Completed" and summary.read == 200
+    else:
+        assert summary.state == "Failed"
+        assert "two rows share the same order_by key (ProjectGroup)" in summary.message
+        assert "order_by_unique: false" in summary.message and summary.read == 0
