@@ -7,6 +7,7 @@ no token, no row values.
 ```
 StkkrError
 ├── AfasError                 stkkr_tasks.afas.exceptions: the AFAS client's own tree (see there)
+├── NumberTooLargeError (ValueError)  stkkr_tasks.afas.values: a number too long to write out
 ├── SpecError (ValueError)    stkkr_tasks.spec.errors: a stkkr file does not validate; .problems
 ├── ExpressionError (ValueError)  stkkr_tasks.spec.errors: an expression failed to compile or evaluate
 ├── StoreError                stkkr_tasks.store.errors: the stkkr database (config, payload key, retention)

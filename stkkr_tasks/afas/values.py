@@ -19,6 +19,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from stkkr_tasks.errors import StkkrError
+
 __all__ = [
     "AMSTERDAM",
     "MAX_NUMBER_DIGITS",
@@ -39,7 +41,7 @@ MAX_NUMBER_DIGITS = 60
 _INT_LIMIT = 10**MAX_NUMBER_DIGITS
 
 
-class NumberTooLargeError(ValueError):
+class NumberTooLargeError(StkkrError, ValueError):
     """A number has more than `MAX_NUMBER_DIGITS` digits written out; the message never holds the value."""
 
     def __init__(self, where: str = "") -> None:

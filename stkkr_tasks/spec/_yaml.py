@@ -70,7 +70,7 @@ class _DepthLimitedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         # The root is level 0, like the empty path of `_Reader`: a value at path (a, b) is level 2.
         if self._depth > MAX_DEPTH:
             raise _TooDeep(self.peek_event().start_mark.line + 1)
