@@ -103,7 +103,7 @@ class Pager:
 
     @property
     def position(self) -> dict[str, Any] | None:
-        """The order fields and values of the last row read (the next request asks for the rows past it).
+        """The order fields and values of the last row read (the next request asks for the rows from it on).
 
         It is a row's key: an error record of a failed page uses it to remove those values from AFAS's
         message. None before the first page.
