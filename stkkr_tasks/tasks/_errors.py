@@ -15,6 +15,7 @@ from stkkr_tasks.afas import (
     AfasConnectError,
     AfasError,
     AfasForbiddenError,
+    AfasGatewayError,
     AfasResponseError,
     AfasTimeoutError,
     AfasTransportError,
@@ -73,9 +74,14 @@ def failure_from(
 
 
 def outcome_unknown(exc: BaseException) -> bool:
-    """Whether a failed write may still have been processed by AFAS (sent, but no answer came back)."""
+    """Whether a failed write may still have been processed by AFAS (sent, but no answer came back).
+
+    A 502 or 504 (`AfasGatewayError`) counts: the gateway in front of AFAS lost the answer, not the request.
+    """
     if isinstance(exc, AfasTimeoutError):
         return exc.sent
+    if isinstance(exc, AfasGatewayError):
+        return True
     return isinstance(exc, AfasTransportError) and not isinstance(exc, AfasConnectError)
 
 

@@ -8,6 +8,8 @@ from collections import Counter
 
 import pytest
 
+import stkkr_tasks.afas.client as client_module
+from stkkr_tasks.afas import RetryPolicy
 from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Faults
@@ -241,3 +243,22 @@ def test_errors_list_by_key_is_scoped_to_the_environment(
         environment_scope(base_url=sim.base_url) for sim in (rehearsal, production)
     }
     assert [r["environment"] for r in only] == [environment_scope(base_url=production.base_url)]
+
+
+def test_an_insert_answered_504_keeps_its_key_reserved(
+    make_simulator, connect, make_spec, error_records, stkkr_name, monkeypatch
+) -> None:
+    # A gateway's 502/504 comes after AFAS processed the insert: like a lost answer, never written again.
+    monkeypatch.setattr(client_module, "RetryPolicy", lambda: RetryPolicy(attempts=10, base_delay=0.001))
+    simulator = make_simulator(rows=120, seed=1)
+    spec = make_spec(DEPARTMENTS, connect(simulator), page_size=20)
+    simulator.faults = Faults(gateway_timeout_rate=0.4, seed=3)
+
+    first = run_stkkr(spec)
+    simulator.faults = Faults()
+    run_stkkr(spec)
+
+    assert first.failed >= 1, "some inserts met a 504"
+    assert max(_inserted(simulator).values()) == 1, f"a department was inserted twice: {_inserted(simulator)}"
+    assert set(_inserted(simulator)) == _departments(simulator)
+    assert any("stays reserved" in r.message for r in error_records(stkkr_name))
