@@ -22,14 +22,17 @@ install: $(STAMP)
 test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The static checks `make test` runs first: types (files and settings in pyproject.toml), lint, format.
+# The static checks `make test` runs first: types (files and settings in pyproject.toml), lint, format, and
+# the floors (lint-imports: no upward import, see the README's Development section).
 check: install
 	$(BIN)/mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 demo: install
 	$(BIN)/stkkr demo

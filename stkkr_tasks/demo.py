@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from stkkr_tasks.deploy.files import StkkrFile, deployments_dir, load_stkkr_files
 from stkkr_tasks.localstack import (
     LocalStackError,
     api_url,
@@ -26,6 +25,7 @@ from stkkr_tasks.localstack import (
     start_prefect_server,
     start_simulator,
 )
+from stkkr_tasks.spec.files import StkkrFile, deployments_dir, load_stkkr_files
 
 if TYPE_CHECKING:
     from rich.console import Console

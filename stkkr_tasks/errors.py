@@ -11,10 +11,10 @@ StkkrError
 ├── SpecError (ValueError)    stkkr_tasks.spec.errors: a stkkr file does not validate; .problems
 ├── ExpressionError (ValueError)  stkkr_tasks.spec.errors: an expression failed to compile or evaluate
 ├── StoreError                stkkr_tasks.store.errors: the stkkr database (config, payload key, retention)
-├── ConnectionBlockError (LookupError)  blocks.loading: an AfasConnection block cannot be loaded
+├── ConnectionBlockError (LookupError)  stkkr_tasks.connections: an AfasConnection block cannot be loaded
 │   ├── ConnectionNotFoundError       no block of that name
 │   └── ConnectionOutdatedError       the block was saved with a schema this stkkr cannot read
-├── StkkrFileError (LookupError)      stkkr_tasks.deploy.files: no file for a stkkr name, or two
+├── StkkrFileError (LookupError)      stkkr_tasks.spec.files: no file for a stkkr name, or two
 ├── DeployError (RuntimeError)        stkkr_tasks.deploy.deploy: a deployment cannot be created
 ├── TriggerError (RuntimeError)       stkkr_tasks.deploy.trigger: a run could not start or end in time
 ├── StkkrMismatch                     stkkr_tasks.run.session: the stkkr does not fit the environment

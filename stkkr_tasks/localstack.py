@@ -192,12 +192,12 @@ def start_simulator(stack: ExitStack, port: int, rows: int, url: str, connection
     """
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from blocks import AfasConnection
+    from stkkr_tasks.seam import connection_block
     from stkkr_tasks.simulator import Simulator
 
     simulator = Simulator(rows=rows, seed=1)
     base_url = stack.enter_context(simulator.serve(port=port))
     with temporary_settings(updates={PREFECT_API_URL: url}):
         for name in connections:
-            AfasConnection(base_url=base_url, token=simulator.token).save(name, overwrite=True)
+            connection_block()(base_url=base_url, token=simulator.token).save(name, overwrite=True)
     return base_url

@@ -19,7 +19,7 @@ from stkkr_tasks.names import NAME_RULE, is_name
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from blocks import AfasConnection
+    from stkkr_tasks.seam import ConnectionBlock
 
 _HELP_TOKEN = "File holding the token (full <token> XML or its data part); '-' reads stdin."
 
@@ -58,9 +58,10 @@ def set_connection(
     language: Annotated[str | None, typer.Option(help="Accept-Language, e.g. nl-nl.")] = None,
 ) -> None:
     """Create or update the AFAS connection NAME; without a token an existing connection keeps its own."""
-    from blocks import AfasConnection, ConnectionNotFoundError, ConnectionOutdatedError, load_connection
     from stkkr_tasks.afas import AfasConfigError
     from stkkr_tasks.afas.urls import resolve_base_url
+    from stkkr_tasks.connections import ConnectionNotFoundError, ConnectionOutdatedError, load_connection
+    from stkkr_tasks.seam import connection_block
 
     err = Console(stderr=True, soft_wrap=True)
     if not is_name(name):
@@ -72,7 +73,7 @@ def set_connection(
             resolve_base_url(base_url=base_url, allow_insecure_http=allow_insecure_http)
         except AfasConfigError as exc:
             _usage(err, f"{exc}.")
-    existing: AfasConnection | None = None
+    existing: ConnectionBlock | None = None
     outdated = False
     try:
         existing = load_connection(name)
@@ -87,7 +88,7 @@ def set_connection(
             markup=False,
         )
     token = _read_token(err, token_file, existing)
-    connection = AfasConnection(
+    connection = connection_block()(
         environment=environment,
         environment_type=type_.value,
         token=token,
@@ -111,7 +112,7 @@ def test_connection(name: Annotated[str, typer.Argument(help="The connection (bl
     """Ask AFAS for its version with the connection NAME, and say whether the token works."""
     import asyncio
 
-    from blocks import ConnectionBlockError, load_connection
+    from stkkr_tasks.connections import ConnectionBlockError, load_connection
 
     err = Console(stderr=True, soft_wrap=True)
     try:
@@ -123,7 +124,7 @@ def test_connection(name: Annotated[str, typer.Argument(help="The connection (bl
     raise typer.Exit(0 if ok else 1)
 
 
-async def _check(connection: AfasConnection) -> tuple[bool, str]:
+async def _check(connection: ConnectionBlock) -> tuple[bool, str]:
     """Call /ProfitVersion; returns whether the token works and what to tell the user."""
     from stkkr_tasks.afas import AfasAuthError, AfasConnectError, AfasError, AfasForbiddenError
 
@@ -145,7 +146,7 @@ async def _check(connection: AfasConnection) -> tuple[bool, str]:
     return True, f"The token works: AFAS Profit {version} at {where}."
 
 
-def _read_token(err: Console, token_file: str | None, existing: AfasConnection | None) -> str | SecretStr:
+def _read_token(err: Console, token_file: str | None, existing: ConnectionBlock | None) -> str | SecretStr:
     """The token from the file, stdin or a hidden prompt; an existing connection keeps its token otherwise."""
     if token_file == "-" or (token_file is None and not sys.stdin.isatty()):
         token = sys.stdin.read()

@@ -26,8 +26,8 @@ def demo(
 ) -> None:
     """Start the simulator and a local Prefect server, run every example stkkr, print their summaries."""
     from stkkr_tasks.demo import DemoError, run_demo
-    from stkkr_tasks.deploy.files import StkkrFileError
     from stkkr_tasks.spec import SpecError
+    from stkkr_tasks.spec.files import StkkrFileError
 
     err = Console(stderr=True, highlight=False)
     try:

@@ -24,7 +24,7 @@ def retention(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Delete error records older than the retention period (at most 30 days), now."""
-    from flows.retention import arun_retention
+    from stkkr_tasks.seam import arun_retention
 
     try:
         check_retention_days(days)

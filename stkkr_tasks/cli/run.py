@@ -18,7 +18,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from stkkr_tasks.run import RunSummary
-    from stkkr_tasks.tasks import RunCounters
+    from stkkr_tasks.tasks import Counts
 
 
 class ExitCode(IntEnum):
@@ -31,12 +31,14 @@ class ExitCode(IntEnum):
 
 
 def exit_code(summary: RunSummary) -> ExitCode:
-    """The exit status for a run's summary."""
+    """The exit status for a run's summary: the worst of the run and the runs its `then:` started."""
     if summary.problems:
-        return ExitCode.INVALID
-    if summary.state != "Completed":
-        return ExitCode.RUN_FAILED
-    return ExitCode.ROWS_FAILED if summary.failed else ExitCode.OK
+        own = ExitCode.INVALID
+    elif summary.state != "Completed":
+        own = ExitCode.RUN_FAILED
+    else:
+        own = ExitCode.ROWS_FAILED if summary.failed else ExitCode.OK
+    return max([own, *(exit_code(after) for after in summary.then)])
 
 
 def register(app: typer.Typer) -> None:
@@ -49,8 +51,8 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and transform; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the summary.")] = False,
 ) -> None:
-    """Run a stkkr now: read, filter, transform and write, then show the summary."""
-    from stkkr_tasks.run import run_stkkr
+    """Run a stkkr now: read, filter, transform and write, then show the summary; then run its `then:`."""
+    from stkkr_tasks.run import ThenError, run_stkkr
     from stkkr_tasks.run.runner import load
     from stkkr_tasks.spec import ExpressionError, SpecError
 
@@ -80,8 +82,8 @@ def run(
             on_progress=counters_view.update,
             on_preview=lambda body: _print_preview(preview_console, body),
         )
-    except ExpressionError as exc:
-        err.print(f"[red]{file}: {exc}[/red]")
+    except (ExpressionError, ThenError) as exc:
+        err.print(f"{file}: {exc}", style="red", highlight=False, markup=False)
         raise typer.Exit(ExitCode.INVALID) from None
     finally:
         if live is not None:
@@ -89,9 +91,7 @@ def run(
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
     else:
-        _print_summary(out, summary)
-        for problem in summary.problems:
-            err.print(f"[red]  {problem}[/red]")
+        _print_summaries(out, err, summary)
     raise typer.Exit(exit_code(summary))
 
 
@@ -99,9 +99,9 @@ class _CountersView:
     """Live counters for the terminal; rich renders it on every refresh."""
 
     def __init__(self) -> None:
-        self.counters: RunCounters | None = None
+        self.counters: Counts | None = None
 
-    def update(self, counters: RunCounters) -> None:
+    def update(self, counters: Counts) -> None:
         self.counters = counters
 
     def __rich__(self) -> str:
@@ -115,6 +115,16 @@ class _CountersView:
         )
 
 
+def _print_summaries(out: Console, err: Console, summary: RunSummary) -> None:
+    """The run's summary and its problems, then those of the runs its `then:` started, in order."""
+    _print_summary(out, summary)
+    for problem in summary.problems:
+        err.print(f"[red]  {problem}[/red]")
+    for after in summary.then:
+        out.print(f"then: {after.stkkr}", highlight=False, markup=False)
+        _print_summaries(out, err, after)
+
+
 def _print_summary(console: Console, summary: RunSummary) -> None:
     colour = "green" if summary.ok else ("yellow" if summary.state == "Completed" else "red")
     suffix = " (dry run)" if summary.dry_run else ""
@@ -122,8 +132,8 @@ def _print_summary(console: Console, summary: RunSummary) -> None:
     table = Table(title=title, show_header=False)
     table.add_column("count")
     table.add_column("rows", justify="right")
-    for row in summary.table():
-        table.add_row(str(row["count"]), str(row["rows"]))
+    for label, count in summary.labelled_counts():
+        table.add_row(label, str(count))
     console.print(table)
     console.print(summary.message, highlight=False, markup=False)
     console.print(f"Flow run: {summary.flow_run_id}", highlight=False)

@@ -112,7 +112,7 @@ def capture(
     if connection is None and environment is None and base_url is None:
         _fail("give --connection, or --environment/--base-url with the token in $" + token_env)
     if connection is not None:
-        from blocks import ConnectionBlockError, load_connection
+        from stkkr_tasks.connections import ConnectionBlockError, load_connection
 
         try:
             client = load_connection(connection).get_client()

@@ -19,11 +19,11 @@ from stkkr_tasks.deploy.deploy import (
     deploy,
     deployment_name,
 )
-from stkkr_tasks.deploy.files import StkkrFile, StkkrFileError, deployments_dir, find_stkkr_file
 from stkkr_tasks.deploy.history import RunRecord, ahistory, history
 from stkkr_tasks.deploy.prefect_yaml import render_prefect_yaml, write_prefect_yaml
 from stkkr_tasks.deploy.serve import aserve, serve
 from stkkr_tasks.deploy.trigger import TriggerError, astart_run, atrigger, start_run, trigger
+from stkkr_tasks.spec.files import StkkrFile, StkkrFileError, deployments_dir, find_stkkr_file
 
 __all__ = [
     "CONCURRENCY",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun, State
     from prefect.flows import FlowStateHook
 
-    from stkkr_tasks.deploy.files import StkkrFile
+    from stkkr_tasks.spec.files import StkkrFile
     from stkkr_tasks.spec import Problem, StkkrSpec
 
 
@@ -62,7 +62,7 @@ def then_problems(path: Path, spec: StkkrSpec) -> list[Problem]:
     Returns:
         Unknown names in its ``then`` and cycles through it, each at the ``then`` line of the file.
     """
-    from stkkr_tasks.deploy.files import StkkrFile
+    from stkkr_tasks.spec.files import StkkrFile
 
     if not spec.then:
         return []
@@ -91,7 +91,7 @@ def refuse_broken_chains(files: Sequence[StkkrFile]) -> None:
 
 def _graph(files: Sequence[StkkrFile]) -> dict[str, list[str]]:
     """``then:`` edges of the deployments directory's valid stkkrs, ``files`` taking precedence."""
-    from stkkr_tasks.deploy.files import valid_stkkr_files
+    from stkkr_tasks.spec.files import valid_stkkr_files
 
     chosen = {file.name for file in files}
     others = [f for f in valid_stkkr_files() if f.name not in chosen]

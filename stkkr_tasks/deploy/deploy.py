@@ -19,16 +19,17 @@ from uuid import UUID
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
-from stkkr_tasks.deploy.files import (
+from stkkr_tasks.deploy.schedules import Schedule, deployment_schedules, prefect_schedules, sync_schedules
+from stkkr_tasks.deploy.steps import pull_steps
+from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.seam import STKKRS_MODULE, project_dir, retention_deployment
+from stkkr_tasks.spec.files import (
     DEPLOYMENTS_DIR_ENV,
     StkkrFile,
     deployments_dir,
     flow_attribute,
     load_stkkr_files,
 )
-from stkkr_tasks.deploy.schedules import Schedule, deployment_schedules, prefect_schedules, sync_schedules
-from stkkr_tasks.deploy.steps import pull_steps
-from stkkr_tasks.errors import StkkrError
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -40,9 +41,6 @@ DEFAULT_WORK_POOL = "stkkr"
 
 STKKR_PARAMETER = "stkkr"
 """The one flow parameter of a stkkr deployment: the stkkr's name."""
-
-FLOWS_MODULE = "flows/stkkrs.py"
-"""The entrypoint file (relative to the project directory) that defines one flow per stkkr."""
 
 CONCURRENCY = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
 """One run per stkkr at a time; a colliding run waits for the slot."""
@@ -132,23 +130,12 @@ def plan(file: StkkrFile) -> StkkrDeployment:
     spec = file.spec
     return StkkrDeployment(
         name=spec.stkkr,
-        entrypoint=f"{FLOWS_MODULE}:{flow_attribute(spec.stkkr)}",
+        entrypoint=f"{STKKRS_MODULE}:{flow_attribute(spec.stkkr)}",
         parameters={STKKR_PARAMETER: spec.stkkr},
         tags=stkkr_tags(spec.stkkr, spec.tenant),
         description=spec.description or None,
         schedules=prefect_schedules(spec),
     )
-
-
-def project_dir() -> Path:
-    """The stkkr project directory: the one holding ``flows/stkkrs.py``.
-
-    Returns:
-        The absolute path.
-    """
-    import flows
-
-    return Path(flows.__file__).resolve().parent.parent
 
 
 def runner_deployment(item: StkkrDeployment, work_pool: str | None) -> RunnerDeployment:
@@ -168,7 +155,7 @@ def runner_deployment(item: StkkrDeployment, work_pool: str | None) -> RunnerDep
 
     attribute = item.entrypoint.split(":", 1)[1]
     deployment = RunnerDeployment.from_entrypoint(
-        f"{project_dir() / FLOWS_MODULE}:{attribute}",
+        f"{project_dir() / STKKRS_MODULE}:{attribute}",
         name=item.name,
         parameters=item.parameters,
         tags=item.tags,
@@ -189,8 +176,6 @@ def retention_runner_deployment(work_pool: str | None) -> RunnerDeployment:
     Returns:
         The deployment object, not yet applied; its schedules are still on it.
     """
-    from flows.retention import retention_deployment
-
     deployment = retention_deployment()
     deployment.entrypoint = _project_relative(deployment.entrypoint)
     _run_in_project(deployment, work_pool)

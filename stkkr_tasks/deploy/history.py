@@ -1,8 +1,9 @@
 """`stkkr history`: the last runs of a stkkr (or of all stkkrs) from Prefect, with their summary counts.
 
 Runs are found by the tag ``stkkr:<name>`` that every stkkr run carries (deployment runs, ``stkkr run`` and
-``trigger`` alike). The counts come from the run's ``stkkr-<name>`` table artifact, which the flow writes
-when it ends; a run that crashed before that has a summary without counts.
+``trigger`` alike). The counts, and whether it was a dry run, come from the run's ``stkkr-<name>`` table
+artifact, which the flow writes when it ends, by field name; a run that crashed before that (or ran before
+the artifact carried field names) has a summary without counts.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class RunRecord:
             "run_name": self.run_name,
             "started": self.started.isoformat() if self.started else None,
             "message": self.summary.message,
+            "dry_run": self.summary.dry_run,
         }
 
 
@@ -97,15 +99,17 @@ async def records(client: PrefectClient, runs: list[FlowRun]) -> list[RunRecord]
     """
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-    tables: dict[UUID, list[dict[str, Any]]] = {}
+    fields_by_run: dict[UUID, dict[str, Any]] = {}
     if runs:
         artifacts = await client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[r.id for r in runs]))
         )
         for artifact in artifacts:
             if artifact.flow_run_id and (artifact.key or "").startswith("stkkr-"):
-                tables[artifact.flow_run_id] = _table_rows(artifact.data)
-    return [_record(run, tables.get(run.id)) for run in runs]
+                fields_by_run[artifact.flow_run_id] = RunSummary.fields_from_artifact(
+                    _table_rows(artifact.data)
+                )
+    return [_record(run, fields_by_run.get(run.id) or None) for run in runs]
 
 
 def stkkr_of(run: FlowRun) -> str:
@@ -144,8 +148,8 @@ async def _stkkr_runs(client: PrefectClient, name: str | None, limit: int) -> li
     return found[:limit]
 
 
-def _record(run: FlowRun, table: list[dict[str, Any]] | None) -> RunRecord:
-    counts = RunSummary.counts_from_table(table or [])
+def _record(run: FlowRun, fields: dict[str, Any] | None) -> RunRecord:
+    counts = dict(fields or {})
     if "duration_s" not in counts and run.total_run_time:
         counts["duration_s"] = round(run.total_run_time.total_seconds(), 3)
     state_name = (run.state.name if run.state else None) or "Unknown"
@@ -154,10 +158,9 @@ def _record(run: FlowRun, table: list[dict[str, Any]] | None) -> RunRecord:
         flow_run_id=str(run.id),
         state="Completed" if run.state and run.state.is_completed() else "Failed",
         message=(run.state.message if run.state else None) or "",
-        dry_run="would_write" in counts,
         **counts,
     )
-    return RunRecord(summary, run.name, state_name, run.start_time, table is not None)
+    return RunRecord(summary, run.name, state_name, run.start_time, fields is not None)
 
 
 def _table_rows(data: Any) -> list[dict[str, Any]]:

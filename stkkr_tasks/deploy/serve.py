@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 
 from stkkr_tasks.deploy.deploy import apply, build_deployments
-from stkkr_tasks.deploy.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
+from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
 
 
 async def aserve(

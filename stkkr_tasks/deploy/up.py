@@ -16,7 +16,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stkkr_tasks.deploy.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
 from stkkr_tasks.localstack import (
     Child,
     LocalStackError,
@@ -26,6 +25,7 @@ from stkkr_tasks.localstack import (
     start_prefect_server,
     start_simulator,
 )
+from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -1,6 +1,7 @@
-"""In-process hooks of a run: live counters and the dry-run preview, for the terminal only.
+"""In-process hooks of a run: live counts and the dry-run preview, for the terminal only.
 
-The hooks travel in a context variable, never as flow parameters, so nothing they see reaches Prefect.
+The hooks travel in a context variable, never as flow parameters, so nothing they see reaches Prefect. They
+only listen: the run's summary comes back in its final state.
 """
 
 from __future__ import annotations
@@ -9,14 +10,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from stkkr_tasks.tasks import RunCounters
+from stkkr_tasks.tasks import Counts
 
-if TYPE_CHECKING:
-    from stkkr_tasks.run.summary import RunSummary
-
-ProgressCallback = Callable[[RunCounters], None]
+ProgressCallback = Callable[[Counts], None]
 PreviewCallback = Callable[[dict[str, Any]], None]
 
 
@@ -25,16 +23,14 @@ class RunHooks:
     """Callbacks of one in-process run.
 
     Attributes:
-        on_progress: Called with the live counters whenever they change.
+        on_progress: Called with the run's counts so far each time a task's counts are added to them.
         on_preview: Dry run only: called with each of the first `preview_limit` elements that would be sent.
         preview_limit: How many elements a dry run previews.
-        summary: Set by the flow when the run ends, so the caller gets it even when the run failed.
     """
 
     on_progress: ProgressCallback | None = None
     on_preview: PreviewCallback | None = None
     preview_limit: int = 5
-    summary: RunSummary | None = None
 
 
 _HOOKS: ContextVar[RunHooks | None] = ContextVar("stkkr_run_hooks", default=None)

@@ -1,19 +1,20 @@
-"""Run a stkkr in this process: load, compile, start its flow with its tags, return the summary."""
+"""Run a stkkr in this process: load, compile, start its flow with its tags, follow ``then:``."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from prefect import tags
 
+from stkkr_tasks.run.flow import compile_stkkr
 from stkkr_tasks.run.progress import PreviewCallback, ProgressCallback, RunHooks, use_hooks
 from stkkr_tasks.run.session import run_tags
 from stkkr_tasks.run.summary import RunSummary
-
-if TYPE_CHECKING:
-    from stkkr_tasks.spec import StkkrSpec
+from stkkr_tasks.run.then import followers, then_chain
+from stkkr_tasks.spec import StkkrSpec, load_stkkr
 
 
 def load(path_or_spec: str | Path | StkkrSpec) -> StkkrSpec:
@@ -22,8 +23,6 @@ def load(path_or_spec: str | Path | StkkrSpec) -> StkkrSpec:
     Raises:
         SpecError: The file does not validate (every problem is listed).
     """
-    from stkkr_tasks.spec import StkkrSpec, load_stkkr
-
     if isinstance(path_or_spec, StkkrSpec):
         return path_or_spec
     return load_stkkr(Path(path_or_spec))
@@ -35,17 +34,39 @@ async def arun_stkkr(
     *,
     on_progress: ProgressCallback | None = None,
     on_preview: PreviewCallback | None = None,
+    follow_then: bool = True,
 ) -> RunSummary:
     """The async twin of `run_stkkr`, for callers inside an event loop; same arguments and result."""
-    from flows.stkkr_flow import compile_stkkr
-
     spec = load(path_or_spec)
-    stkkr_flow = compile_stkkr(spec)
+    chain = then_chain(spec) if follow_then and not dry_run else {}
     hooks = RunHooks(on_progress=on_progress, on_preview=on_preview)
+    return await _run_with_then(spec, dry_run, hooks, chain if follow_then else None)
+
+
+async def _run_with_then(
+    spec: StkkrSpec, dry_run: bool, hooks: RunHooks, chain: Mapping[str, StkkrSpec] | None
+) -> RunSummary:
+    """Run one stkkr, then (after a Completed, real run) the stkkrs of its `then:`, depth first."""
+    summary = await _run_once(spec, dry_run, hooks)
+    if not spec.then or chain is None:
+        return summary
+    if dry_run:
+        names = ", ".join(spec.then)
+        return replace(summary, message=f"{summary.message} A dry run starts no then: stkkrs ({names}).")
+    if summary.state != "Completed":
+        return summary
+    after = [await _run_with_then(next_spec, False, hooks, chain) for next_spec in followers(spec, chain)]
+    return replace(summary, then=tuple(after))
+
+
+async def _run_once(spec: StkkrSpec, dry_run: bool, hooks: RunHooks) -> RunSummary:
+    """Run one stkkr's flow with its tags; its summary comes back in the final state."""
+    stkkr_flow = compile_stkkr(spec)
     with use_hooks(hooks), tags(*run_tags(spec)):
         state = await stkkr_flow(dry_run=dry_run, return_state=True)
-    if hooks.summary is not None:
-        return hooks.summary
+    summary = await state.result(raise_on_failure=False) if state.is_final() else None
+    if isinstance(summary, RunSummary):
+        return summary
     # The flow crashed before it could summarise (e.g. Prefect itself failed).
     return RunSummary(
         stkkr=spec.stkkr,
@@ -62,6 +83,7 @@ def run_stkkr(
     *,
     on_progress: ProgressCallback | None = None,
     on_preview: PreviewCallback | None = None,
+    follow_then: bool = True,
 ) -> RunSummary:
     """Run a stkkr as a Prefect flow in this process and return its summary.
 
@@ -72,6 +94,9 @@ def run_stkkr(
         dry_run: Read, filter and transform, but write nothing and store no error records.
         on_progress: Called with the live counters (`RunCounters`) whenever they change.
         on_preview: Dry run only: called with each of the first elements that would be sent.
+        follow_then: After a Completed run, run the stkkrs of its `then:` (found by name in the
+            deployments directory) in this process, one after the other; their summaries are in
+            `summary.then`. A dry run starts none and says so in its message.
 
     Returns:
         The run's summary; `summary.state` is "Failed" when the run could not finish.
@@ -79,6 +104,7 @@ def run_stkkr(
     Raises:
         SpecError: The file does not validate; nothing was sent.
         ExpressionError: An expression does not compile; nothing was sent.
+        ThenError: A stkkr of the `then:` chain is unknown, broken or makes a cycle; nothing was sent.
 
     Example:
         ```python
@@ -88,4 +114,8 @@ def run_stkkr(
         print(summary.counts_text())
         ```
     """
-    return asyncio.run(arun_stkkr(path_or_spec, dry_run, on_progress=on_progress, on_preview=on_preview))
+    return asyncio.run(
+        arun_stkkr(
+            path_or_spec, dry_run, on_progress=on_progress, on_preview=on_preview, follow_then=follow_then
+        )
+    )

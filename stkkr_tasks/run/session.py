@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 
 from stkkr_tasks.afas import AfasError
 from stkkr_tasks.afas.environment import environment_scope
+from stkkr_tasks.connections import ConnectionBlockError, aload_connection
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.seam import ConnectionBlock
 from stkkr_tasks.spec import check_online
 from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
 from stkkr_tasks.tasks import ErrorRecorder, RunAborted, RunContext, RunOnceGuard
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
 
 if TYPE_CHECKING:
-    from blocks import AfasConnection
-    from stkkr_tasks.run.progress import ProgressCallback
     from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
 
 
@@ -52,14 +52,12 @@ def abort_message(exc: BaseException) -> str:
     return unexpected(exc, "running the stkkr")
 
 
-async def load_connection(name: str) -> AfasConnection:
+async def load_connection(name: str) -> ConnectionBlock:
     """Load the AfasConnection block named `name`.
 
     Raises:
         RunAborted: There is no such block, or it cannot be read (the message says how to set it).
     """
-    from blocks import ConnectionBlockError, aload_connection
-
     try:
         return await aload_connection(name)
     except ConnectionBlockError as exc:
@@ -73,7 +71,6 @@ async def open_run(
     *,
     flow_run_id: str,
     dry_run: bool = False,
-    on_progress: ProgressCallback | None = None,
 ) -> AsyncIterator[RunContext]:
     """Open everything one run needs and close it afterwards.
 
@@ -82,7 +79,6 @@ async def open_run(
         compiled: The compiled stkkr.
         flow_run_id: The id of the current flow run.
         dry_run: When True nothing is written and no error record is stored.
-        on_progress: Called with the live counters whenever they change.
 
     Yields:
         The run's context for the tasks, after the online validation passed.
@@ -138,14 +134,13 @@ async def open_run(
                 action=spec.update.action,
                 object_name=spec.update.object,
                 dry_run=dry_run,
-                on_progress=on_progress,
                 guard=guard,
             )
             if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
                 await guard.flush()
 
 
-def connection_environment(connection: AfasConnection) -> str:
+def connection_environment(connection: ConnectionBlock) -> str:
     """The AFAS environment a connection writes to, as run-once keys and error records name it."""
     return environment_scope(connection.environment, connection.environment_type, connection.base_url)
 

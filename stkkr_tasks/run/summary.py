@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stkkr_tasks.tasks import RunCounters
+from stkkr_tasks.tasks import COUNT_FIELDS, Counts
 
 State = Literal["Completed", "Failed"]
 
@@ -22,18 +22,15 @@ JSON_KEYS = (
     "duration_s",
 )
 
-#: Summary fields and their labels in the table artifact (`stkkr history` reads the counts back from it).
-TABLE_LABELS = {
-    "read": "read",
+#: The fields of the summary artifact `stkkr-<name>`: one row, a column per field, named as here, so a
+#: program (`stkkr history`) reads it by name. `dry_run` says whether the run wrote anything.
+ARTIFACT_FIELDS = ("dry_run", *COUNT_FIELDS, "duration_s")
+
+_LABELS = {
     "filtered_out": "filtered out",
-    "skipped": "skipped",
-    "written": "written",
     "would_write": "would write",
-    "failed": "failed",
     "not_attempted": "of which not attempted",
-    "duration_s": "duration (s)",
 }
-_FIELDS = {label: name for name, label in TABLE_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,8 @@ class RunSummary:
         would_write: In a dry run, the rows that would have been written.
         dry_run: True when nothing was written on purpose.
         problems: Why the stkkr does not fit the AFAS environment (online validation), if it does not.
+        pages: GetConnector pages read.
+        then: The runs that followed this one in this process through `then:` (`run_stkkr`).
     """
 
     stkkr: str
@@ -75,20 +74,13 @@ class RunSummary:
     would_write: int = 0
     dry_run: bool = False
     problems: tuple[str, ...] = field(default=())
+    pages: int = 0
+    then: tuple[RunSummary, ...] = ()
 
     @classmethod
-    def from_counters(cls, counters: RunCounters, **kwargs: Any) -> RunSummary:
-        """Build a summary from a run's live counters plus the fields given as keywords."""
-        return cls(
-            read=counters.read,
-            filtered_out=counters.filtered_out,
-            skipped=counters.skipped,
-            written=counters.written,
-            failed=counters.failed,
-            not_attempted=counters.not_attempted,
-            would_write=counters.would_write,
-            **kwargs,
-        )
+    def from_counts(cls, counts: Counts, **kwargs: Any) -> RunSummary:
+        """Build a summary from a run's counts plus the fields given as keywords."""
+        return cls(**{name: getattr(counts, name) for name in COUNT_FIELDS}, **kwargs)
 
     @property
     def ok(self) -> bool:
@@ -96,8 +88,11 @@ class RunSummary:
         return self.state == "Completed" and self.failed == 0
 
     def to_json(self) -> dict[str, Any]:
-        """The summary as `stkkr run --json` prints it: exactly the documented keys."""
-        return {key: getattr(self, key) for key in JSON_KEYS}
+        """The summary as `stkkr run --json` prints it: the documented keys, and `then` after a chain."""
+        document = {key: getattr(self, key) for key in JSON_KEYS}
+        if self.then:
+            document["then"] = [summary.to_json() for summary in self.then]
+        return document
 
     def counts_text(self) -> str:
         """The counts in one line, e.g. "read 200, filtered out 10, skipped 0, written 188, failed 2"."""
@@ -107,16 +102,22 @@ class RunSummary:
             f"failed {self.failed} in {self.duration_s:.1f} s"
         )
 
-    def table(self) -> list[dict[str, Any]]:
-        """The counts as rows of a table artifact (labels from `TABLE_LABELS`)."""
-        fields = ["read", "filtered_out", "skipped", "would_write" if self.dry_run else "written", "failed"]
+    def labelled_counts(self) -> list[tuple[str, int | float]]:
+        """The counts with their labels for people (a terminal table); programs read `artifact` instead."""
+        names = ["read", "filtered_out", "skipped", "would_write" if self.dry_run else "written", "failed"]
         if self.not_attempted:
-            fields.append("not_attempted")
-        rows = [{"count": TABLE_LABELS[name], "rows": getattr(self, name)} for name in fields]
-        rows.append({"count": TABLE_LABELS["duration_s"], "rows": round(self.duration_s, 1)})
-        return rows
+            names.append("not_attempted")
+        counts: list[tuple[str, int | float]] = [
+            (_LABELS.get(name, name), getattr(self, name)) for name in names
+        ]
+        return [*counts, ("duration (s)", round(self.duration_s, 1))]
+
+    def artifact(self) -> list[dict[str, Any]]:
+        """The summary as its table artifact: one row whose columns are `ARTIFACT_FIELDS`, by name."""
+        return [{name: getattr(self, name) for name in ARTIFACT_FIELDS}]
 
     @staticmethod
-    def counts_from_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-        """The summary fields in the rows of a table artifact written by `table`; other rows are ignored."""
-        return {_FIELDS[row["count"]]: row.get("rows") for row in rows if row.get("count") in _FIELDS}
+    def fields_from_artifact(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The summary fields in a table artifact written by `artifact` (empty for any other table)."""
+        row = rows[0] if len(rows) == 1 and isinstance(rows[0], dict) else {}
+        return {name: row[name] for name in ARTIFACT_FIELDS if name in row}

@@ -7,7 +7,7 @@ processed. Retries live in the AFAS client (which knows whether a write may be r
 
 from __future__ import annotations
 
-from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext, RunCounters, StopSignal, WriteItem
+from stkkr_tasks.tasks._context import COUNT_FIELDS, Batch, Counts, KeptRow, RunContext, StopSignal, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted
 from stkkr_tasks.tasks._recorder import ErrorRecorder, Failure
 from stkkr_tasks.tasks._run_once import RunOnceGuard
@@ -17,13 +17,14 @@ from stkkr_tasks.tasks.transform import transform_rows
 from stkkr_tasks.tasks.update import update_records
 
 __all__ = [
+    "COUNT_FIELDS",
     "Batch",
+    "Counts",
     "ErrorRecorder",
     "Failure",
     "KeptRow",
     "RunAborted",
     "RunContext",
-    "RunCounters",
     "RunOnceGuard",
     "StopSignal",
     "WriteItem",

@@ -1,14 +1,14 @@
-"""The in-memory state one stkkr run shares between its tasks: settings, client, counters and stop signal.
+"""What the tasks of one stkkr run share (settings, client, stop signal), and the counts they return.
 
-Nothing here is ever sent to Prefect: tasks receive a `RunContext` as a plain object (not a dataclass, so
+Tasks share no counters: each returns the `Counts` of its page and the flow adds them up. Nothing here is
+ever sent to Prefect: tasks receive a `RunContext` as a plain object (not a dataclass, so
 Prefect does not traverse or copy it) and rows wrapped in `prefect.utilities.annotations.quote`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
@@ -24,9 +24,9 @@ T = TypeVar("T")
 WRITERS_PER_PAGE = 8
 
 
-@dataclass
-class RunCounters:
-    """Live row counts of one run; the summary is built from them.
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Row counts, as data: what one task did to one page, or, added up by the flow, what a run did so far.
 
     Every row read ends in exactly one of `filtered_out`, `skipped`, `written` (or `would_write` in a dry
     run) and `failed`; `not_attempted` counts the failed rows that were never sent because the run stopped.
@@ -41,9 +41,16 @@ class RunCounters:
     not_attempted: int = 0
     pages: int = 0
 
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, name) + getattr(other, name) for name in COUNT_FIELDS))
+
     def accounted(self) -> int:
-        """Rows that reached a final outcome so far."""
+        """Rows that reached a final outcome."""
         return self.filtered_out + self.skipped + self.written + self.would_write + self.failed
+
+
+#: The fields of `Counts`, in order.
+COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Counts))
 
 
 @dataclass
@@ -96,7 +103,7 @@ class KeptRow:
 
 
 class Batch(Generic[T]):
-    """One page's rows, kept rows or writes, as a task returns them.
+    """One page's rows, kept rows or writes, as a task returns them, with the task's counts for that page.
 
     A plain object on purpose: Prefect links every task result, and each element of a returned list, to the
     task run's state for the rest of the flow run (`FlowRunContext.run_results`, dependency tracking). A
@@ -105,15 +112,17 @@ class Batch(Generic[T]):
 
     Attributes:
         items: The rows, kept rows or writes of the page.
+        counts: What the task that returned it did to the page's rows.
     """
 
-    __slots__ = ("__weakref__", "items")
+    __slots__ = ("__weakref__", "counts", "items")
 
-    def __init__(self, items: list[T]) -> None:
+    def __init__(self, items: list[T], counts: Counts) -> None:
         self.items = items
+        self.counts = counts
 
     def __repr__(self) -> str:
-        return f"Batch({len(self.items)} items)"
+        return f"Batch({len(self.items)} items, {self.counts})"
 
 
 class RunContext:
@@ -130,7 +139,6 @@ class RunContext:
         action: insert, update or delete.
         object_name: The sub-object for delete, or None for the connector itself.
         dry_run: When True nothing is written and nothing is recorded.
-        on_progress: Called with the live counters whenever they change.
         guard: The run-once guard of a stkkr with `unique` (None without).
     """
 
@@ -147,7 +155,6 @@ class RunContext:
         action: Action,
         object_name: str | None = None,
         dry_run: bool = False,
-        on_progress: Callable[[RunCounters], None] | None = None,
         guard: RunOnceGuard | None = None,
     ) -> None:
         self.stkkr = stkkr
@@ -160,26 +167,15 @@ class RunContext:
         self.action: Action = action
         self.object_name = object_name
         self.dry_run = dry_run
-        self._on_progress = on_progress
         self.guard = guard
         #: Pages start their writes in turn: a page holds the turn until its last write has started, so
         #: pages written at the same time do not share the 8 slots but hand them over one by one.
         self.write_turn = asyncio.Lock()
 
     @property
-    def counters(self) -> RunCounters:
-        """The live counters of this run (owned by the recorder)."""
-        return self.recorder.counters
-
-    @property
     def stop(self) -> StopSignal:
         """The stop signal of this run (owned by the recorder)."""
         return self.recorder.stop
-
-    def progress(self) -> None:
-        """Tell the progress callback, if any, that the counters changed."""
-        if self._on_progress is not None:
-            self._on_progress(self.counters)
 
     def __repr__(self) -> str:
         return f"RunContext(stkkr={self.stkkr!r}, connector={self.connector!r}, action={self.action!r})"

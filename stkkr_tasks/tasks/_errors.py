@@ -23,7 +23,7 @@ from stkkr_tasks.afas import (
 )
 from stkkr_tasks.afas.values import NumberTooLargeError
 from stkkr_tasks.errors import StkkrError
-from stkkr_tasks.tasks._context import WriteItem
+from stkkr_tasks.tasks._context import Counts, WriteItem
 from stkkr_tasks.tasks._recorder import Failure, Stage
 
 
@@ -31,7 +31,14 @@ class RunAborted(StkkrError):
     """The run cannot go on (AFAS refused the token, is unreachable, or the stkkr database failed).
 
     The message is safe to show and to store: it never holds a row value or a token.
+
+    Attributes:
+        counts: What the task that raised it had done to its page by then (the flow still adds them up).
     """
+
+    def __init__(self, reason: str, counts: Counts | None = None) -> None:
+        super().__init__(reason)
+        self.counts = counts or Counts()
 
 
 def fatal_reason(exc: BaseException) -> str | None:

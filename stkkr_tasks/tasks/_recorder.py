@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from stkkr_tasks.store import NewErrorRecord, aget_fingerprint_key, key_fingerprint, message_template, redact
-from stkkr_tasks.tasks._context import RunCounters, StopSignal, WriteItem
+from stkkr_tasks.tasks._context import StopSignal, WriteItem
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec import CompiledStkkr
@@ -63,7 +63,10 @@ class Failure:
 
 
 class ErrorRecorder:
-    """Counts failed rows, applies `on_error` / `max_errors`, and writes error records in batches.
+    """Applies `on_error` / `max_errors` to failed rows and writes their error records in batches.
+
+    The tasks count their own failed rows (in the `Counts` they return); the recorder keeps only the tally
+    the error policy needs, across the pages written at the same time.
 
     Args:
         store: The open error store.
@@ -97,7 +100,6 @@ class ErrorRecorder:
         environment: str | None = None,
     ) -> None:
         self.store = store
-        self.counters = RunCounters()
         self.stop = StopSignal()
         self._stkkr = stkkr
         self._tenant = tenant
@@ -115,8 +117,7 @@ class ErrorRecorder:
         self._secret: bytes | None = None
 
     def fail(self, failure: Failure) -> None:
-        """Count a failed row, stop the run if the error policy says so, and queue its record."""
-        self.counters.failed += 1
+        """Queue a failed row's record and stop the run if the error policy says so."""
         self._pending.append(failure)
         if not failure.counts:
             return
@@ -132,8 +133,7 @@ class ErrorRecorder:
         self._pending.append(failure)
 
     def not_attempted(self, row: Mapping[str, Any] | None, item: WriteItem | None = None) -> None:
-        """Record a kept row that was never sent because the run stopped."""
-        self.counters.not_attempted += 1
+        """Record a kept row that was never sent because the run stopped (the caller counts it as failed)."""
         self.fail(Failure(stage="update", row=row, message=NOT_ATTEMPTED, item=item, counts=False))
 
     async def fingerprint_secret(self) -> bytes:

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.spec import ExpressionError
 from stkkr_tasks.store import is_empty_key
-from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext
+from stkkr_tasks.tasks._context import Batch, Counts, KeptRow, RunContext
 from stkkr_tasks.tasks._errors import RunAborted, unexpected
 from stkkr_tasks.tasks._recorder import OUTCOME_UNKNOWN, Failure
 
@@ -32,41 +32,47 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> Batch[
         rows: The rows of one page.
 
     Returns:
-        The kept rows (in a `Batch`), each with the fingerprint of its `unique` key (None without `unique`).
+        The kept rows (in a `Batch`), each with the fingerprint of its `unique` key (None without `unique`),
+        and the page's rows filtered out, skipped and failed.
 
     Raises:
-        RunAborted: The stkkr database could not be asked which keys are done.
+        RunAborted: The stkkr database could not be asked which keys are done (with the counts so far).
 
     Example:
         Inside a stkkr flow: `kept = await filter_rows(ctx, quote(page.items))`.
     """
     kept: list[KeptRow] = []
     legacy: dict[str, str] = {}
+    filtered_out = failed = 0
     for row in rows:
         try:
             keep = ctx.compiled.keep(row)
             unique = ctx.compiled.unique_key(row) if keep else None
         except Exception as exc:
             ctx.recorder.fail(Failure(stage="filter", row=row, message=_expression_message(exc)))
+            failed += 1
             continue
         if not keep:
-            ctx.counters.filtered_out += 1
+            filtered_out += 1
             continue
         fingerprint = None
         if unique is not None and ctx.guard is not None:
             if is_empty_key(unique):
                 ctx.recorder.fail(Failure(stage="filter", row=row, message=_empty_key_message(ctx)))
+                failed += 1
                 continue
             fingerprint, old = ctx.guard.fingerprints(unique)
             if old is not None:
                 legacy[fingerprint] = old
         kept.append(KeptRow(row=row, unique=fingerprint))
-    kept = await _skip_done(ctx, kept, legacy)
-    ctx.progress()
-    return Batch(kept)
+    counts = Counts(filtered_out=filtered_out, failed=failed)
+    fresh = await _skip_done(ctx, kept, legacy, counts)
+    return Batch(fresh, Counts(filtered_out=filtered_out, skipped=len(kept) - len(fresh), failed=failed))
 
 
-async def _skip_done(ctx: RunContext, kept: list[KeptRow], legacy: dict[str, str]) -> list[KeptRow]:
+async def _skip_done(
+    ctx: RunContext, kept: list[KeptRow], legacy: dict[str, str], counts: Counts
+) -> list[KeptRow]:
     """Drop rows whose `unique` key is done, in flight or of unknown outcome, or earlier in the same page.
 
     This only spares the rows that are known to be done a transform; the reservation right before each
@@ -81,7 +87,7 @@ async def _skip_done(ctx: RunContext, kept: list[KeptRow], legacy: dict[str, str
     except Exception as exc:
         reason = unexpected(exc, "asking the stkkr database which unique keys are done")
         ctx.stop.set(reason, fatal=True)
-        raise RunAborted(reason) from None
+        raise RunAborted(reason, counts) from None
     fresh: list[KeptRow] = []
     seen: set[str] = set()
     abandoned: list[KeptRow] = []
@@ -92,17 +98,15 @@ async def _skip_done(ctx: RunContext, kept: list[KeptRow], legacy: dict[str, str
         state = states.get(row.unique) or states.get(legacy.get(row.unique, ""))
         if state is None and row.unique not in seen:
             fresh.append(row)
-        else:
-            ctx.counters.skipped += 1
-            if state is not None and guard.is_abandoned(row.unique, state) and row.unique not in seen:
-                abandoned.append(row)
+        elif state is not None and guard.is_abandoned(row.unique, state) and row.unique not in seen:
+            abandoned.append(row)
         seen.add(row.unique)
     if abandoned and not ctx.dry_run:
-        await _note_abandoned(ctx, abandoned)
+        await _note_abandoned(ctx, abandoned, counts)
     return fresh
 
 
-async def _note_abandoned(ctx: RunContext, abandoned: list[KeptRow]) -> None:
+async def _note_abandoned(ctx: RunContext, abandoned: list[KeptRow], counts: Counts) -> None:
     """Record each skipped key of unknown outcome that has no unresolved error record (any more)."""
     guard = ctx.guard
     assert guard is not None
@@ -111,7 +115,7 @@ async def _note_abandoned(ctx: RunContext, abandoned: list[KeptRow]) -> None:
     except Exception as exc:
         reason = unexpected(exc, "reading the stkkr database")
         ctx.stop.set(reason, fatal=True)
-        raise RunAborted(reason) from None
+        raise RunAborted(reason, counts) from None
     for row in abandoned:
         if row.unique is not None and row.unique not in recorded:
             ctx.recorder.note(

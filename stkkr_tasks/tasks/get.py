@@ -8,7 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.afas import AfasError
-from stkkr_tasks.tasks._context import Batch, RunContext
+from stkkr_tasks.tasks._context import Batch, Counts, RunContext
 from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, unexpected
 
 
@@ -22,11 +22,11 @@ async def get_page(ctx: RunContext) -> Batch[dict[str, Any]] | None:
     """Read the next page of rows; the client retries transient errors, so any error here ends the run.
 
     Args:
-        ctx: The run's shared context (pager, counters, recorder).
+        ctx: The run's shared context (pager, recorder).
 
     Returns:
         The rows of the page (in a `Batch`, which keeps Prefect from linking every row to the task
-        run), or None when every page was read.
+        run) counted as read, or None when every page was read.
 
     Raises:
         RunAborted: The page could not be read; the message says why and holds no row data.
@@ -47,7 +47,4 @@ async def get_page(ctx: RunContext) -> Batch[dict[str, Any]] | None:
         raise RunAborted(reason) from None
     if rows is None:
         return None
-    ctx.counters.read += len(rows)
-    ctx.counters.pages += 1
-    ctx.progress()
-    return Batch(rows)
+    return Batch(rows, Counts(read=len(rows), pages=1))

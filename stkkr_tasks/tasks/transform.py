@@ -8,7 +8,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from stkkr_tasks.spec import ExpressionError
-from stkkr_tasks.tasks._context import Batch, KeptRow, RunContext, WriteItem
+from stkkr_tasks.tasks._context import Batch, Counts, KeptRow, RunContext, WriteItem
 from stkkr_tasks.tasks._errors import unexpected
 from stkkr_tasks.tasks._recorder import Failure
 
@@ -30,7 +30,7 @@ async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> Batch[Writ
         kept: The kept rows of one page.
 
     Returns:
-        The writes to send, in row order (in a `Batch`).
+        The writes to send, in row order (in a `Batch`), and the page's rows that failed.
 
     Example:
         Inside a stkkr flow: `items = (await transform_rows(ctx, quote(kept.items))).items`.
@@ -48,5 +48,4 @@ async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> Batch[Writ
             ctx.recorder.fail(Failure(stage="transform", row=entry.row, message=message))
             continue
         items.append(item)
-    ctx.progress()
-    return Batch(items)
+    return Batch(items, Counts(failed=len(kept) - len(items)))

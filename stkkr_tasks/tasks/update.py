@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, RunContext, WriteItem
+from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, Counts, RunContext, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, outcome_unknown, unexpected
 from stkkr_tasks.tasks._recorder import KEY_KEPT
 from stkkr_tasks.tasks._run_once import Outcome, PageReservations
@@ -20,7 +21,7 @@ from stkkr_tasks.tasks._run_once import Outcome, PageReservations
     cache_policy=NO_CACHE,  # elements carry row values and must never be hashed or stored
     persist_result=False,
 )
-async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
+async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     """Write every item; a refused row becomes an error record and the others go on.
 
     Writes run concurrently; the client's limiter keeps at most 8 requests in flight per AFAS environment,
@@ -37,36 +38,45 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
         items: The writes of one page.
 
     Returns:
-        The number of rows written by this page.
+        The page's rows written, skipped (key taken by then) and failed (of which not attempted).
 
     Raises:
         RunAborted: AFAS refused the token or became unreachable during this page, or the stkkr database
-            could not be written. Every item of the page is accounted for before this is raised.
+            could not be written. Every item of the page is accounted for in its counts.
 
     Example:
         Inside a stkkr flow: `await update_records(ctx, quote(items))`.
     """
     pending = iter(enumerate(items))
-    written = 0
+    written = skipped = failed = not_attempted = 0
     fatal_here: str | None = None
     turn = _Turn(ctx.write_turn)
     reservations = PageReservations(ctx.guard, items)
 
     async def writer() -> None:
-        nonlocal written, fatal_here
+        nonlocal written, skipped, failed, not_attempted, fatal_here
         for index, item in pending:
-            if ctx.stop.is_set:
+            reserved = "stopped" if ctx.stop.is_set else await _reserve(ctx, reservations, index, item)
+            if reserved == "stopped":
                 ctx.recorder.not_attempted(item.row, item)
+                not_attempted += 1
                 continue
-            if not await _reserve(ctx, reservations, index, item):
+            if reserved == "taken":
+                skipped += 1
                 continue
             reason = await _write(ctx, item)
             if reason is None:
                 written += 1
-            elif reason:
+                continue
+            failed += 1
+            if reason:
                 fatal_here = fatal_here or reason
-            ctx.progress()
         turn.pass_on()  # every item has started: the next page may take the slots as they come free
+
+    def counts() -> Counts:
+        return Counts(
+            written=written, skipped=skipped, failed=failed + not_attempted, not_attempted=not_attempted
+        )
 
     await turn.take()
     try:
@@ -76,10 +86,10 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> int:
     finally:
         turn.pass_on()
         await reservations.release_unsent()
-        await _save(ctx)
+        await _save(ctx, counts())
     if fatal_here is not None:
-        raise RunAborted(fatal_here)
-    return written
+        raise RunAborted(fatal_here, counts())
+    return counts()
 
 
 class _Turn:
@@ -121,25 +131,20 @@ async def _write(ctx: RunContext, item: WriteItem) -> str | None:
         ctx.recorder.fail(failure)
         return reason or ""
     _settle(ctx, item, "done")
-    ctx.counters.written += 1
     return None
 
 
-async def _reserve(ctx: RunContext, reservations: PageReservations, index: int, item: WriteItem) -> bool:
-    """Wait for the item's `unique` key to be reserved; False when it is taken (counted as skipped).
-
-    When the stkkr database cannot store the reservation nothing is sent: the run stops.
+async def _reserve(
+    ctx: RunContext, reservations: PageReservations, index: int, item: WriteItem
+) -> Literal["reserved", "taken", "stopped"]:
+    """Wait for the item's `unique` key to be reserved: "reserved", "taken" (the row is skipped), or
+    "stopped" when the stkkr database cannot store the reservation (nothing is sent: the run stops).
     """
     try:
-        if await reservations.claim(index):
-            return True
+        return "reserved" if await reservations.claim(index) else "taken"
     except Exception as exc:
         ctx.stop.set(unexpected(exc, "reserving a unique key in the stkkr database"), fatal=True)
-        ctx.recorder.not_attempted(item.row, item)
-        return False
-    ctx.counters.skipped += 1
-    ctx.progress()
-    return False
+        return "stopped"
 
 
 def _settle(ctx: RunContext, item: WriteItem, outcome: Outcome) -> bool:
@@ -150,7 +155,7 @@ def _settle(ctx: RunContext, item: WriteItem, outcome: Outcome) -> bool:
     return outcome == "unknown"
 
 
-async def _save(ctx: RunContext) -> None:
+async def _save(ctx: RunContext, counts: Counts) -> None:
     """Store the settlements of the page's `unique` keys, then its error records."""
     try:
         if ctx.guard is not None:
@@ -159,4 +164,4 @@ async def _save(ctx: RunContext) -> None:
     except Exception as exc:
         reason = unexpected(exc, "writing to the stkkr database")
         ctx.stop.set(reason, fatal=True)
-        raise RunAborted(reason) from None
+        raise RunAborted(reason, counts) from None

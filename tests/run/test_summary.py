@@ -1,10 +1,11 @@
-"""RunSummary: the table artifact it writes reads back into the same counts (what `stkkr history` does)."""
+"""RunSummary: its artifact carries the fields by name, and reads back into the same summary (`stkkr history`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from stkkr_tasks.run.summary import RunSummary
+from stkkr_tasks.run.summary import ARTIFACT_FIELDS, RunSummary
+from stkkr_tasks.tasks import Counts
 
 
 @pytest.mark.parametrize(
@@ -15,20 +16,43 @@ from stkkr_tasks.run.summary import RunSummary
         ),
         RunSummary("s", "id", "Failed", read=10, written=4, failed=6, not_attempted=5, duration_s=1.0),
         RunSummary("s", "id", "Completed", read=10, filtered_out=3, would_write=7, dry_run=True),
+        RunSummary("s", "id", "Completed", read=0, dry_run=True),
     ],
-    ids=["completed", "stopped", "dry-run"],
+    ids=["completed", "stopped", "dry-run", "dry-run-of-nothing"],
 )
-def test_the_table_reads_back_into_the_counts(summary: RunSummary) -> None:
-    counts = RunSummary.counts_from_table(summary.table())
+def test_the_artifact_reads_back_into_the_summary(summary: RunSummary) -> None:
+    (row,) = summary.artifact()
 
     rebuilt = RunSummary(
-        summary.stkkr, summary.flow_run_id, summary.state, dry_run="would_write" in counts, **counts
+        summary.stkkr, summary.flow_run_id, summary.state, **RunSummary.fields_from_artifact([row])
     )
 
+    assert list(row) == list(ARTIFACT_FIELDS)
     assert rebuilt == summary
 
 
-def test_rows_it_did_not_write_are_ignored() -> None:
-    rows = [{"count": "read", "rows": 5}, {"count": "something else", "rows": 1}, {"rows": 2}]
+def test_a_dry_run_is_a_field_not_a_guess() -> None:
+    (row,) = RunSummary("s", "id", "Completed", read=5, filtered_out=5, dry_run=True).artifact()
 
-    assert RunSummary.counts_from_table(rows) == {"read": 5}
+    assert row["dry_run"] is True
+    assert row["would_write"] == 0
+
+
+def test_tables_of_another_shape_give_no_fields() -> None:
+    labelled = [{"count": "read", "rows": 5}, {"count": "written", "rows": 1}]
+
+    assert RunSummary.fields_from_artifact(labelled) == {}
+    assert RunSummary.fields_from_artifact([]) == {}
+
+
+def test_counts_add_up_field_by_field() -> None:
+    page = Counts(read=500, pages=1)
+    kept = Counts(filtered_out=200, skipped=10, failed=1)
+    written = Counts(written=288, failed=1)
+
+    total = page + kept + written
+
+    assert total == Counts(read=500, filtered_out=200, skipped=10, written=288, failed=2, pages=1)
+    assert total.accounted() == total.read
+    summary = RunSummary.from_counts(total, stkkr="s", flow_run_id="id", state="Completed")
+    assert (summary.read, summary.written, summary.failed, summary.pages) == (500, 288, 2, 1)

@@ -1,9 +1,10 @@
-"""Compile a stkkr into a Prefect flow: per page get → filter → transform → update, pages overlapping.
+"""The body of every stkkr flow: per page get → filter → transform → update, pages overlapping.
 
-The flow receives only `dry_run`; the stkkr itself is baked into the compiled flow, and the connection is
-loaded by name at run time. Rows never become parameters, results, logs or artifacts. The flow never lets an
-exception reach Prefect (Prefect would pickle it into result storage): it ends with an explicit Completed or
-Failed state whose message holds counts and a safe reason only.
+The stkkr itself is baked into its compiled flow, and the connection is loaded by name at run time. Rows
+never become parameters, results, logs or artifacts. The body never lets an exception reach Prefect (Prefect
+would pickle it into result storage): it ends with an explicit Completed or Failed state whose message holds
+counts and a safe reason only, and whose data is the `RunSummary`. Each task returns the counts of its page;
+the body adds them up (nothing else counts rows).
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from prefect import Flow, flow, get_client, get_run_logger
+from prefect import get_client, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 from prefect.context import FlowRunContext, TagsContext
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
-from stkkr_tasks.run.progress import RunHooks, current_hooks
+from stkkr_tasks.run.progress import ProgressCallback, RunHooks, current_hooks
 from stkkr_tasks.run.session import StkkrMismatch, abort_message, open_run, run_tags
 from stkkr_tasks.run.summary import RunSummary
-from stkkr_tasks.spec import compile_spec
 from stkkr_tasks.tasks import (
+    Counts,
     RunAborted,
     RunContext,
-    RunCounters,
     WriteItem,
     filter_rows,
     get_page,
@@ -35,8 +35,6 @@ from stkkr_tasks.tasks import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
-
     from prefect.client.schemas.objects import FlowRun
 
     from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
@@ -45,63 +43,45 @@ if TYPE_CHECKING:
 PAGES_IN_MEMORY = 2
 
 
-def compile_stkkr(spec: StkkrSpec) -> Flow[..., Coroutine[Any, Any, State]]:
-    """Compile a stkkr into an async Prefect flow named after it.
+class _Tally:
+    """The run's counts so far: the flow body adds each task's counts here, and only here."""
 
-    Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
-    only parameter is `dry_run`. Start it through `run_stkkr` (which adds the run tags), or call it
-    directly: the flow adds `stkkr:<name>` and `tenant:<tenant>` to its run when they are missing.
+    def __init__(self, on_progress: ProgressCallback | None) -> None:
+        self.total = Counts()
+        self._on_progress = on_progress
+
+    def add(self, counts: Counts) -> None:
+        """Add one task's counts and tell the progress hook, if any."""
+        self.total += counts
+        if self._on_progress is not None:
+            self._on_progress(self.total)
+
+
+async def execute_stkkr(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> State:
+    """Run a stkkr inside its flow run: open, pipeline, summarise; every exception becomes a clean state.
 
     Args:
-        spec: The loaded stkkr.
+        spec: The stkkr.
+        compiled: Its compiled expressions.
+        dry_run: Read, filter and transform only.
 
     Returns:
-        The flow; awaiting it returns a `RunSummary` (or raises when the run ended Failed).
-
-    Raises:
-        ExpressionError: An expression of the stkkr does not compile.
-
-    Example:
-        ```python
-        from flows.stkkr_flow import compile_stkkr
-        from stkkr_tasks.spec import load_stkkr
-
-        close_projects = compile_stkkr(load_stkkr("deployments/close-projects.yaml"))
-        ```
+        Completed or Failed, with the summary's message and the `RunSummary` as data.
     """
-    compiled = compile_spec(spec)
-
-    async def run_stkkr_flow(dry_run: bool = False) -> State:
-        return await _execute(spec, compiled, dry_run)
-
-    return flow(
-        name=spec.stkkr,
-        description=spec.description or f"The stkkr {spec.stkkr}.",
-        persist_result=False,
-        log_prints=False,
-        validate_parameters=True,
-    )(run_stkkr_flow)
-
-
-async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> State:
-    """The body of every stkkr flow: open, pipeline, summarise; every exception becomes a clean state."""
     started = time.monotonic()
     hooks = current_hooks()
     flow_run = _current_flow_run()
     await _ensure_tags(flow_run, run_tags(spec))
-    counters = RunCounters()
+    tally = _Tally(hooks.on_progress)
     reason: str | None = None
     problems: tuple[str, ...] = ()
     try:
-        async with open_run(
-            spec, compiled, flow_run_id=str(flow_run.id), dry_run=dry_run, on_progress=hooks.on_progress
-        ) as ctx:
-            counters = ctx.counters
+        async with open_run(spec, compiled, flow_run_id=str(flow_run.id), dry_run=dry_run) as ctx:
             # The run's tags stay on the flow run. Task runs get none: for a tagged task run Prefect asks the
             # server for tag concurrency slots first, and that round trip stalled the pipeline for a second
             # whenever the server was busy (bench/RESULTS.md, 2026-11-26).
             with TagsContext(current_tags=set()):
-                await _pipeline(ctx, hooks)
+                await _pipeline(ctx, hooks, tally)
             try:
                 await ctx.recorder.flush()
             except Exception as exc:
@@ -115,13 +95,12 @@ async def _execute(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> S
     except Exception as exc:
         reason = abort_message(exc)
     summary = _summarise(
-        spec.stkkr, str(flow_run.id), counters, reason, problems, dry_run, time.monotonic() - started
+        spec.stkkr, str(flow_run.id), tally.total, reason, problems, dry_run, time.monotonic() - started
     )
-    hooks.summary = summary
     await _publish(summary)
     if summary.state == "Completed":
         return Completed(message=summary.message, data=summary)
-    return Failed(message=summary.message)
+    return Failed(message=summary.message, data=summary)
 
 
 def _current_flow_run() -> FlowRun:
@@ -132,7 +111,7 @@ def _current_flow_run() -> FlowRun:
     return context.flow_run
 
 
-async def _pipeline(ctx: RunContext, hooks: RunHooks) -> None:
+async def _pipeline(ctx: RunContext, hooks: RunHooks, tally: _Tally) -> None:
     """Read page after page; each page is written while the next one is read, filtered and transformed.
 
     At most `PAGES_IN_MEMORY` pages are held at once, and the writes of consecutive pages overlap, so the
@@ -143,41 +122,47 @@ async def _pipeline(ctx: RunContext, hooks: RunHooks) -> None:
     async with asyncio.TaskGroup() as writers:
         while True:
             await slots.acquire()
-            items = await _prepare_page(ctx) if not ctx.stop.is_set else None
+            items = await _prepare_page(ctx, tally) if not ctx.stop.is_set else None
             if items is None:
                 slots.release()
                 return
             if ctx.dry_run:
-                ctx.counters.would_write += len(items)
+                tally.add(Counts(would_write=len(items)))
                 previewed = _preview(ctx, hooks, items, previewed)
-                ctx.progress()
                 slots.release()
                 continue
-            writers.create_task(_write_page(ctx, items, slots))
+            writers.create_task(_write_page(ctx, items, slots, tally))
             del items  # the writer owns the page now: at most PAGES_IN_MEMORY pages are held
 
 
-async def _prepare_page(ctx: RunContext) -> list[WriteItem] | None:
+async def _prepare_page(ctx: RunContext, tally: _Tally) -> list[WriteItem] | None:
     """Get, filter and transform the next page; None when there are no more pages or the run must stop."""
     try:
         page = await get_page(ctx)  # Batches: Prefect links each to its task run, not each row
         if page is None:
             return None
+        tally.add(page.counts)
         kept = await filter_rows(ctx, quote(page.items))
-        return (await transform_rows(ctx, quote(kept.items))).items
-    except RunAborted:  # the reason is already in ctx.stop
+        tally.add(kept.counts)
+        items = await transform_rows(ctx, quote(kept.items))
+        tally.add(items.counts)
+        return items.items
+    except RunAborted as exc:  # the reason is already in ctx.stop
+        tally.add(exc.counts)
         return None
     except Exception as exc:
         ctx.stop.set(abort_message(exc), fatal=True)
         return None
 
 
-async def _write_page(ctx: RunContext, items: list[WriteItem], slots: asyncio.Semaphore) -> None:
+async def _write_page(
+    ctx: RunContext, items: list[WriteItem], slots: asyncio.Semaphore, tally: _Tally
+) -> None:
     """Write one page, then free its slot; a fatal error is already in ctx.stop and must not cancel others."""
     try:
-        await update_records(ctx, quote(items))
-    except RunAborted:
-        pass
+        tally.add(await update_records(ctx, quote(items)))
+    except RunAborted as exc:
+        tally.add(exc.counts)
     except Exception as exc:
         ctx.stop.set(abort_message(exc), fatal=True)
     finally:
@@ -202,15 +187,15 @@ def _preview(ctx: RunContext, hooks: RunHooks, items: list[WriteItem], shown: in
 def _summarise(
     stkkr: str,
     flow_run_id: str,
-    counters: RunCounters,
+    counts: Counts,
     reason: str | None,
     problems: tuple[str, ...],
     dry_run: bool,
     duration: float,
 ) -> RunSummary:
-    """Build the summary and its state message from the counters and the reason the run stopped, if any."""
-    summary = RunSummary.from_counters(
-        counters,
+    """Build the summary and its state message from the counts and the reason the run stopped, if any."""
+    summary = RunSummary.from_counts(
+        counts,
         stkkr=stkkr,
         flow_run_id=flow_run_id,
         state="Failed" if reason else "Completed",
@@ -223,7 +208,7 @@ def _summarise(
         parts.insert(0, reason if reason.endswith(".") else f"{reason}.")
     if summary.not_attempted:
         parts.append(f"{summary.not_attempted} kept rows were not attempted; they are recorded as failed.")
-    unaccounted = counters.read - counters.accounted()
+    unaccounted = counts.read - counts.accounted()
     if unaccounted > 0:
         parts.append(f"{unaccounted} rows read were not processed because the run stopped.")
     if summary.failed and not dry_run:
@@ -237,7 +222,7 @@ async def _publish(summary: RunSummary) -> None:
     logger.info(summary.message)
     try:
         await acreate_table_artifact(
-            table=summary.table(), key=f"stkkr-{summary.stkkr}", description=summary.message
+            table=summary.artifact(), key=f"stkkr-{summary.stkkr}", description=summary.message
         )
     except Exception as exc:  # the run's outcome matters more than its artifact
         logger.warning("Could not create the summary artifact (%s).", type(exc).__name__)

@@ -1,26 +1,28 @@
 """Where stkkr files live: the deployments directory, finding files, resolving a stkkr by name.
 
 A deployment stores only the stkkr's *name*; the process that runs it (``stkkr serve``, a worker) finds the
-file again by name under the deployments directory, so editing a file changes what the next run does.
+file again by name under the deployments directory, so editing a file changes what the next run does. A file
+that does not load, however broken, is skipped by every lookup of *another* stkkr (a lookup by name reports it
+as a warning on the ``stkkr.files`` logger), so one broken file never takes down the others.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from stkkr_tasks.errors import StkkrError
-
-if TYPE_CHECKING:
-    from stkkr_tasks.spec import StkkrSpec
+from stkkr_tasks.spec.loader import load_stkkr
+from stkkr_tasks.spec.model import StkkrSpec
 
 DEPLOYMENTS_DIR_ENV = "STKKR_DEPLOYMENTS_DIR"
 """Environment variable naming the deployments directory (default ``./deployments``)."""
 
 _SUFFIXES = (".yaml", ".yml")
+_logger = logging.getLogger("stkkr.files")
 
 
 class StkkrFileError(StkkrError, LookupError):
@@ -91,8 +93,6 @@ def load_stkkr_files(paths: Sequence[str | os.PathLike[str]] | None = None) -> l
         stkkr_tasks.spec.SpecError: A file does not validate (all problems of that file).
         StkkrFileError: A path does not exist, or a name is used by two files.
     """
-    from stkkr_tasks.spec import load_stkkr
-
     files = [StkkrFile(path, load_stkkr(path)) for path in stkkr_paths(paths)]
     _refuse_duplicate_names(files)
     return files
@@ -107,22 +107,17 @@ def valid_stkkr_files(root: Path | None = None) -> list[StkkrFile]:
     Returns:
         The valid files, sorted by path.
     """
-    from stkkr_tasks.spec import SpecError, load_stkkr
-
     root = root or deployments_dir()
     files = []
     for path in stkkr_paths([root]) if root.is_dir() else []:
-        try:
-            files.append(StkkrFile(path, load_stkkr(path)))
-        except SpecError:
-            continue
+        spec = _load_or_none(path)
+        if spec is not None:
+            files.append(StkkrFile(path, spec))
     return files
 
 
 def find_stkkr_file(name: str, root: Path | None = None) -> Path:
     """The file under the deployments directory whose ``stkkr:`` is ``name``.
-
-    Files named ``<name>.yaml`` are tried first, so a lookup usually reads one file.
 
     Args:
         name: The stkkr name.
@@ -134,20 +129,35 @@ def find_stkkr_file(name: str, root: Path | None = None) -> Path:
     Raises:
         StkkrFileError: No file (or more than one) defines the stkkr.
     """
-    from stkkr_tasks.spec import SpecError, load_stkkr
+    return load_stkkr_by_name(name, root).path
 
+
+def load_stkkr_by_name(name: str, root: Path | None = None) -> StkkrFile:
+    """The stkkr ``name`` from its file under the deployments directory, loaded once.
+
+    Files named ``<name>.yaml`` are tried first, so a lookup usually reads one file. A file that does not
+    load is skipped with a warning (it may define another stkkr).
+
+    Args:
+        name: The stkkr name.
+        root: The directory to search; default the deployments directory.
+
+    Returns:
+        The file and its validated model.
+
+    Raises:
+        StkkrFileError: No file (or more than one) defines the stkkr.
+    """
     root = root or deployments_dir()
     candidates = stkkr_paths([root]) if root.is_dir() else []
-    matches: list[Path] = []
+    matches: list[StkkrFile] = []
     for path in sorted(candidates, key=lambda p: p.stem != name):  # <name>.yaml first
-        try:
-            defines = load_stkkr(path).stkkr == name
-        except SpecError:
+        spec = _load_or_none(path, report=True)
+        if spec is None or spec.stkkr != name:
             continue
-        if defines and path.stem == name:
-            return path
-        if defines:
-            matches.append(path)
+        if path.stem == name:
+            return StkkrFile(path, spec)
+        matches.append(StkkrFile(path, spec))
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -165,6 +175,18 @@ def flow_attribute(name: str) -> str:
         The name with dashes replaced by underscores, e.g. ``close_finished_projects``.
     """
     return name.replace("-", "_")
+
+
+def _load_or_none(path: Path, *, report: bool = False) -> StkkrSpec | None:
+    """The file's stkkr, or None when it does not load (with a warning when ``report``)."""
+    try:
+        return load_stkkr(path)
+    except Exception as exc:  # however broken a file is, the lookup of the others goes on
+        if report:
+            _logger.warning(
+                "Skipped %s: it does not load (%s); `stkkr validate` says why.", path, type(exc).__name__
+            )
+        return None
 
 
 def _refuse_duplicate_names(files: Iterable[StkkrFile]) -> None:

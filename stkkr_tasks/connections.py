@@ -1,5 +1,7 @@
 """Load an `AfasConnection` block by name, telling "there is none" apart from "it cannot be read".
 
+The class comes through the seam (`stkkr_tasks.seam.connection_block`): the library never imports blocks/.
+
 Prefect raises a `ValueError` for a missing block and a `RuntimeError` caused by a pydantic
 `ValidationError` (itself a `ValueError`) for a block saved with a schema this stkkr no longer accepts.
 Treating both as "missing" made `stkkr connection set` overwrite an outdated block as if it were new.
@@ -7,10 +9,16 @@ Treating both as "missing" made `stkkr connection set` overwrite an outdated blo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from prefect.utilities.asyncutils import run_coro_as_sync
 from pydantic import ValidationError
 
-from blocks.afas_connection import AfasConnection
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.seam import connection_block
+
+if TYPE_CHECKING:
+    from stkkr_tasks.seam import ConnectionBlock
 
 __all__ = [
     "ConnectionBlockError",
@@ -54,7 +62,7 @@ class ConnectionOutdatedError(ConnectionBlockError):
         self.fields = fields
 
 
-async def aload_connection(name: str) -> AfasConnection:
+async def aload_connection(name: str) -> ConnectionBlock:
     """Load the AfasConnection block `name`.
 
     Args:
@@ -71,7 +79,8 @@ async def aload_connection(name: str) -> AfasConnection:
         `connection = await aload_connection("acme-test")`
     """
     try:
-        return await AfasConnection.aload(name)
+        connection: ConnectionBlock = await connection_block().aload(name)
+        return connection
     except ValidationError as exc:
         raise ConnectionOutdatedError(name, _fields(exc)) from None
     except ValueError:  # Prefect's "Unable to find block document named ..."
@@ -82,10 +91,8 @@ async def aload_connection(name: str) -> AfasConnection:
         raise
 
 
-def load_connection(name: str) -> AfasConnection:
+def load_connection(name: str) -> ConnectionBlock:
     """Sync form of `aload_connection` (for code outside an event loop, such as CLI commands)."""
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
     return run_coro_as_sync(aload_connection(name))
 
 

@@ -1,0 +1,63 @@
+"""Compile a stkkr into its Prefect flow: the one flow shape of a stkkr, run in-process or deployed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from prefect import Flow, flow
+from prefect.states import Failed, State
+
+from stkkr_tasks.run.pipeline import execute_stkkr
+from stkkr_tasks.spec import compile_spec
+
+if TYPE_CHECKING:
+    from stkkr_tasks.spec import StkkrSpec
+
+#: A Prefect state hook: called with the flow, its flow run and the new state.
+StateHook = Callable[..., Any]
+
+
+def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[StateHook] = ()) -> Flow[..., State]:
+    """Compile a stkkr into an async Prefect flow named after it.
+
+    Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
+    parameters are `stkkr` (its own name, which deployments pass) and `dry_run`. Start it through
+    `run_stkkr` (which adds the run tags and follows `then:`), or call it directly: the flow adds
+    `stkkr:<name>` and `tenant:<tenant>` to its run when they are missing.
+
+    Args:
+        spec: The loaded stkkr.
+        on_completion: Prefect hooks run when the flow run ends Completed (a deployment's `then:`).
+
+    Returns:
+        The flow; its final state carries the `RunSummary` (`await state.result(raise_on_failure=False)`).
+
+    Raises:
+        ExpressionError: An expression of the stkkr does not compile.
+
+    Example:
+        ```python
+        from stkkr_tasks.run import compile_stkkr
+        from stkkr_tasks.spec import load_stkkr
+
+        close_projects = compile_stkkr(load_stkkr("deployments/examples/close-projects.yaml"))
+        ```
+    """
+    compiled = compile_spec(spec)
+    name = spec.stkkr
+
+    async def run_stkkr_flow(stkkr: str = name, dry_run: bool = False) -> State:
+        if stkkr != name:
+            return Failed(message=f"This flow runs stkkr {name!r}, not {stkkr!r}.")
+        return await execute_stkkr(spec, compiled, dry_run)
+
+    return flow(
+        run_stkkr_flow,
+        name=name,
+        description=spec.description or f"The stkkr {name}.",
+        persist_result=False,
+        log_prints=False,
+        validate_parameters=True,
+        on_completion=list(on_completion),
+    )
