@@ -1,9 +1,10 @@
 """``prefect.yaml``: the stkkr deployments for ``prefect deploy --all``, generated from ``deployments/``.
 
-``stkkr deploy --write-prefect-yaml`` writes it; a test keeps the committed file in sync. It describes the
-same deployments as ``stkkr deploy`` (entrypoints, parameters, tags, schedules, concurrency limit 1 with
-ENQUEUE, the process work pool) plus the nightly retention flow and the privacy flows (DSR deadlines, purge).
-Workers need ``STKKR_PROJECT_DIR`` set to their checkout (the pull step enters it).
+Only ``stkkr deploy --write-prefect-yaml`` writes it: it is not part of the repository, so a stkkr file added
+under ``deployments/`` never puts it out of date. It describes the same deployments as ``stkkr deploy``
+(entrypoints, parameters, tags, schedules, concurrency limit 1 with ENQUEUE, the process work pool) plus the
+nightly retention flow and the privacy flows (DSR deadlines, purge). Workers need ``STKKR_PROJECT_DIR`` set to
+their checkout (the pull step enters it).
 """
 
 from __future__ import annotations
