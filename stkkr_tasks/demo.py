@@ -143,19 +143,26 @@ def run_examples(
                 f"[{number}/{len(files)}] {spec.stkkr} ({spec.update.action} "
                 f"{spec.get.connector} → {spec.update.connector}, {file.path.name})…"
             )
-            summary = run_stkkr(spec)
-            colour = "green" if summary.ok else ("yellow" if summary.state == "Completed" else "red")
-            console.print(
-                f"      [{colour}]{summary.state}[/{colour}]: {summary.counts_text()}", highlight=False
-            )
-            if summary.state != "Completed":
-                console.print(f"      {summary.message}", markup=False, highlight=False)
-            elif summary.skipped:
-                console.print("      (skipped: rows an earlier run already wrote; `unique:` runs them once)")
+            summary = run_stkkr(spec)  # a Completed run runs its `then:` stkkrs too, as `stkkr run` does
+            _print_outcome(console, summary)
             summaries.append(summary)
     console.print(summary_table(files, summaries))
     _show_error_records(console, summaries)
     return summaries
+
+
+def _print_outcome(console: Console, summary: RunSummary, then: str = "") -> None:
+    """One run's state and counts (and why it failed), then those of the runs its `then:` started."""
+    colour = "green" if summary.ok else ("yellow" if summary.state == "Completed" else "red")
+    console.print(
+        f"      {then}[{colour}]{summary.state}[/{colour}]: {summary.counts_text()}", highlight=False
+    )
+    if summary.state != "Completed":
+        console.print(f"      {summary.message}", markup=False, highlight=False)
+    elif summary.skipped:
+        console.print("      (skipped: rows an earlier run already wrote; `unique:` runs them once)")
+    for after in summary.then:
+        _print_outcome(console, after, then=f"then {after.stkkr}: ")
 
 
 def summary_table(files: Sequence[StkkrFile], summaries: Sequence[RunSummary]) -> Table:

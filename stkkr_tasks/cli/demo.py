@@ -26,13 +26,14 @@ def demo(
 ) -> None:
     """Start the simulator and a local Prefect server, run every example stkkr, print their summaries."""
     from stkkr_tasks.demo import DemoError, run_demo
+    from stkkr_tasks.run import ThenError
     from stkkr_tasks.spec import SpecError
     from stkkr_tasks.spec.files import StkkrFileError
 
     err = Console(stderr=True, highlight=False)
     try:
         run_demo(console=Console(highlight=False), port=port, simulator_port=simulator_port, rows=rows)
-    except SpecError as exc:
+    except (SpecError, ThenError) as exc:
         err.print("[red]An example stkkr does not validate:[/red]")
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
