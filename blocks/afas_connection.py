@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, HttpUrl, SecretStr
 
-if TYPE_CHECKING:
-    from stkkr_tasks.afas import AfasClient
+from stkkr_tasks.afas import AfasClient
 
 EnvironmentType = Literal["production", "test", "accept"]
 
@@ -98,8 +97,6 @@ class AfasConnection(CredentialsBlock):
             AfasConfigError: The environment type, token or base URL is not usable (an `http://` base URL to
                 another machine needs `allow_insecure_http`).
         """
-        from stkkr_tasks.afas import AfasClient
-
         return AfasClient(
             self.token.get_secret_value(),
             environment=self.environment,

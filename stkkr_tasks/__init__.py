@@ -26,11 +26,11 @@ __all__ = ["RunSummary", "StkkrError", "arun_stkkr", "run_stkkr", "start_run", "
 def __getattr__(name: str) -> Any:
     """Load the public names on first use."""
     if name in ("start_run", "trigger"):
-        import stkkr_tasks.deploy as deploy
+        import stkkr_tasks.deploy as deploy  # lazy: `import stkkr_tasks.afas` must not load Prefect
 
         return getattr(deploy, name)
     if name in __all__:
-        import stkkr_tasks.run as run
+        import stkkr_tasks.run as run  # lazy: `import stkkr_tasks.afas` must not load Prefect
 
         return getattr(run, name)
     raise AttributeError(f"module 'stkkr_tasks' has no attribute {name!r}")

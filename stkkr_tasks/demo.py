@@ -13,6 +13,10 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prefect.events.worker import EventsWorker
+from prefect.logging.configuration import ensure_logging_setup
+from prefect.logging.handlers import APILogWorker, PrefectConsoleHandler
+from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from rich.markup import escape
 from rich.table import Table
 
@@ -25,7 +29,10 @@ from stkkr_tasks.localstack import (
     start_prefect_server,
     start_simulator,
 )
+from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.spec.files import StkkrFile, deployments_dir, load_stkkr_files
+from stkkr_tasks.store import ErrorStore
+from stkkr_tasks.store._config import stkkr_home
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -82,7 +89,6 @@ def run_demo(
         DemoError: No examples, the server did not start, or an example run ended Failed.
         SpecError: An example file does not validate.
     """
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
     files = example_files(examples)
     port = port or free_port()
@@ -124,9 +130,6 @@ def run_examples(
     Returns:
         The summary of every run, in the order of `files`.
     """
-    from prefect.settings import PREFECT_API_URL
-
-    from stkkr_tasks.run import run_stkkr
 
     summaries: list[RunSummary] = []
     with ExitStack() as stack:
@@ -189,7 +192,6 @@ def summary_table(files: Sequence[StkkrFile], summaries: Sequence[RunSummary]) -
 
 def _show_error_records(console: Console, summaries: Sequence[RunSummary]) -> None:
     """Say where the failed rows went and show a few of the records of each stkkr with failures."""
-    from stkkr_tasks.store._config import stkkr_home
 
     failing = [s for s in summaries if s.failed]
     if not failing:
@@ -217,8 +219,6 @@ def _show_error_records(console: Console, summaries: Sequence[RunSummary]) -> No
 
 
 async def _newest_records(stkkr: str, limit: int) -> list[ErrorRecord]:
-    from stkkr_tasks.store import ErrorStore
-
     async with ErrorStore() as store:
         return await store.list_errors(stkkr, limit=limit)
 
@@ -230,8 +230,6 @@ def _text(value: object) -> str:
 @contextmanager
 def _console_warnings_only() -> Iterator[None]:
     """Keep Prefect's INFO lines off the terminal while the examples run (they still reach the server)."""
-    from prefect.logging.configuration import ensure_logging_setup
-    from prefect.logging.handlers import PrefectConsoleHandler
 
     ensure_logging_setup()
     handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
@@ -247,8 +245,6 @@ def _console_warnings_only() -> Iterator[None]:
 
 def _drain_prefect_workers() -> None:
     """Send the logs and events still queued in this process before the server stops."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all()
     EventsWorker.drain_all()

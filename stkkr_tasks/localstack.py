@@ -19,6 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from stkkr_tasks.seam import connection_block
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.store._config import stkkr_home
 
 STOP_GRACE_S = 15.0
 """Seconds a child gets to stop after each signal (SIGINT, SIGTERM) before the next one."""
@@ -45,7 +50,6 @@ class Child:
 
 def prefect_home() -> Path:
     """The PREFECT_HOME of the local server: ``$STKKR_HOME/prefect`` (default ``~/.stkkr/prefect``)."""
-    from stkkr_tasks.store._config import stkkr_home
 
     return stkkr_home() / "prefect"
 
@@ -190,10 +194,6 @@ def start_simulator(stack: ExitStack, port: int, rows: int, url: str, connection
     Returns:
         The simulator's base URL.
     """
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from stkkr_tasks.seam import connection_block
-    from stkkr_tasks.simulator import Simulator
 
     simulator = Simulator(rows=rows, seed=1)
     base_url = stack.enter_context(simulator.serve(port=port))

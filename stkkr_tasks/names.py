@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NAME_MAX_LENGTH", "NAME_PATTERN", "NAME_RULE", "is_name"]
+__all__ = ["NAME_MAX_LENGTH", "NAME_PATTERN", "NAME_RULE", "deployment_name", "is_name"]
 
 NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 """Lowercase letters and digits in words joined by single dashes: `acme-test`, not `acme-` or `acme--x`."""
@@ -24,3 +24,15 @@ _NAME = re.compile(NAME_PATTERN)
 def is_name(text: str) -> bool:
     """Whether `text` is a valid stkkr or connection name."""
     return len(text) <= NAME_MAX_LENGTH and _NAME.match(text) is not None
+
+
+def deployment_name(stkkr: str) -> str:
+    """The full deployment name of a stkkr: ``<name>/<name>`` (flow and deployment are named after it).
+
+    Args:
+        stkkr: The stkkr name.
+
+    Returns:
+        The name ``run_deployment`` accepts.
+    """
+    return f"{stkkr}/{stkkr}"

@@ -36,7 +36,11 @@ def deploy(
     ),
     no_retention: Annotated[bool, _NO_RETENTION] = False,
     write_prefect_yaml: Annotated[
-        bool, typer.Option("--write-prefect-yaml", help="Only write prefect.yaml (for `prefect deploy --all`); deploy nothing.")
+        bool,
+        typer.Option(
+            "--write-prefect-yaml",
+            help="Only write prefect.yaml (for `prefect deploy --all`); deploy nothing.",
+        ),
     ] = False,
 ) -> None:
     """Create or update one Prefect deployment per stkkr file (with its schedule) on the current API."""

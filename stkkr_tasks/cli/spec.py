@@ -73,8 +73,8 @@ def _report(problems: list[Problem]) -> None:
 
 async def _check_online(spec: StkkrSpec) -> list[Problem]:
     """Validate against the connection's metainfo; a missing connection or failing AFAS is a problem too."""
-    from stkkr_tasks.connections import ConnectionBlockError, aload_connection
     from stkkr_tasks.afas import AfasError
+    from stkkr_tasks.connections import ConnectionBlockError, aload_connection
     from stkkr_tasks.spec import validate_online
 
     try:

@@ -13,15 +13,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stkkr_tasks.deploy.deploy import deployment_name
+from prefect.deployments import arun_deployment
+from prefect.exceptions import ObjectNotFound
+from prefect.logging import get_run_logger
+
+from stkkr_tasks.names import deployment_name
+from stkkr_tasks.spec import SpecError
+from stkkr_tasks.spec.files import StkkrFile, valid_stkkr_files
 
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.client.schemas.objects import FlowRun, State
     from prefect.flows import FlowStateHook
 
-    from stkkr_tasks.spec.files import StkkrFile
     from stkkr_tasks.spec import Problem, StkkrSpec
+    from stkkr_tasks.spec.files import StkkrFile
 
 
 def then_hook(names: Sequence[str]) -> FlowStateHook[..., Any]:
@@ -36,10 +42,6 @@ def then_hook(names: Sequence[str]) -> FlowStateHook[..., Any]:
     chosen = tuple(names)
 
     async def start_then(flow: Flow[..., Any], flow_run: FlowRun, state: State) -> None:
-        from prefect.deployments import arun_deployment
-        from prefect.exceptions import ObjectNotFound
-        from prefect.logging import get_run_logger
-
         logger = get_run_logger()
         for name in chosen:
             try:
@@ -62,7 +64,6 @@ def then_problems(path: Path, spec: StkkrSpec) -> list[Problem]:
     Returns:
         Unknown names in its ``then`` and cycles through it, each at the ``then`` line of the file.
     """
-    from stkkr_tasks.spec.files import StkkrFile
 
     if not spec.then:
         return []
@@ -78,7 +79,6 @@ def refuse_broken_chains(files: Sequence[StkkrFile]) -> None:
     Raises:
         SpecError: Every such problem, at the ``then`` line of its file (as ``stkkr validate`` reports it).
     """
-    from stkkr_tasks.spec import SpecError
 
     chained = [file for file in files if file.spec.then]
     if not chained:
@@ -91,7 +91,6 @@ def refuse_broken_chains(files: Sequence[StkkrFile]) -> None:
 
 def _graph(files: Sequence[StkkrFile]) -> dict[str, list[str]]:
     """``then:`` edges of the deployments directory's valid stkkrs, ``files`` taking precedence."""
-    from stkkr_tasks.spec.files import valid_stkkr_files
 
     chosen = {file.name for file in files}
     others = [f for f in valid_stkkr_files() if f.name not in chosen]

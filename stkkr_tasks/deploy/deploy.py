@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from prefect import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import RunnerDeployment
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.utilities.asyncutils import run_coro_as_sync
 
+from stkkr_tasks.deploy.chain import refuse_broken_chains
 from stkkr_tasks.deploy.schedules import Schedule, deployment_schedules, prefect_schedules, sync_schedules
 from stkkr_tasks.deploy.steps import pull_steps
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.names import deployment_name
 from stkkr_tasks.seam import STKKRS_MODULE, project_dir, retention_deployment
 from stkkr_tasks.spec.files import (
     DEPLOYMENTS_DIR_ENV,
@@ -33,7 +40,6 @@ from stkkr_tasks.spec.files import (
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
-    from prefect.deployments.runner import RunnerDeployment
     from prefect.runner import Runner
 
 DEFAULT_WORK_POOL = "stkkr"
@@ -93,18 +99,6 @@ class Deployed:
     schedule_changed: bool
 
 
-def deployment_name(stkkr: str) -> str:
-    """The full deployment name of a stkkr: ``<name>/<name>``.
-
-    Args:
-        stkkr: The stkkr name.
-
-    Returns:
-        The name ``run_deployment`` accepts.
-    """
-    return f"{stkkr}/{stkkr}"
-
-
 def stkkr_tags(name: str, tenant: str | None) -> list[str]:
     """The tags of a stkkr's deployment and runs.
 
@@ -151,7 +145,6 @@ def runner_deployment(item: StkkrDeployment, work_pool: str | None) -> RunnerDep
     Returns:
         The deployment object, not yet applied.
     """
-    from prefect.deployments.runner import RunnerDeployment
 
     attribute = item.entrypoint.split(":", 1)[1]
     deployment = RunnerDeployment.from_entrypoint(
@@ -218,7 +211,6 @@ def build_deployments(
         DeployError: A file lies outside the deployments directory (runs could not find it by name).
         SpecError: A ``then:`` names no stkkr or makes a cycle.
     """
-    from stkkr_tasks.deploy.chain import refuse_broken_chains
 
     _refuse_outside_deployments_dir(files)
     refuse_broken_chains(files)
@@ -280,7 +272,6 @@ async def adeploy(
         stkkr_tasks.spec.SpecError: A file does not validate, or a ``then:`` names no stkkr or makes a cycle.
         DeployError: A file lies outside the deployments directory.
     """
-    from prefect import get_client
 
     built = build_deployments(load_stkkr_files(paths), work_pool=work_pool, retention=retention)
     async with get_client() as client:
@@ -295,7 +286,6 @@ def deploy(
     retention: bool = True,
 ) -> list[Deployed]:
     """Synchronous :func:`adeploy` (also safe inside a running event loop): the same arguments and result."""
-    from prefect.utilities.asyncutils import run_coro_as_sync
 
     return run_coro_as_sync(adeploy(paths, work_pool=work_pool, retention=retention))
 
@@ -307,8 +297,6 @@ async def ensure_work_pool(client: PrefectClient, name: str) -> None:
         client: An open Prefect client.
         name: The work pool name.
     """
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     try:
         await client.read_work_pool(name)

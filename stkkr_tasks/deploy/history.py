@@ -14,6 +14,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterStartTime,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.utilities.asyncutils import run_coro_as_sync
+
 from stkkr_tasks.run.summary import RunSummary
 
 if TYPE_CHECKING:
@@ -65,7 +76,6 @@ async def ahistory(name: str | None = None, limit: int = 10) -> list[RunRecord]:
     Returns:
         The runs with their summaries.
     """
-    from prefect import get_client
 
     async with get_client() as client:
         runs = await _stkkr_runs(client, name, limit)
@@ -82,7 +92,6 @@ def history(name: str | None = None, limit: int = 10) -> list[RunRecord]:
     Returns:
         The runs with their summaries, newest first.
     """
-    from prefect.utilities.asyncutils import run_coro_as_sync
 
     return run_coro_as_sync(ahistory(name, limit))
 
@@ -97,7 +106,6 @@ async def records(client: PrefectClient, runs: list[FlowRun]) -> list[RunRecord]
     Returns:
         One record per run, in the same order.
     """
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
     fields_by_run: dict[UUID, dict[str, Any]] = {}
     if runs:
@@ -125,9 +133,6 @@ def stkkr_of(run: FlowRun) -> str:
 
 
 async def _stkkr_runs(client: PrefectClient, name: str | None, limit: int) -> list[FlowRun]:
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime, FlowRunFilterTags
-    from prefect.client.schemas.sorting import FlowRunSort
-
     started = FlowRunFilterStartTime(is_null_=False)
     if name is not None:
         run_filter = FlowRunFilter(start_time=started, tags=FlowRunFilterTags(all_=[f"{TAG_PREFIX}{name}"]))

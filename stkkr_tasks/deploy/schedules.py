@@ -13,6 +13,8 @@ from uuid import UUID
 
 from prefect.client.schemas.schedules import SCHEDULE_TYPES, CronSchedule, IntervalSchedule
 
+from stkkr_tasks.spec.model import EverySchedule
+
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
     from prefect.deployments.runner import RunnerDeployment
@@ -35,7 +37,6 @@ def prefect_schedules(spec: StkkrSpec) -> list[Schedule]:
     Returns:
         ``[IntervalSchedule]``, ``[CronSchedule]`` or ``[]``.
     """
-    from stkkr_tasks.spec.model import EverySchedule
 
     schedule = spec.schedule
     if schedule is None:

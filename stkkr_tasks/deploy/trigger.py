@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from stkkr_tasks.deploy.deploy import deployment_name
+from prefect import get_client
+from prefect.deployments import arun_deployment
+from prefect.exceptions import ObjectNotFound
+from prefect.utilities.asyncutils import run_coro_as_sync
+
 from stkkr_tasks.deploy.history import records
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.names import deployment_name
 from stkkr_tasks.run.summary import RunSummary
 
 if TYPE_CHECKING:
@@ -42,7 +47,6 @@ async def atrigger(
         TriggerError: No deployment for the stkkr, or the run did not end within ``timeout``
             (it keeps going; look it up with ``stkkr history``).
     """
-    from prefect import get_client
 
     flow_run = await _run_deployment(name, timeout=timeout, poll_interval=poll_interval)
     if not (flow_run.state and flow_run.state.is_final()):
@@ -76,7 +80,6 @@ def trigger(name: str, *, timeout: float | None = DEFAULT_TIMEOUT, poll_interval
         print(summary.state, summary.written, summary.failed)
         ```
     """
-    from prefect.utilities.asyncutils import run_coro_as_sync
 
     return run_coro_as_sync(atrigger(name, timeout=timeout, poll_interval=poll_interval))
 
@@ -91,15 +94,12 @@ def start_run(name: str) -> UUID:
         flow_run_id = start_run("close-finished-projects")
         ```
     """
-    from prefect.utilities.asyncutils import run_coro_as_sync
 
     return run_coro_as_sync(astart_run(name))
 
 
 async def _run_deployment(name: str, *, timeout: float | None, poll_interval: float | None) -> FlowRun:
     """Prefect's ``arun_deployment`` (not linked as a subflow), with a missing deployment as TriggerError."""
-    from prefect.deployments import arun_deployment
-    from prefect.exceptions import ObjectNotFound
 
     try:
         return await arun_deployment(

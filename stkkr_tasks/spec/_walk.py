@@ -31,7 +31,7 @@ def format_path(loc: Sequence[str | int]) -> str:
 
 def _alternatives(spec: StkkrSpec) -> list[list[list[tuple[Loc, Condition]]]]:
     """Per where item, its alternatives; each alternative is an AND-list of placed conditions."""
-    from stkkr_tasks.spec.model import AnyGroup
+    from stkkr_tasks.spec.model import AnyGroup  # lazy: model imports _rules, which imports this module
 
     items: list[list[list[tuple[Loc, Condition]]]] = []
     for index, item in enumerate(spec.get.where):

@@ -107,6 +107,7 @@ class CronSchedule(_Model):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
+        # lazy: `import stkkr_tasks.spec` loads no Prefect (about a second) until a cron is checked
         from prefect.client.schemas.schedules import CronSchedule as PrefectCron
 
         if len(value.split()) != 5:
