@@ -1,4 +1,4 @@
-"""RunSummary: its artifact carries the fields by name, and reads back into the same summary (`stkkr history`)."""
+"""RunSummary: its artifact carries the fields by name and reads back into the same summary (history)."""
 
 from __future__ import annotations
 
