@@ -18,6 +18,7 @@ StkkrError
 ├── DeployError (RuntimeError)        stkkr_tasks.deploy.deploy: a deployment cannot be created
 ├── TriggerError (RuntimeError)       stkkr_tasks.deploy.trigger: a run could not start or end in time
 ├── StkkrMismatch                     stkkr_tasks.run.session: the stkkr does not fit the environment
+├── ThenError (LookupError)           stkkr_tasks.run.then: a then: chain cannot be followed in-process
 └── RunAborted                        stkkr_tasks.tasks._errors: a run cannot go on
 ```
 """

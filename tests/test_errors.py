@@ -16,12 +16,13 @@ MODULES = [
     "stkkr_tasks.afas.exceptions",
     "stkkr_tasks.spec.errors",
     "stkkr_tasks.store.errors",
-    "stkkr_tasks.deploy.files",
+    "stkkr_tasks.spec.files",
     "stkkr_tasks.deploy.deploy",
     "stkkr_tasks.deploy.trigger",
     "stkkr_tasks.run.session",
+    "stkkr_tasks.run.then",
     "stkkr_tasks.tasks._errors",
-    "blocks.loading",
+    "stkkr_tasks.connections",
 ]
 
 
@@ -54,6 +55,7 @@ def test_the_families_are_named_in_the_tree() -> None:
         "DeployError",
         "TriggerError",
         "StkkrMismatch",
+        "ThenError",
         "RunAborted",
     ):
         assert name in errors.__doc__, name

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from prefect.flows import FlowStateHook
 
     from stkkr_tasks.spec import Problem, StkkrSpec
-    from stkkr_tasks.spec.files import StkkrFile
 
 
 def then_hook(names: Sequence[str]) -> FlowStateHook[..., Any]:

@@ -20,7 +20,6 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
-from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.utilities.asyncutils import run_coro_as_sync
 
@@ -40,6 +39,7 @@ from stkkr_tasks.spec.files import (
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
+    from prefect.deployments.runner import RunnerDeployment
     from prefect.runner import Runner
 
 DEFAULT_WORK_POOL = "stkkr"
@@ -145,6 +145,8 @@ def runner_deployment(item: StkkrDeployment, work_pool: str | None) -> RunnerDep
     Returns:
         The deployment object, not yet applied.
     """
+    # lazy: Prefect's runner and its docker support (about 70 modules) load only to deploy or serve
+    from prefect.deployments.runner import RunnerDeployment
 
     attribute = item.entrypoint.split(":", 1)[1]
     deployment = RunnerDeployment.from_entrypoint(

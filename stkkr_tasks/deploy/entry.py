@@ -9,18 +9,14 @@ ends Failed with a message saying why.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from prefect import Flow, flow
+from prefect import flow
 from prefect.states import Failed, State
 
 from stkkr_tasks.deploy.chain import then_hook
+from stkkr_tasks.names import is_name
 from stkkr_tasks.run import compile_stkkr
+from stkkr_tasks.run.flow import StkkrFlow
 from stkkr_tasks.spec.files import StkkrFileError, load_stkkr_by_name
-
-#: Attributes that can name a stkkr: its name with dashes as underscores (stkkr names never hold `_`).
-_ATTRIBUTE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 
 
 def stkkr_name(attribute: str) -> str:
@@ -29,12 +25,13 @@ def stkkr_name(attribute: str) -> str:
     Raises:
         AttributeError: The attribute cannot name a stkkr (e.g. ``__path__``, which Python asks for).
     """
-    if not _ATTRIBUTE.fullmatch(attribute):
+    name = attribute.replace("_", "-")  # stkkr names never hold "_"
+    if not is_name(name):
         raise AttributeError(f"{attribute!r} does not name a stkkr")
-    return attribute.replace("_", "-")
+    return name
 
 
-def deployment_flow(attribute: str) -> Flow[..., State]:
+def deployment_flow(attribute: str) -> StkkrFlow:
     """The flow a deployment with entrypoint ``flows/stkkrs.py:<attribute>`` runs.
 
     Args:
@@ -59,10 +56,10 @@ def deployment_flow(attribute: str) -> Flow[..., State]:
         )
 
 
-def _failing_flow(name: str, message: str) -> Flow[..., State]:
+def _failing_flow(name: str, message: str) -> StkkrFlow:
     """A flow named after the stkkr whose runs end Failed with ``message`` (same parameters as its flow)."""
 
-    async def cannot_run(stkkr: str = name, dry_run: bool = False) -> State[Any]:
+    async def cannot_run(stkkr: str = name, dry_run: bool = False) -> State:
         return Failed(message=message)
 
-    return flow(cannot_run, name=name, persist_result=False, log_prints=False)
+    return flow(name=name, persist_result=False, log_prints=False)(cannot_run)

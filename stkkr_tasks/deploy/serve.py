@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import anyio
 from prefect import get_client
 from prefect.logging import get_logger
-from prefect.runner import Runner
 
 from stkkr_tasks.deploy.deploy import apply, build_deployments
 from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
@@ -37,6 +36,8 @@ async def aserve(
         stkkr_tasks.spec.SpecError: A file does not validate, or a ``then:`` names no stkkr or makes a cycle.
         stkkr_tasks.deploy.DeployError: A file lies outside the deployments directory.
     """
+    # lazy: Prefect's runner (about 30 modules) loads only to serve
+    from prefect.runner import Runner
 
     # Flow runs start in the project directory: make the deployments directory independent of it.
     os.environ[DEPLOYMENTS_DIR_ENV] = str(deployments_dir())

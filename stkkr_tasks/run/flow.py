@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from prefect import Flow, flow
@@ -12,13 +12,15 @@ from stkkr_tasks.run.pipeline import execute_stkkr
 from stkkr_tasks.spec import compile_spec
 
 if TYPE_CHECKING:
+    from prefect.flows import FlowStateHook
+
     from stkkr_tasks.spec import StkkrSpec
 
-#: A Prefect state hook: called with the flow, its flow run and the new state.
-StateHook = Callable[..., Any]
+#: A stkkr's flow: awaiting a call gives its final state.
+StkkrFlow = Flow[..., Coroutine[Any, Any, State]]
 
 
-def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[StateHook] = ()) -> Flow[..., State]:
+def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[..., Any]] = ()) -> StkkrFlow:
     """Compile a stkkr into an async Prefect flow named after it.
 
     Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
@@ -31,7 +33,7 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[StateHook] = ()) -
         on_completion: Prefect hooks run when the flow run ends Completed (a deployment's `then:`).
 
     Returns:
-        The flow; its final state carries the `RunSummary` (`await state.result(raise_on_failure=False)`).
+        The flow; its final state carries the `RunSummary` (`await state.aresult(raise_on_failure=False)`).
 
     Raises:
         ExpressionError: An expression of the stkkr does not compile.
@@ -53,11 +55,10 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[StateHook] = ()) -
         return await execute_stkkr(spec, compiled, dry_run)
 
     return flow(
-        run_stkkr_flow,
         name=name,
         description=spec.description or f"The stkkr {name}.",
         persist_result=False,
         log_prints=False,
         validate_parameters=True,
         on_completion=list(on_completion),
-    )
+    )(run_stkkr_flow)

@@ -64,7 +64,7 @@ async def _run_once(spec: StkkrSpec, dry_run: bool, hooks: RunHooks) -> RunSumma
     stkkr_flow = compile_stkkr(spec)
     with use_hooks(hooks), tags(*run_tags(spec)):
         state = await stkkr_flow(dry_run=dry_run, return_state=True)
-    summary = await state.result(raise_on_failure=False) if state.is_final() else None
+    summary = await state.aresult(raise_on_failure=False) if state.is_final() else None
     if isinstance(summary, RunSummary):
         return summary
     # The flow crashed before it could summarise (e.g. Prefect itself failed).

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.spec import StkkrSpec
 from stkkr_tasks.spec.files import StkkrFileError, load_stkkr_by_name
 
 
-class ThenError(LookupError):
+class ThenError(StkkrError, LookupError):
     """The ``then:`` chain of a stkkr cannot be followed (unknown name, broken file, cycle); nothing ran."""
 
 
