@@ -92,7 +92,7 @@ def run_stkkr(
     Args:
         path_or_spec: A stkkr file, or a loaded `StkkrSpec`.
         dry_run: Read, filter and transform, but write nothing and store no error records.
-        on_progress: Called with the live counters (`RunCounters`) whenever they change.
+        on_progress: Called with the run's `Counts` so far each time a task's counts are added to them.
         on_preview: Dry run only: called with each of the first elements that would be sent.
         follow_then: After a Completed run, run the stkkrs of its `then:` (found by name in the
             deployments directory) in this process, one after the other; their summaries are in
