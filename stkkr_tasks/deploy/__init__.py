@@ -1,9 +1,10 @@
 """Stkkrs as Prefect deployments: deploy, serve, trigger, history, ``then:`` chains, ``stkkr up``.
 
-Layout: ``files`` (find stkkr files, resolve by name), ``schedules`` (spec schedule -> Prefect schedules,
-replacing a deployment's schedules), ``deploy`` (one deployment per stkkr, work pool, retention),
+Layout: ``schedules`` (spec schedule -> Prefect schedules, replacing a deployment's schedules), ``deploy``
+(one deployment per stkkr, work pool, retention), ``entry`` (the flow a deployment runs, found by name),
 ``serve`` (all in one process), ``prefect_yaml`` (the generated ``prefect.yaml``), ``chain`` (``then:``),
-``trigger`` and ``history`` (runs from Prefect), ``steps`` (the pull step), ``up`` (the local stack).
+``trigger`` and ``history`` (runs from Prefect), ``steps`` (the pull step), ``up`` (the local stack). Stkkr
+files are found by name in `stkkr_tasks.spec.files`.
 """
 
 from __future__ import annotations
