@@ -16,7 +16,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 from prefect.states import Completed, State
 
-from stkkr_tasks.deploy.files import valid_stkkr_files
+from stkkr_tasks.spec.files import valid_stkkr_files
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore
 from stkkr_tasks.tenants.purge import INVOICE_YEARS, PERSONAL_DATA_MONTHS, check_periods, purge_inactive

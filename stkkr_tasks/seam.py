@@ -6,7 +6,8 @@ Where the library needs something of the top layer, it asks this module, which f
 
 - the `AfasConnection` block class in Prefect's block registry, which `blocks/` fills when Prefect loads the
   `prefect.collections` entry point of pyproject.toml;
-- the retention flow's run and its deployment by their import paths in `flows/` (``flows.retention:…``);
+- the retention flow's run and the deployments of the retention and privacy flows by their import paths in
+  `flows/` (``flows.retention:…``, ``flows.dsr_deadlines:…``, ``flows.purge:…``);
 - the project directory (the one holding `flows/stkkrs.py`, the stkkrs' deployment entrypoint) through the
   import system's finder, without importing anything.
 """
@@ -34,6 +35,7 @@ STKKRS_MODULE = "flows/stkkrs.py"
 
 RETENTION_RUN = "flows.retention:arun_retention"
 RETENTION_DEPLOYMENT = "flows.retention:retention_deployment"
+PRIVACY_DEPLOYMENTS = ("flows.dsr_deadlines:dsr_deadlines_deployment", "flows.purge:purge_deployment")
 _TOP_PACKAGE = "flows"
 
 
@@ -91,6 +93,11 @@ def retention_deployment(**options: Any) -> RunnerDeployment:
     """The nightly deployment of the retention flow (`flows.retention.retention_deployment(**options)`)."""
     deployment: RunnerDeployment = _find(RETENTION_DEPLOYMENT)(**options)
     return deployment
+
+
+def privacy_deployments() -> list[RunnerDeployment]:
+    """The deployments of the privacy flows: daily ``dsr-deadlines``, monthly ``purge-inactive-customers``."""
+    return [_find(import_path)() for import_path in PRIVACY_DEPLOYMENTS]
 
 
 def project_dir() -> Path:

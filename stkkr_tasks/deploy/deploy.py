@@ -28,7 +28,7 @@ from stkkr_tasks.deploy.schedules import Schedule, deployment_schedules, prefect
 from stkkr_tasks.deploy.steps import pull_steps
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.names import deployment_name
-from stkkr_tasks.seam import STKKRS_MODULE, project_dir, retention_deployment
+from stkkr_tasks.seam import STKKRS_MODULE, privacy_deployments, project_dir, retention_deployment
 from stkkr_tasks.spec.files import (
     DEPLOYMENTS_DIR_ENV,
     StkkrFile,
@@ -186,10 +186,7 @@ def privacy_runner_deployments(work_pool: str | None) -> list[RunnerDeployment]:
     Returns:
         The deployment objects, not yet applied; their schedules are still on them.
     """
-    from flows.dsr_deadlines import dsr_deadlines_deployment
-    from flows.purge import purge_deployment
-
-    deployments = [dsr_deadlines_deployment(), purge_deployment()]
+    deployments = privacy_deployments()
     for deployment in deployments:
         deployment.entrypoint = _project_relative(deployment.entrypoint)
         _run_in_project(deployment, work_pool)

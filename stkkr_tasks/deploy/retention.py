@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from prefect import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterId
+
 from stkkr_tasks.store import MAX_RETENTION_DAYS, ErrorStore, retention_cutoff
 
 _PAGE = 200
@@ -25,8 +28,6 @@ class PruneCounts:
 
 async def deployed_flow_names() -> set[str]:
     """The names of the flows that have a deployment on the Prefect server: the stkkrs that exist."""
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterId
 
     flow_ids: set[UUID] = set()
     async with get_client() as client:

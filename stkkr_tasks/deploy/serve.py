@@ -13,8 +13,10 @@ from collections.abc import Sequence
 import anyio
 from prefect import get_client
 from prefect.logging import get_logger
+from prefect.runner import Runner
 
 from stkkr_tasks.deploy.deploy import apply, build_deployments
+from stkkr_tasks.deploy.retention import prune_stkkr_database
 from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
 
 
@@ -37,7 +39,6 @@ async def aserve(
         stkkr_tasks.deploy.DeployError: A file lies outside the deployments directory.
     """
     # lazy: Prefect's runner (about 30 modules) loads only to serve
-    from prefect.runner import Runner
 
     # Flow runs start in the project directory: make the deployments directory independent of it.
     os.environ[DEPLOYMENTS_DIR_ENV] = str(deployments_dir())
@@ -56,9 +57,6 @@ async def aserve(
 
 async def _prune_now() -> None:
     """Prune the stkkr database before serving, so records past 30 days go even when 03:00 was missed."""
-    from prefect.logging import get_logger
-
-    from stkkr_tasks.deploy.retention import prune_stkkr_database
 
     logger = get_logger("stkkr.serve")
     try:

@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from prefect.settings import PREFECT_API_URL
 from starlette.exceptions import HTTPException
 
 from stkkr_tasks.portal import api, pages
@@ -86,7 +87,6 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
 
 async def _prefect_unreachable(request: Request, exc: Exception) -> Response:
     """The Prefect API did not answer: a 503 that says so, instead of a traceback."""
-    from prefect.settings import PREFECT_API_URL
 
     where = PREFECT_API_URL.value() or "the ephemeral Prefect server (PREFECT_API_URL is not set)"
     detail = f"the Prefect API at {where} did not answer ({type(exc).__name__}); is `make up` running?"
@@ -95,6 +95,6 @@ async def _prefect_unreachable(request: Request, exc: Exception) -> Response:
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve the portal with uvicorn until Ctrl-C."""
-    import uvicorn
+    import uvicorn  # lazy: the web server loads only to serve the portal
 
     uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True)

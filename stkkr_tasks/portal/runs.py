@@ -9,6 +9,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    DeploymentFilterTags,
+    FlowRunFilter,
+    FlowRunFilterStartTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.exceptions import ObjectNotFound
+
 from stkkr_tasks.deploy.deploy import STKKR_PARAMETER, deployment_name
 from stkkr_tasks.deploy.history import RunRecord, records
 from stkkr_tasks.deploy.schedules import describe
@@ -47,8 +62,6 @@ def tenant_tag(tenant: str) -> str:
 
 async def tenant_stkkrs(tenant: str, runs: int = 3) -> list[StkkrView]:
     """The stkkrs of `tenant`, by name, each with its last `runs` runs."""
-    from prefect import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
 
     tags = DeploymentFilter(tags=DeploymentFilterTags(all_=[tenant_tag(tenant)]))
     async with get_client() as client:
@@ -63,7 +76,6 @@ async def stkkr_view(tenant: str, name: str, runs: int = 20) -> StkkrView:
     Raises:
         NotFoundError: No such stkkr, or it belongs to another tenant.
     """
-    from prefect import get_client
 
     async with get_client() as client:
         deployment = await _deployment(client, tenant, name)
@@ -76,7 +88,6 @@ async def run_now(tenant: str, name: str) -> UUID:
     Raises:
         NotFoundError: No such stkkr, or it belongs to another tenant.
     """
-    from prefect import get_client
 
     async with get_client() as client:
         deployment = await _deployment(client, tenant, name)
@@ -85,8 +96,6 @@ async def run_now(tenant: str, name: str) -> UUID:
 
 
 async def _deployment(client: PrefectClient, tenant: str, name: str) -> DeploymentResponse:
-    from prefect.exceptions import ObjectNotFound
-
     try:
         deployment = await client.read_deployment_by_name(deployment_name(name))
     except ObjectNotFound:
@@ -102,18 +111,6 @@ def _stkkr(deployment: DeploymentResponse) -> str | None:
 
 
 async def _view(client: PrefectClient, deployment: DeploymentResponse, tenant: str, runs: int) -> StkkrView:
-    from prefect.client.schemas.filters import (
-        DeploymentFilter,
-        DeploymentFilterId,
-        FlowRunFilter,
-        FlowRunFilterStartTime,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-        FlowRunFilterTags,
-    )
-    from prefect.client.schemas.objects import StateType
-    from prefect.client.schemas.sorting import FlowRunSort
-
     name = _stkkr(deployment) or deployment.name
     started = FlowRunFilter(
         tags=FlowRunFilterTags(all_=[f"stkkr:{name}", tenant_tag(tenant)]),

@@ -36,6 +36,10 @@ def test_prefect_yaml_describes_each_stkkr_like_stkkr_deploy(write_stkkr: Callab
     assert deadlines["schedules"] == [{"cron": "0 8 * * *", "timezone": "Europe/Amsterdam"}]
     assert purge["entrypoint"] == "flows/purge.py:purge_inactive_customers"
     assert purge["schedules"] == [{"cron": "0 4 1 * *", "timezone": "Europe/Amsterdam"}]
+    assert deadlines["entrypoint"] == "flows/dsr_deadlines.py:dsr_deadlines"
+    assert deadlines["schedules"] == [{"cron": "0 8 * * *", "timezone": "Europe/Amsterdam"}]
+    assert purge["entrypoint"] == "flows/purge.py:purge_inactive_customers"
+    assert purge["schedules"] == [{"cron": "0 4 1 * *", "timezone": "Europe/Amsterdam"}]
     assert document["pull"] == [{"stkkr_tasks.deploy.steps.set_project_directory": {}}]
 
 
@@ -45,7 +49,7 @@ def test_only_the_files_given_are_described(write_stkkr: Callable[..., Path]) ->
 
     document = yaml.safe_load(render_prefect_yaml([chosen]))
 
-    assert [d["name"] for d in document["deployments"]] == ["yaml-chosen", "nightly"]
+    assert [d["name"] for d in document["deployments"]] == ["yaml-chosen", "nightly", "daily", "monthly"]
 
 
 def test_write_prefect_yaml_writes_what_it_renders(write_stkkr: Callable[..., Path], tmp_path: Path) -> None:

@@ -16,8 +16,7 @@ from prefect.client.schemas.filters import (
     FlowFilterName,
 )
 
-from flows.retention import arun_retention, prune_error_records, retention_deployment
-from stkkr_tasks.retention import ARTIFACT_KEY
+from flows.retention import ARTIFACT_KEY, arun_retention, prune_error_records, retention_deployment
 from stkkr_tasks.store import ErrorStore, NewErrorRecord, RetentionPeriodError
 
 pytestmark = pytest.mark.anyio
