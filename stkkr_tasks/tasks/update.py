@@ -29,8 +29,9 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     the page before it has started its last one, so the slots pass from page to page without a gap and pages
     finish in order. Once the run must stop (error policy, or AFAS refused the token or went away) no new
     write starts: the items left are recorded as not attempted.
-    A `unique` key is reserved right before its write (a row whose key is taken by then is skipped) and
-    settled right after it: done when written, released when refused, kept when the outcome is unknown.
+    A `unique` key is reserved shortly before its write, a few rows ahead (a row whose key is taken by then
+    is skipped), and settled right after it: done when written, released when refused, kept when the
+    outcome is unknown; keys reserved for rows that were not sent are released.
     Failures are stored when the page is finished.
 
     Args:
