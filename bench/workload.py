@@ -9,10 +9,11 @@ stkkr uses `stkkr_text`, which says the same in a stkkr file.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+
+from stkkr_tasks.afas.auth import token_header
 
 GET_CONNECTOR = "Profit_Projects"
 ORDER_KEY = "ProjectId"
@@ -52,7 +53,7 @@ ONE_PERCENT = Keep(1288, 1000, "about 1%")
 
 def auth_header(token: str) -> dict[str, str]:
     """The `Authorization` header of AFAS's token auth (Base64 of the whole token XML)."""
-    return {"Authorization": "AfasToken " + base64.b64encode(token.encode()).decode()}
+    return {"Authorization": token_header(token)}
 
 
 def page_params(skip: int, take: int) -> dict[str, str | int]:

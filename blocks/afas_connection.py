@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, HttpUrl, SecretStr
 
 from stkkr_tasks.afas import AfasClient
-
-EnvironmentType = Literal["production", "test", "accept"]
+from stkkr_tasks.afas.urls import EnvironmentType
 
 REPOSITORY_URL = "https://github.com/stkkr/stkkr"
 RAW_BASE_URL = "https://raw.githubusercontent.com/stkkr/stkkr/main"
@@ -54,7 +51,7 @@ class AfasConnection(CredentialsBlock):
         description="The AFAS environment number, e.g. 12345; leave empty when a base URL is given.",
     )
     environment_type: EnvironmentType = Field(
-        default="production",
+        default=EnvironmentType.production,
         title="Environment type",
         description="The kind of environment: production, test or accept.",
     )

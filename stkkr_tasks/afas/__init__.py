@@ -19,6 +19,7 @@ from stkkr_tasks.afas.models import (
 )
 from stkkr_tasks.afas.paging import Pager
 from stkkr_tasks.afas.retry import RetryPolicy
+from stkkr_tasks.afas.urls import EnvironmentType
 
 __all__ = [
     "AfasClient",
@@ -26,6 +27,7 @@ __all__ = [
     "ConnectorInfo",
     "ConnectorList",
     "Element",
+    "EnvironmentType",
     "Filter",
     "GetConnectorMeta",
     "GetField",

@@ -10,7 +10,7 @@ import httpx
 
 from stkkr_tasks.afas.exceptions import AfasConfigError
 
-__all__ = ["AfasTokenAuth", "normalise_token"]
+__all__ = ["AfasTokenAuth", "normalise_token", "token_header"]
 
 _XML_TOKEN = re.compile(r"<token>\s*<version>[^<]+</version>\s*<data>[^<]+</data>\s*</token>", re.DOTALL)
 _DATA_PART = re.compile(r"[A-Za-z0-9]+")
@@ -40,6 +40,18 @@ def normalise_token(token: str) -> str:
     )
 
 
+def token_header(token: str) -> str:
+    """The `Authorization` header value for a token: `AfasToken ` and the Base64 of its full XML.
+
+    Args:
+        token: The token XML or its data part (see `normalise_token`).
+
+    Raises:
+        AfasConfigError: When the token has neither form.
+    """
+    return "AfasToken " + base64.b64encode(normalise_token(token).encode("utf-8")).decode("ascii")
+
+
 class AfasTokenAuth(httpx.Auth):
     """Sets `Authorization: AfasToken <base64 of the token XML>` on every request.
 
@@ -55,8 +67,7 @@ class AfasTokenAuth(httpx.Auth):
         Raises:
             AfasConfigError: When the token has neither form.
         """
-        encoded = base64.b64encode(normalise_token(token).encode("utf-8")).decode("ascii")
-        self._header = f"AfasToken {encoded}"
+        self._header = token_header(token)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the header to the request (httpx calls this for every request)."""

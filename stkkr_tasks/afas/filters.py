@@ -64,6 +64,11 @@ class Operator(IntEnum):
         raise ValueError(f"unknown filter operator {text!r}; valid operators: {' '.join(OPERATOR_NAMES)}")
 
     @property
+    def takes_value(self) -> bool:
+        """Whether the operator compares with a value; `empty` and `not_empty` take none."""
+        return self not in (Operator.EMPTY, Operator.NOT_EMPTY)
+
+    @property
     def symbol(self) -> str:
         """The stkkr name of the operator, e.g. `>=` or `not_contains`."""
         return OPERATOR_NAMES[self - 1]

@@ -5,15 +5,36 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from stkkr_tasks.afas.exceptions import AfasConfigError
 from stkkr_tasks.afas.values import format_value
 
-__all__ = ["ENVIRONMENT_TYPES", "connector_path", "delete_path", "is_loopback", "resolve_base_url"]
+__all__ = [
+    "ENVIRONMENT_TYPES",
+    "EnvironmentType",
+    "connector_path",
+    "delete_path",
+    "is_loopback",
+    "resolve_base_url",
+]
 
-ENVIRONMENT_TYPES: Mapping[str, str] = {"production": "rest", "test": "resttest", "accept": "restaccept"}
+
+class EnvironmentType(StrEnum):
+    """The kinds of AFAS environment: the block field, the CLI's `--type` and the host label all use these."""
+
+    production = "production"
+    test = "test"
+    accept = "accept"
+
+
+ENVIRONMENT_TYPES: Mapping[str, str] = {
+    EnvironmentType.production: "rest",
+    EnvironmentType.test: "resttest",
+    EnvironmentType.accept: "restaccept",
+}
 """Environment type -> host label: `https://{environment}.{label}.afas.online/ProfitRestServices`."""
 
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9]{1,20}")

@@ -7,13 +7,13 @@ would land in the shell history and the process list.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
+from stkkr_tasks.afas.urls import EnvironmentType
 from stkkr_tasks.names import NAME_RULE, is_name
 
 if TYPE_CHECKING:
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
     from stkkr_tasks.seam import ConnectionBlock
 
 _HELP_TOKEN = "File holding the token (full <token> XML or its data part); '-' reads stdin."
-
-
-class EnvironmentType(StrEnum):
-    """The AFAS environment types."""
-
-    production = "production"
-    test = "test"
-    accept = "accept"
 
 
 connection_app = typer.Typer(
@@ -90,7 +82,7 @@ def set_connection(
     token = _read_token(err, token_file, existing)
     connection = connection_block()(
         environment=environment,
-        environment_type=type_.value,
+        environment_type=type_,
         token=token,
         base_url=base_url,
         allow_insecure_http=allow_insecure_http,
@@ -126,23 +118,15 @@ def test_connection(name: Annotated[str, typer.Argument(help="The connection (bl
 
 async def _check(connection: ConnectionBlock) -> tuple[bool, str]:
     """Call /ProfitVersion; returns whether the token works and what to tell the user."""
-    from stkkr_tasks.afas import AfasAuthError, AfasConnectError, AfasError, AfasForbiddenError
+    from stkkr_tasks.afas import AfasError
+    from stkkr_tasks.tasks import fatal_reason
 
     try:
         async with connection.get_client() as client:
             where = client.base_url
             version = await client.profit_version()
-    except AfasAuthError:
-        return False, (
-            "AFAS refused the token (HTTP 401): it is wrong, revoked, or belongs to another "
-            "environment. Set it again with `stkkr connection set NAME ... --token-file FILE`."
-        )
-    except AfasForbiddenError:
-        return False, "AFAS refused access (HTTP 403): the App Connector may only allow certain IP addresses."
-    except AfasConnectError as exc:
-        return False, f"AFAS is unreachable: {exc} Check the environment number, type or base URL."
-    except AfasError as exc:
-        return False, f"The connection does not work: {exc}"
+    except AfasError as exc:  # 401, 403 and unreachable in the words a run uses
+        return False, fatal_reason(exc) or f"The connection does not work: {exc}"
     return True, f"The token works: AFAS Profit {version} at {where}."
 
 

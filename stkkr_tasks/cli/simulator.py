@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from stkkr_tasks.afas.urls import EnvironmentType
 from stkkr_tasks.simulator import CatalogueError, Faults, Refusals, Simulator
 
 console = Console(highlight=False)
@@ -98,7 +99,9 @@ def capture(
         str | None, typer.Option(help="Name of an AfasConnection block to read the metainfo with.")
     ] = None,
     environment: Annotated[str | None, typer.Option(help="AFAS environment number.")] = None,
-    environment_type: Annotated[str, typer.Option(help="production, test or accept.")] = "production",
+    environment_type: Annotated[
+        EnvironmentType, typer.Option(help="The environment type.")
+    ] = EnvironmentType.production,
     base_url: Annotated[str | None, typer.Option(help="Explicit base URL (proxy, simulator).")] = None,
     token_env: Annotated[str, typer.Option(help="Environment variable holding the token.")] = "AFAS_TOKEN",
     get: Annotated[list[str] | None, typer.Option("--get", help="GetConnector (repeatable).")] = None,

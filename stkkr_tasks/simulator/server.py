@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import socket
 import threading
 import time
@@ -15,28 +14,20 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from stkkr_tasks.afas.auth import normalise_token, token_header
 from stkkr_tasks.simulator.app import build_app
 from stkkr_tasks.simulator.catalogue import Catalogue
 from stkkr_tasks.simulator.faults import Faults
 from stkkr_tasks.simulator.refusals import Refusals
-from stkkr_tasks.simulator.state import RequestRecord, SimState, WriteRecord, auth_header
+from stkkr_tasks.simulator.state import RequestRecord, SimState, WriteRecord
 
-_TOKEN_DATA = re.compile(r"<data>\s*([^<]*?)\s*</data>", re.IGNORECASE)
 _STARTUP_TIMEOUT_S = 30.0
 
 
 def make_token(seed: int) -> str:
     """The simulator's token for a seed: AFAS's XML form with 64 hex characters of data."""
     data = hashlib.sha256(f"stkkr-simulator-token:{seed}".encode()).hexdigest().upper()
-    return f"<token><version>1</version><data>{data}</data></token>"
-
-
-def _full_token(token: str) -> str:
-    if _TOKEN_DATA.search(token):
-        return token.strip()
-    if not token.strip() or "<" in token:
-        raise ValueError("token must be AFAS's <token> XML or its data part")
-    return f"<token><version>1</version><data>{token.strip()}</data></token>"
+    return normalise_token(data)
 
 
 def _catalogue(catalogue: Catalogue | str | Path | None) -> Catalogue:
@@ -89,7 +80,7 @@ class Simulator:
             raise ValueError(f"refusals must be one of {choices}, not {refusals!r}") from None
         self.seed = seed
         self.catalogue = _catalogue(catalogue)
-        self.token = make_token(seed) if token is None else _full_token(token)
+        self.token = make_token(seed) if token is None else normalise_token(token)
         self._state = SimState(self.catalogue, rows, seed, self.token, faults or Faults(), wording)
         self.app: ASGIApp = build_app(self._state)
         self.base_url: str | None = None
@@ -100,7 +91,7 @@ class Simulator:
     @property
     def auth_header(self) -> str:
         """The ``Authorization`` header value clients must send."""
-        return auth_header(self.token)
+        return token_header(self.token)
 
     @property
     def faults(self) -> Faults:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import itertools
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from stkkr_tasks.afas.auth import token_header
 from stkkr_tasks.simulator.catalogue import Catalogue
 from stkkr_tasks.simulator.faults import FaultPlan, Faults
 from stkkr_tasks.simulator.refusals import Refusals
@@ -35,11 +35,6 @@ class WriteRecord:
     keys: dict[str, Any] = field(default_factory=dict)
 
 
-def auth_header(token: str) -> str:
-    """The ``Authorization`` header value AFAS expects for a full XML token."""
-    return "AfasToken " + base64.b64encode(token.encode("utf-8")).decode("ascii")
-
-
 class SimState:
     """Everything the ASGI app reads and changes; safe to inspect from other threads."""
 
@@ -57,7 +52,7 @@ class SimState:
         self.refusal_turns = itertools.count()
         self.store = DataStore(catalogue, rows, seed)
         self.token = token
-        self.expected_auth = auth_header(token)
+        self.expected_auth = token_header(token)
         self.plan = FaultPlan(faults)
         self._log_lock = threading.Lock()
         self._requests: list[RequestRecord] = []

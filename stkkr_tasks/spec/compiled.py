@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2.runtime import Context
 
-from stkkr_tasks.afas import Element, Filter, Operator
+from stkkr_tasks.afas import Element, Filter
 from stkkr_tasks.spec._walk import Loc, dnf, format_path
 from stkkr_tasks.spec.errors import ExpressionError
 from stkkr_tasks.spec.expressions import Expression, compile_expression, compile_value, new_scope
@@ -28,8 +28,6 @@ from stkkr_tasks.spec.model import ElementSpec, StkkrSpec
 from stkkr_tasks.spec.sandbox import Row
 
 __all__ = ["CompiledStkkr", "compile_spec"]
-
-_VALUELESS = (Operator.EMPTY, Operator.NOT_EMPTY)
 
 
 class _Values:
@@ -138,7 +136,7 @@ class CompiledStkkr:
                     condition.field,
                     condition.op,
                     ""
-                    if condition.op in _VALUELESS
+                    if not condition.op.takes_value
                     else (condition.value if expression is None else expression.evaluate(scope)),
                 )
                 for condition, expression in group

@@ -165,7 +165,7 @@ class Condition(_Model):
 
     @model_validator(mode="after")
     def _needs_value(self) -> Condition:
-        if "value" not in self.model_fields_set and self.op not in (Operator.EMPTY, Operator.NOT_EMPTY):
+        if "value" not in self.model_fields_set and self.op.takes_value:
             raise PydanticCustomError("stkkr", "operator '{op}' needs a value", {"op": self.op.symbol})
         return self
 

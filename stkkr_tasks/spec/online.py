@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OnlineCheck", "check_online", "validate_online"]
 
-_VALUELESS = frozenset({"empty", "not_empty"})
 _BOOLEANS = frozenset({"true", "false", "0", "1"})
 _TYPE_RULES = {
     "int": "must be a whole number",
@@ -126,7 +125,7 @@ class _Checker:
             return name in fields
 
         for loc, condition in conditions(spec):
-            if known((*loc, "field"), condition.field) and condition.op.symbol not in _VALUELESS:
+            if known((*loc, "field"), condition.field) and condition.op.takes_value:
                 field = fields[condition.field]
                 problem = _misfit(condition.value, field.data_type, field.length, field.decimals, None)
                 if problem:

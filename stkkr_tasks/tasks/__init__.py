@@ -8,7 +8,7 @@ processed. Retries live in the AFAS client (which knows whether a write may be r
 from __future__ import annotations
 
 from stkkr_tasks.tasks._context import COUNT_FIELDS, Batch, Counts, KeptRow, RunContext, StopSignal, WriteItem
-from stkkr_tasks.tasks._errors import RunAborted
+from stkkr_tasks.tasks._errors import RunAborted, fatal_reason
 from stkkr_tasks.tasks._recorder import ErrorRecorder, Failure
 from stkkr_tasks.tasks._run_once import RunOnceGuard
 from stkkr_tasks.tasks.filter import filter_rows
@@ -28,6 +28,7 @@ __all__ = [
     "RunOnceGuard",
     "StopSignal",
     "WriteItem",
+    "fatal_reason",
     "filter_rows",
     "get_page",
     "transform_rows",

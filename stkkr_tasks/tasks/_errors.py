@@ -42,13 +42,20 @@ class RunAborted(StkkrError):
 
 
 def fatal_reason(exc: BaseException) -> str | None:
-    """The message that stops the whole run for this error, or None when only the row failed."""
+    """The message that stops the whole run for this error, or None when only the row failed.
+
+    `stkkr connection test` tells the same errors in the same words.
+    """
     if isinstance(exc, AfasAuthError):
-        return "AFAS refused the token (HTTP 401): check it with `stkkr connection test NAME`."
+        return (
+            "AFAS refused the token (HTTP 401): it is wrong, revoked, or belongs to another environment. "
+            "Check it with `stkkr connection test NAME`; set it again with "
+            "`stkkr connection set NAME ... --token-file FILE`."
+        )
     if isinstance(exc, AfasForbiddenError):
         return "AFAS refused access (HTTP 403): the App Connector may only allow certain IP addresses."
     if isinstance(exc, AfasConnectError):
-        return f"AFAS is unreachable: {exc}"
+        return f"AFAS is unreachable: {exc} Check the environment number, type or base URL."
     return None
 
 

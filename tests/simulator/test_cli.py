@@ -12,8 +12,8 @@ import httpx
 import typer
 from typer.testing import CliRunner
 
+from stkkr_tasks.afas.auth import token_header
 from stkkr_tasks.cli import simulator as simulator_cli
-from stkkr_tasks.simulator.state import auth_header
 
 
 def _app() -> typer.Typer:
@@ -33,7 +33,7 @@ def test_serve_prints_url_and_token_and_stops_on_ctrl_c() -> None:
         url = process.stdout.readline().strip().removeprefix("AFAS simulator at ")
         token = process.stdout.readline().strip().removeprefix("token: ")
         response = httpx.get(
-            f"{url}/connectors/Profit_Projects", headers={"Authorization": auth_header(token)}
+            f"{url}/connectors/Profit_Projects", headers={"Authorization": token_header(token)}
         )
         assert response.status_code == 200 and len(response.json()["rows"]) == 5
     finally:
