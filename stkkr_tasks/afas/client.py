@@ -17,7 +17,6 @@ from stkkr_tasks.afas.auth import AfasTokenAuth
 from stkkr_tasks.afas.elements import Element
 from stkkr_tasks.afas.exceptions import AfasError, AfasNotFoundError, AfasUnexpectedResponseError
 from stkkr_tasks.afas.filters import Where, and_where, build_query
-from stkkr_tasks.afas.httpx_log import hide_row_values
 from stkkr_tasks.afas.limits import DEFAULT_MAX_IN_FLIGHT, in_flight_limiter
 from stkkr_tasks.afas.mapping import error_from_response, error_from_transport, parse_body
 from stkkr_tasks.afas.models import ConnectorList, GetConnectorMeta, UpdateConnectorMeta
@@ -47,6 +46,10 @@ class AfasClient:
     sub-objects have no keys (AFAS inserts those) is not re-sent when its outcome is unknown. At most
     `max_in_flight` requests per base URL are in flight at once, shared by all clients of that base URL in
     the event loop.
+
+    Creating a client changes no logging. Page URLs past the first and DELETE URLs carry row keys, and
+    httpx logs every URL at INFO: call `stkkr_tasks.afas.httpx_log.hide_row_values()` once where logging
+    is set up (the `stkkr` command and every stkkr run do).
 
     Example:
         >>> async with AfasClient(token, environment=12345, environment_type="test") as afas:
@@ -114,7 +117,6 @@ class AfasClient:
             transport=transport,
         )
         self._state = _State.OPEN
-        hide_row_values()  # page and delete URLs carry row keys: keep them out of httpx's request log
 
     @property
     def base_url(self) -> str:
@@ -288,6 +290,8 @@ class AfasClient:
         """Return a `Pager` reading all rows of a GetConnector, `page_size` rows per page.
 
         `order_by` must be a unique key (ties raise `AfasPagingError`) unless `unique_order` is False.
+
+        Past the first page the request URLs hold the last row's key (see the class docstring on logging).
         """
         fetch = partial(self._fetch, connector_id, order_by, where)
         return Pager(fetch, order_by=order_by, page_size=page_size, unique_order=unique_order)

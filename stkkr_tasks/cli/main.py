@@ -13,6 +13,14 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _configure() -> None:
+    """Set up logging before any command: httpx's request lines lose the row values in our URLs."""
+    from stkkr_tasks.afas.httpx_log import hide_row_values
+
+    hide_row_values()
+
+
 def _register() -> None:
     """Attach every command group; each module exposes `register(app)`."""
     from stkkr_tasks.cli import _groups

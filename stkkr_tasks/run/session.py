@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from stkkr_tasks.afas import AfasError
 from stkkr_tasks.afas.environment import environment_scope
+from stkkr_tasks.afas.httpx_log import hide_row_values
 from stkkr_tasks.connections import ConnectionBlockError, aload_connection
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import ConnectionBlock
@@ -88,6 +89,7 @@ async def open_run(
         StkkrMismatch: The stkkr does not fit the AFAS environment.
         AfasError: AFAS refused the token or is unreachable (validation is the first call).
     """
+    hide_row_values()  # page and delete URLs carry row keys: keep them out of httpx's request log
     connection = await load_connection(spec.connection)
     try:
         client = connection.get_client()

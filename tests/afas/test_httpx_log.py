@@ -75,6 +75,7 @@ def test_delete_key_values_are_cut_from_the_path(path: str, hidden: str) -> None
 
 @pytest.mark.anyio
 async def test_a_real_delete_logs_its_line_without_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    hide_row_values()  # as a program using the client sets its logging up (stkkr's runs and command do)
     sim = Simulator(rows=5, seed=3)
     key = "jan.jansen@example.nl"
     with sim.serve() as base_url, caplog.at_level(logging.INFO, logger="httpx"):
@@ -85,3 +86,36 @@ async def test_a_real_delete_logs_its_line_without_the_key(caplog: pytest.LogCap
     lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert any(line.startswith("HTTP Request: DELETE ") and "/@CdId/…" in line for line in lines), lines
     assert not [line for line in lines if "jansen" in line]
+
+
+def _ours() -> list[logging.Filter]:
+    return [f for f in logging.getLogger("httpx").filters if type(f).__name__ == "_HideRowValues"]
+
+
+@pytest.fixture
+def no_filter() -> None:
+    """The httpx logger without our filter, as in a process that did not set stkkr's logging up."""
+    for installed in _ours():
+        logging.getLogger("httpx").removeFilter(installed)
+
+
+@pytest.mark.usefixtures("no_filter")
+def test_creating_a_client_changes_no_global_logging() -> None:
+    from stkkr_tasks.afas import AfasClient
+
+    AfasClient("ABC123", base_url="http://127.0.0.1:9/ProfitRestServices")
+
+    assert _ours() == []
+
+
+@pytest.mark.usefixtures("no_filter")
+def test_the_stkkr_command_installs_the_filter_before_any_command() -> None:
+    from typer.testing import CliRunner
+
+    from stkkr_tasks.cli import main
+
+    main._register()
+    result = CliRunner().invoke(main.app, ["schema"])
+
+    assert result.exit_code == 0, result.output
+    assert len(_ours()) == 1
