@@ -1,14 +1,17 @@
 """The pull step of stkkr deployments: run the flow inside the stkkr project directory.
 
 A worker starts each flow run in a fresh temporary directory. The step moves it into the project
-(``flows/stkkrs.py`` and ``deployments/``): ``$STKKR_PROJECT_DIR`` on the worker wins, so workers on other
-machines may keep their checkout anywhere; otherwise the directory recorded by ``stkkr deploy`` is used.
+(``flows/stkkrs.py`` and ``deployments/``) with Prefect's own ``set_working_directory`` step, adding one
+override: ``$STKKR_PROJECT_DIR`` on the worker wins, so workers on other machines may keep their checkout
+anywhere; otherwise the directory recorded by ``stkkr deploy`` is used.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from prefect.deployments.steps import set_working_directory
 
 PROJECT_DIR_ENV = "STKKR_PROJECT_DIR"
 """Environment variable of a worker naming its checkout of the stkkr project."""
@@ -37,8 +40,7 @@ def set_project_directory(directory: str | None = None) -> dict[str, str]:
         raise FileNotFoundError(
             f"{path} is not a stkkr project on this machine (no flows/stkkrs.py); set {PROJECT_DIR_ENV}"
         )
-    os.chdir(path)
-    return {"directory": str(path)}
+    return set_working_directory(str(path))
 
 
 def pull_steps(directory: str | None) -> list[dict[str, dict[str, str]]]:
