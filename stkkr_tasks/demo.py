@@ -20,6 +20,7 @@ from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from rich.markup import escape
 from rich.table import Table
 
+from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.localstack import (
     LocalStackError,
     api_url,
@@ -49,7 +50,7 @@ UI_HINT = "make up, then open http://127.0.0.1:4200"
 """How to look at the demo's runs afterwards."""
 
 
-class DemoError(RuntimeError):
+class DemoError(StkkrError, RuntimeError):
     """The demo could not run, or an example run failed (the message says which)."""
 
 

@@ -11,6 +11,7 @@ StkkrError
 ├── SpecError (ValueError)    stkkr_tasks.spec.errors: a stkkr file does not validate; .problems
 ├── ExpressionError (ValueError)  stkkr_tasks.spec.errors: an expression failed to compile or evaluate
 ├── StoreError                stkkr_tasks.store.errors: the stkkr database (config, payload key, retention)
+├── TenantError (ValueError)  stkkr_tasks.tenants.errors: customers, users, invoices, requests (see there)
 ├── ConnectionBlockError (LookupError)  stkkr_tasks.connections: an AfasConnection block cannot be loaded
 │   ├── ConnectionNotFoundError       no block of that name
 │   └── ConnectionOutdatedError       the block was saved with a schema this stkkr cannot read
@@ -19,7 +20,9 @@ StkkrError
 ├── TriggerError (RuntimeError)       stkkr_tasks.deploy.trigger: a run could not start or end in time
 ├── StkkrMismatch                     stkkr_tasks.run.session: the stkkr does not fit the environment
 ├── ThenError (LookupError)           stkkr_tasks.run.then: a then: chain cannot be followed in-process
-└── RunAborted                        stkkr_tasks.tasks._errors: a run cannot go on
+├── RunAborted                        stkkr_tasks.tasks._errors: a run cannot go on
+├── DemoError (RuntimeError)          stkkr_tasks.demo: `stkkr demo` could not start or run
+└── LocalStackError (RuntimeError)    stkkr_tasks.localstack: the local Prefect server or simulator failed
 ```
 """
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import connection_block
 from stkkr_tasks.simulator import Simulator
 from stkkr_tasks.store._config import stkkr_home
@@ -31,7 +32,7 @@ SERVER_START_TIMEOUT_S = 90.0
 """Seconds the Prefect server gets to answer its health check."""
 
 
-class LocalStackError(RuntimeError):
+class LocalStackError(StkkrError, RuntimeError):
     """A part of the local stack could not start or stopped by itself (the message says which)."""
 
 

@@ -23,6 +23,9 @@ MODULES = [
     "stkkr_tasks.run.then",
     "stkkr_tasks.tasks._errors",
     "stkkr_tasks.connections",
+    "stkkr_tasks.tenants.errors",
+    "stkkr_tasks.demo",
+    "stkkr_tasks.localstack",
 ]
 
 

@@ -1,7 +1,7 @@
 """Exceptions of `stkkr_tasks.tenants`. Messages name what is wrong, never a password or a token.
 
 ```
-TenantError (ValueError)
+TenantError (a StkkrError; ValueError)
 ├── NotFoundError        no such tenant, user, invoice or request (or not visible to the caller)
 ├── ConflictError        the tenant, username or invoice number exists already
 ├── LoginError           wrong username or password, or the account is locked (one message for both)
@@ -11,8 +11,10 @@ TenantError (ValueError)
 
 from __future__ import annotations
 
+from stkkr_tasks.errors import StkkrError
 
-class TenantError(ValueError):
+
+class TenantError(StkkrError, ValueError):
     """Base class of the errors of `stkkr_tasks.tenants`."""
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from stkkr_tasks.afas.auth import token_header
 from stkkr_tasks.simulator import Catalogue, Simulator
-from stkkr_tasks.simulator.state import auth_header
 from tests.simulator.conftest import assert_afas_error
 
 NAMES = ["Piet de Boer", "Esther van der Berg", "Sean O'Brien"]
@@ -114,7 +114,7 @@ def test_the_cli_serves_afas_formatted_refusals() -> None:
         token = process.stdout.readline().strip().removeprefix("token: ")
         body = {"KnContact": {"Element": {"Fields": {"NoSuchField": "2024-05-01"}}}}
         answer = httpx.post(
-            f"{url}/connectors/KnContact", json=body, headers={"Authorization": auth_header(token)}
+            f"{url}/connectors/KnContact", json=body, headers={"Authorization": token_header(token)}
         )
         assert "1 mei 2024" in assert_afas_error(answer, "NoSuchField")["externalMessage"]
     finally:
