@@ -2,7 +2,8 @@
 
 It also deletes the run-once keys of stkkrs that no longer exist (no deployment, no run for 30 days).
 
-Error records (with their encrypted payloads) are kept at most 30 days; the period can be set shorter, never
+Error records (with their encrypted payloads) and the failed-rows artifacts that list them in the Prefect UI
+are kept at most 30 days; the period can be set shorter, never
 longer. Optionally the flow also deletes Prefect's own finished flow runs (and with them their task runs and
 logs) older than a number of days, so a customer can bound what Prefect keeps as well. It reports counts
 only. `retention_deployment()` gives the nightly deployment (03:00 Europe/Amsterdam, one run at a time).
@@ -34,6 +35,7 @@ from pydantic import TypeAdapter
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from stkkr_tasks.deploy.retention import PruneCounts, prune_stkkr_database
+from stkkr_tasks.run.artifacts import prune_failure_artifacts
 from stkkr_tasks.store import MAX_RETENTION_DAYS, retention_cutoff
 
 ARTIFACT_KEY = "prune-error-records"
@@ -48,6 +50,7 @@ class RetentionCounts(TypedDict):
 
     error_records: int
     run_once_keys: int
+    failure_artifacts: int
     flow_runs: int | None
     dry_run: bool
     days: int
@@ -61,6 +64,13 @@ _COUNTS = TypeAdapter(RetentionCounts)
 async def prune_store(days: int, batch_size: int, dry_run: bool, now: datetime) -> PruneCounts:
     """Delete (or, on a dry run, count) old error records and the run-once keys of vanished stkkrs."""
     return await prune_stkkr_database(days, batch_size=batch_size, dry_run=dry_run, now=now)
+
+
+@task(name="prune-failed-rows-artifacts", cache_policy=NO_CACHE, persist_result=False)
+async def prune_failure_artifacts_task(before: datetime, dry_run: bool) -> int:
+    """Delete (or count) the failed-rows artifacts of runs (`failed-rows-<stkkr>`) created before `before`."""
+    async with get_client() as client:
+        return await prune_failure_artifacts(client, before, dry_run)
 
 
 @task(name="prune-prefect-history", cache_policy=NO_CACHE, persist_result=False)
@@ -128,6 +138,7 @@ async def prune_error_records(
     if prefect_history_days is not None and prefect_history_days < 1:
         raise ValueError(f"prefect_history_days must be at least 1, not {prefect_history_days}")
     pruned = await prune_store(days, batch_size, dry_run, now)
+    artifacts = await prune_failure_artifacts_task(cutoff, dry_run)
     flow_runs = None
     if prefect_history_days is not None:
         history_cutoff = now - timedelta(days=prefect_history_days)
@@ -135,6 +146,7 @@ async def prune_error_records(
     counts: RetentionCounts = {
         "error_records": pruned.error_records,
         "run_once_keys": pruned.run_once_keys,
+        "failure_artifacts": artifacts,
         "flow_runs": flow_runs,
         "dry_run": dry_run,
         "days": days,
@@ -184,6 +196,10 @@ def _report(counts: RetentionCounts, prefect_history_days: int | None) -> tuple[
             "older than (days)": MAX_RETENTION_DAYS,
         }
         table.append({**gone, "count": counts["run_once_keys"]})
+    if counts["failure_artifacts"]:
+        message += f" and {counts['failure_artifacts']} failed-rows artifacts"
+    failures = {"what": "failed-rows artifacts", "older than (days)": counts["days"]}
+    table.append({**failures, "count": counts["failure_artifacts"]})
     if counts["flow_runs"] is not None:
         message += f" and {counts['flow_runs']} Prefect flow runs older than {prefect_history_days} days"
         row = {"what": "Prefect flow runs", "older than (days)": prefect_history_days}

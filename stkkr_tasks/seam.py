@@ -35,6 +35,7 @@ STKKRS_MODULE = "flows/stkkrs.py"
 
 RETENTION_RUN = "flows.retention:arun_retention"
 RETENTION_DEPLOYMENT = "flows.retention:retention_deployment"
+OVERVIEW_UPDATE = "flows.overview:update_overview"
 PRIVACY_DEPLOYMENTS = ("flows.dsr_deadlines:dsr_deadlines_deployment", "flows.purge:purge_deployment")
 _TOP_PACKAGE = "flows"
 
@@ -93,6 +94,11 @@ def retention_deployment(**options: Any) -> RunnerDeployment:
     """The nightly deployment of the retention flow (`flows.retention.retention_deployment(**options)`)."""
     deployment: RunnerDeployment = _find(RETENTION_DEPLOYMENT)(**options)
     return deployment
+
+
+async def update_overview(summary: Any) -> None:
+    """Update the `stkkr-overview` artifact after a run (`flows.overview.update_overview(summary)`)."""
+    await _find(OVERVIEW_UPDATE)(summary)
 
 
 def privacy_deployments() -> list[RunnerDeployment]:

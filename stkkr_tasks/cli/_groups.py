@@ -14,6 +14,7 @@ _MODULES: list[str] = [
     "dsr",
     "errors",
     "invoice",
+    "notify",
     "portal",
     "retention",
     "run",

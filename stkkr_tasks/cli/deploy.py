@@ -1,6 +1,7 @@
-"""`stkkr deploy`, `stkkr serve`, `stkkr up`: stkkrs as Prefect deployments on their schedules.
+"""`stkkr deploy`, `stkkr serve`, `stkkr up`: stkkrs as Prefect deployments on their schedules, with alerts.
 
-Exit status: 0 done; 2 a stkkr file is invalid or a path is wrong (nothing deployed).
+Exit status: 0 done; 2 a stkkr file is invalid, a path is wrong or an alert's block is missing (nothing
+deployed).
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ def deploy(
             return
         done = deploy_stkkrs(paths, work_pool=work_pool, retention=not no_retention)
     table = Table(title=f"Deployments on work pool {work_pool!r}")
-    for column in ("deployment", "schedule", "schedule changed"):
+    for column in ("deployment", "schedule", "schedule changed", "alerts changed"):
         table.add_column(column)
     for item in done:
-        table.add_row(item.name, schedules.describe(item.schedules), "yes" if item.schedule_changed else "no")
+        alerts = "-" if item.alerts is None else ("yes" if item.alerts.changed else "no")
+        table.add_row(
+            item.name, schedules.describe(item.schedules), "yes" if item.schedule_changed else "no", alerts
+        )
     out.print(table)
     out.print(f"Start a worker: [bold]prefect worker start --pool {work_pool}[/bold] (or use `stkkr serve`).")
 
@@ -95,10 +99,11 @@ def up(
 def _refusing_bad_files() -> Iterator[None]:
     """Turn invalid stkkr files and wrong paths into a clear message and exit status 2."""
     from stkkr_tasks.deploy import DeployError, StkkrFileError
+    from stkkr_tasks.deploy.alerts import AlertBlockError
     from stkkr_tasks.spec import SpecError
 
     try:
         yield
-    except (SpecError, DeployError, StkkrFileError) as exc:
+    except (SpecError, DeployError, StkkrFileError, AlertBlockError) as exc:
         Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
         raise typer.Exit(2) from None

@@ -77,12 +77,35 @@ async def _check_online(spec: StkkrSpec) -> list[Problem]:
     from stkkr_tasks.connections import ConnectionBlockError, aload_connection
     from stkkr_tasks.spec import validate_online
 
+    alert_problems = await _alert_problems(spec)
     try:
         connection = await aload_connection(spec.connection)
     except ConnectionBlockError as exc:
-        return [spec.problem_at(("connection",), str(exc))]
+        return [spec.problem_at(("connection",), str(exc)), *alert_problems]
     try:
         async with connection.get_client() as client:
-            return await validate_online(spec, client)
+            return await validate_online(spec, client) + alert_problems
     except AfasError as exc:
-        return [spec.problem_at(("connection",), f"cannot check against AFAS: {exc}")]
+        return [spec.problem_at(("connection",), f"cannot check against AFAS: {exc}"), *alert_problems]
+
+
+async def _alert_problems(spec: StkkrSpec) -> list[Problem]:
+    """A problem for every notification block an alert names that the Prefect server does not have."""
+    from prefect import get_client
+
+    from stkkr_tasks.deploy.alerts import AlertBlockError, missing_blocks_message, notification_blocks
+
+    names = [name for alert in spec.alerts for name in alert.notify]
+    if not names:
+        return []
+    try:
+        async with get_client() as client:
+            found = await notification_blocks(client, names)
+    except AlertBlockError as exc:
+        return [spec.problem_at(("alerts",), str(exc))]
+    return [
+        spec.problem_at(("alerts", index, "notify", position), missing_blocks_message([name]))
+        for index, alert in enumerate(spec.alerts)
+        for position, name in enumerate(alert.notify)
+        if name not in found
+    ]

@@ -23,6 +23,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.utilities.asyncutils import run_coro_as_sync
 
+from stkkr_tasks.deploy.alerts import AlertsSynced, plan_alerts, sync_alerts
 from stkkr_tasks.deploy.chain import refuse_broken_chains
 from stkkr_tasks.deploy.schedules import Schedule, deployment_schedules, prefect_schedules, sync_schedules
 from stkkr_tasks.deploy.steps import pull_steps
@@ -40,6 +41,7 @@ from stkkr_tasks.spec.files import (
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
     from prefect.deployments.runner import RunnerDeployment
+    from prefect.events.schemas.automations import AutomationCore
     from prefect.runner import Runner
 
 DEFAULT_WORK_POOL = "stkkr"
@@ -91,12 +93,14 @@ class Deployed:
         deployment_id: Its id in Prefect.
         schedules: The schedules it has now.
         schedule_changed: True when its schedules were created, changed or removed.
+        alerts: What happened to its alert automations (None for the retention flow).
     """
 
     name: str
     deployment_id: UUID
     schedules: list[Schedule]
     schedule_changed: bool
+    alerts: AlertsSynced | None = None
 
 
 def stkkr_tags(name: str, tenant: str | None) -> list[str]:
@@ -270,12 +274,37 @@ async def adeploy(
     Raises:
         stkkr_tasks.spec.SpecError: A file does not validate, or a ``then:`` names no stkkr or makes a cycle.
         DeployError: A file lies outside the deployments directory.
+        AlertBlockError: An alert names a notification block that does not exist (nothing was deployed).
     """
 
-    built = build_deployments(load_stkkr_files(paths), work_pool=work_pool, retention=retention)
+    files = load_stkkr_files(paths)
+    built = build_deployments(files, work_pool=work_pool, retention=retention)
     async with get_client() as client:
+        alerts = await plan_alerts(client, [file.spec for file in files])
         await ensure_work_pool(client, work_pool)
-        return [await apply(client, deployment, wanted) for deployment, wanted in built]
+        done = [await apply(client, deployment, wanted) for deployment, wanted in built]
+        return await with_alerts(client, done, alerts)
+
+
+async def with_alerts(
+    client: PrefectClient, done: list[Deployed], alerts: list[tuple[str, list[AutomationCore]]]
+) -> list[Deployed]:
+    """Sync each stkkr's alert automations (from `plan_alerts`) and note the outcome on its deployment.
+
+    Args:
+        client: An open Prefect client.
+        done: The applied deployments, stkkrs first in the order of ``alerts``.
+        alerts: ``(stkkr, automations)`` pairs.
+
+    Returns:
+        ``done`` with ``alerts`` filled in for the stkkrs.
+    """
+    from dataclasses import replace
+
+    synced = [await sync_alerts(client, stkkr, wanted) for stkkr, wanted in alerts]
+    return [replace(item, alerts=result) for item, result in zip(done, synced, strict=False)] + done[
+        len(synced) :
+    ]
 
 
 def deploy(

@@ -15,6 +15,7 @@ from prefect import get_client
 from prefect.logging import get_logger
 from prefect.runner import Runner
 
+from stkkr_tasks.deploy.alerts import plan_alerts, sync_alerts
 from stkkr_tasks.deploy.deploy import apply, build_deployments
 from stkkr_tasks.deploy.retention import prune_stkkr_database
 from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
@@ -37,19 +38,24 @@ async def aserve(
     Raises:
         stkkr_tasks.spec.SpecError: A file does not validate, or a ``then:`` names no stkkr or makes a cycle.
         stkkr_tasks.deploy.DeployError: A file lies outside the deployments directory.
+        stkkr_tasks.deploy.alerts.AlertBlockError: An alert names a notification block that does not exist.
     """
     # lazy: Prefect's runner (about 30 modules) loads only to serve
 
     # Flow runs start in the project directory: make the deployments directory independent of it.
     os.environ[DEPLOYMENTS_DIR_ENV] = str(deployments_dir())
-    built = build_deployments(load_stkkr_files(paths), work_pool=None, retention=retention)
+    files = load_stkkr_files(paths)
+    built = build_deployments(files, work_pool=None, retention=retention)
     await _prune_now()  # also with --no-retention: the 30-day promise does not depend on the schedule
     # What `prefect.aserve` does, except that each deployment is applied once, by the runner, before its
     # schedules are synced: a second apply would delete the runs already scheduled from them.
     runner = Runner(pause_on_shutdown=True, limit=limit)
     async with get_client() as client:
+        alerts = await plan_alerts(client, [file.spec for file in files])
         for deployment, wanted in built:
             await apply(client, deployment, wanted, runner=runner)
+        for stkkr, automations in alerts:
+            await sync_alerts(client, stkkr, automations)
     names = ", ".join(deployment.name for deployment, _ in built)
     get_logger("stkkr.serve").info("Serving %s; polling for scheduled runs.", names)
     await runner.start()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from prefect import Flow, flow
 from prefect.states import Failed, State
 
+from stkkr_tasks.run.naming import flow_run_namer
 from stkkr_tasks.run.pipeline import execute_stkkr
 from stkkr_tasks.spec import compile_spec
 
@@ -56,6 +57,7 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[...,
 
     return flow(
         name=name,
+        flow_run_name=flow_run_namer(name),
         description=spec.description or f"The stkkr {name}.",
         persist_result=False,
         log_prints=False,

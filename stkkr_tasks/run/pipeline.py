@@ -20,6 +20,7 @@ from prefect.context import FlowRunContext, TagsContext
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
+from stkkr_tasks.run.after import after_run
 from stkkr_tasks.run.progress import ProgressCallback, RunHooks, current_hooks
 from stkkr_tasks.run.session import StkkrMismatch, abort_message, open_run, run_tags
 from stkkr_tasks.run.summary import RunSummary
@@ -98,6 +99,7 @@ async def execute_stkkr(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool)
         spec.stkkr, str(flow_run.id), tally.total, reason, problems, dry_run, time.monotonic() - started
     )
     await _publish(summary)
+    await after_run(spec, summary)
     if summary.state == "Completed":
         return Completed(message=summary.message, data=summary)
     return Failed(message=summary.message, data=summary)

@@ -38,6 +38,7 @@ def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     if spec.unique:
         yield from _duplicates(("unique",), spec.unique)
     yield from _duplicates(("then",), spec.then)
+    yield from _alert_rules(spec)
     for index, name in enumerate(spec.then):
         if name == spec.stkkr:
             yield ("then", index), "a stkkr cannot start itself"
@@ -50,6 +51,14 @@ def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
             close = difflib.get_close_matches(table, sorted(spec.lookups), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             yield loc, f"lookup table {table!r} is not declared under lookups{hint}"
+
+
+def _alert_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
+    yield from _duplicates(("alerts",), [alert.slug for alert in spec.alerts])
+    for index, alert in enumerate(spec.alerts):
+        yield from _duplicates(("alerts", index, "notify"), alert.notify)
+        if alert.slug.startswith("no-success-for") and spec.schedule is None:
+            yield ("alerts", index, "when"), "no_success_for needs a schedule (a manual stkkr has no rhythm)"
 
 
 def _action_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:

@@ -36,12 +36,15 @@ from stkkr_tasks.spec.errors import Problem
 from stkkr_tasks.spec.helpers import AMSTERDAM
 
 __all__ = [
+    "Alert",
     "AnyGroup",
     "Condition",
     "CronSchedule",
     "ElementSpec",
     "EverySchedule",
+    "FailedRows",
     "GetSpec",
+    "NoSuccessFor",
     "StkkrSpec",
     "UpdateSpec",
 ]
@@ -232,6 +235,58 @@ class UpdateSpec(_Model):
     """For a delete of a sub-object: its name (the URL's object part); default the connector itself."""
 
 
+class FailedRows(_Model):
+    """Alert on a completed run with at least this many failed rows."""
+
+    failed_rows: int = Field(ge=1, strict=True)
+    """The number of failed rows (at least 1) from which a completed run alerts."""
+
+
+class NoSuccessFor(_Model):
+    """Alert when the stkkr has had no Completed run for this long."""
+
+    no_success_for: str = Field(pattern=EVERY_PATTERN, examples=["2h", "1d"])
+    """How long: a whole number and a unit, s, m, h or d, e.g. 2h."""
+
+    @property
+    def period(self) -> timedelta:
+        """The period as a timedelta."""
+        return EverySchedule(every=self.no_success_for).interval
+
+
+AlertWhen = Annotated[
+    Annotated[Literal["failed"], Tag("~failed")]
+    | Annotated[FailedRows, Tag("~failed_rows")]
+    | Annotated[NoSuccessFor, Tag("~no_success_for")],
+    Discriminator(
+        lambda value: (
+            "~failed"
+            if isinstance(value, str)
+            else _key_tag("no_success_for", NoSuccessFor, "~no_success_for", "~failed_rows")(value)
+        )
+    ),
+]
+
+
+class Alert(_Model):
+    """A Prefect automation that notifies people when the stkkr goes wrong."""
+
+    when: AlertWhen
+    """failed (the run ended Failed), {failed_rows: N} (a completed run with at least N failed rows) or
+    {no_success_for: 2h} (no Completed run for that long; needs a schedule)."""
+    notify: list[Name] = Field(min_length=1)
+    """Names of Prefect notification blocks (e.g. made with `stkkr notify add`) to send the alert to."""
+
+    @property
+    def slug(self) -> str:
+        """A short name of the condition, e.g. `failed`, `failed-rows-10`, `no-success-for-2h`."""
+        if isinstance(self.when, FailedRows):
+            return f"failed-rows-{self.when.failed_rows}"
+        if isinstance(self.when, NoSuccessFor):
+            return f"no-success-for-{self.when.no_success_for}"
+        return "failed"
+
+
 class StkkrSpec(_Model):
     """A stkkr: read a GetConnector, keep some rows, turn each into an UpdateConnector element, write it."""
 
@@ -265,6 +320,8 @@ class StkkrSpec(_Model):
     """Stop the run when more rows than this have failed."""
     then: list[Name] = []
     """Stkkrs to start after a successful run."""
+    alerts: list[Alert] = []
+    """Notifications through Prefect automations: when a run fails, has failed rows or success stays away."""
 
     _origin: Origin | None = PrivateAttr(None)
 

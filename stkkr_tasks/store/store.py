@@ -147,6 +147,7 @@ class ErrorStore:
         row_key: str | Collection[str] | None = None,
         environment: str | None = None,
         now: datetime | None = None,
+        flow_run_id: str | None = None,
     ) -> list[ErrorRecord]:
         """Error records within the retention period, newest first (older ones are never returned).
 
@@ -156,6 +157,7 @@ class ErrorStore:
             row_key: Only the records of this row fingerprint, or of any of these (`lookup_fingerprints`).
             environment: Only the records of writes to this AFAS environment (`environment_scope`).
             now: The current time (for tests); default: the clock.
+            flow_run_id: Only the records of this flow run.
         """
         newest_first = (error_records.c.created_at.desc(), error_records.c.id.desc())
         query = select(error_records).where(await self._retained(now)).order_by(*newest_first).limit(limit)
@@ -167,6 +169,8 @@ class ErrorStore:
             query = query.where(error_records.c.row_key.in_(list(row_key)))
         if environment is not None:
             query = query.where(error_records.c.environment == environment)
+        if flow_run_id is not None:
+            query = query.where(error_records.c.flow_run_id == flow_run_id)
         async with self.engine.connect() as connection:
             result = await connection.execute(query)
             return [ErrorRecord(**row._mapping) for row in result]

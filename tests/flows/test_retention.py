@@ -44,6 +44,7 @@ async def test_prunes_older_records_and_reports_counts_only(store: ErrorStore) -
     assert counts == {
         "error_records": 2,
         "run_once_keys": 0,
+        "failure_artifacts": 0,
         "flow_runs": None,
         "dry_run": False,
         "days": 30,

@@ -109,6 +109,20 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ("max-errors", variant(("max_errors", 5))),
     ("then", variant(("then", ["notify-project-owner"]), ("tenant", "acme"))),
     (
+        "alerts",
+        variant(
+            ("schedule", {"every": "1h"}),
+            (
+                "alerts",
+                [
+                    {"when": "failed", "notify": ["ops-webhook"]},
+                    {"when": {"failed_rows": 10}, "notify": ["ops-slack", "ops-mail"]},
+                    {"when": {"no_success_for": "2h"}, "notify": ["ops-webhook"]},
+                ],
+            ),
+        ),
+    ),
+    (
         "literal-types",
         variant(("transform.fields", {"A": 1, "B": 1.5, "C": True, "D": None, "E": "2024-01-01"})),
     ),
@@ -231,6 +245,31 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [("filter", "lookup table 'stauts' is not declared under lookups (did you mean 'status'?)")],
     ),
     ("then-self", variant(("then", ["close-finished-projects"])), [("then[0]", "cannot start itself")]),
+    (
+        "alert-when-typo",
+        variant(("alerts", [{"when": "fail", "notify": ["x"]}])),
+        [("alerts[0].when", "failed")],
+    ),
+    (
+        "alert-no-notify",
+        variant(("alerts", [{"when": "failed", "notify": []}])),
+        [("alerts[0].notify", "empty")],
+    ),
+    (
+        "alert-rows-0",
+        variant(("alerts", [{"when": {"failed_rows": 0}, "notify": ["x"]}])),
+        [("alerts[0].when.failed_rows", "at least 1")],
+    ),
+    (
+        "alert-no-schedule",
+        variant(("alerts", [{"when": {"no_success_for": "2h"}, "notify": ["x"]}])),
+        [("alerts[0].when", "needs a schedule")],
+    ),
+    (
+        "alert-twice",
+        variant(("alerts", [{"when": "failed", "notify": ["x"]}, {"when": "failed", "notify": ["y"]}])),
+        [("alerts[1]", "listed twice")],
+    ),
     ("duplicate-order-by", variant(("get.order_by", ["A", "A"])), [("get.order_by[1]", "listed twice")]),
     (
         "too-many-groups",

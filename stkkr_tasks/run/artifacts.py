@@ -1,0 +1,130 @@
+"""The failed-rows artifact of a run: its error records' meta-information as a markdown table, never values.
+
+Each run with failed rows gets a markdown artifact with key ``failed-rows-<stkkr>`` (so the Prefect UI keeps
+a timeline per stkkr) listing, per error record: stage, HTTP status, AFAS error number, log reference, the
+redacted message template and the row's keyed fingerprint. The retention flow deletes these artifacts after
+the same period as the records themselves (`prune_failure_artifacts`).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+
+    from stkkr_tasks.run.summary import RunSummary
+    from stkkr_tasks.store.records import ErrorRecord
+
+KEY_PREFIX = "failed-rows-"
+"""Failed-rows artifacts have the key ``failed-rows-<stkkr>``."""
+
+MAX_LISTED = 50
+"""The most error records one artifact lists; the rest are counted and left to `stkkr errors list`."""
+
+_COLUMNS = (
+    "record",
+    "stage",
+    "HTTP status",
+    "AFAS error",
+    "log reference",
+    "message (template)",
+    "row fingerprint",
+)
+_PAGE = 200
+
+
+def failure_key(stkkr: str) -> str:
+    """The artifact key of a stkkr's failed-rows artifacts."""
+    return f"{KEY_PREFIX}{stkkr}"
+
+
+def failure_markdown(summary: RunSummary, records: list[ErrorRecord]) -> str:
+    """The markdown of a run's failed-rows artifact: a table of meta-information, no value of a row.
+
+    Args:
+        summary: The run's summary.
+        records: Its error records (at most `MAX_LISTED` are listed).
+
+    Returns:
+        Markdown text.
+    """
+    lines = [
+        f"### {summary.failed} failed rows in this run of {summary.stkkr}",
+        "",
+        "Meta-information only: AFAS's message is a template without the row's values, the row is a keyed "
+        f"fingerprint. Details: `stkkr errors list --stkkr {summary.stkkr}` and `stkkr errors show RECORD`.",
+        "",
+        "| " + " | ".join(_COLUMNS) + " |",
+        "|" + "---|" * len(_COLUMNS),
+    ]
+    for record in records[:MAX_LISTED]:
+        cells = [
+            str(record.id),
+            record.stage,
+            _cell(record.http_status),
+            _cell(record.error_number),
+            _cell(record.profit_log_reference),
+            _cell(record.message),
+            f"`{record.row_key[:16]}`",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    rest = summary.failed - min(len(records), MAX_LISTED)
+    if rest > 0:
+        lines += ["", f"… and {rest} more (not attempted after a stop, or beyond the first {MAX_LISTED})."]
+    return "\n".join(lines) + "\n"
+
+
+async def create_failure_artifact(summary: RunSummary) -> None:
+    """Create the failed-rows artifact of a run that has failed rows and stored their records."""
+    from prefect.artifacts import acreate_markdown_artifact
+
+    from stkkr_tasks.store import ErrorStore
+
+    async with ErrorStore() as store:
+        records = await store.list_errors(summary.stkkr, limit=MAX_LISTED, flow_run_id=summary.flow_run_id)
+    await acreate_markdown_artifact(
+        markdown=failure_markdown(summary, records),
+        key=failure_key(summary.stkkr),
+        description=f"{summary.failed} failed rows (meta-information only)",
+    )
+
+
+async def prune_failure_artifacts(client: PrefectClient, before: datetime, dry_run: bool = False) -> int:
+    """Delete (or count) the failed-rows artifacts created before ``before``.
+
+    Args:
+        client: An open Prefect client.
+        before: Artifacts created before this moment go.
+        dry_run: Only count them.
+
+    Returns:
+        How many were (or would be) deleted.
+    """
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    old = []
+    offset = 0
+    only_failures = ArtifactFilter(key=ArtifactFilterKey(like_=KEY_PREFIX))
+    while page := await client.read_artifacts(
+        artifact_filter=only_failures, sort=ArtifactSort.ID_DESC, limit=_PAGE, offset=offset
+    ):
+        old += [
+            a.id for a in page if (a.key or "").startswith(KEY_PREFIX) and a.created and a.created < before
+        ]
+        offset += len(page)
+    if not dry_run:
+        for artifact_id in old:
+            await client.delete_artifact(artifact_id)
+    return len(old)
+
+
+def _cell(value: object) -> str:
+    """A table cell: empty for None; pipes, line breaks and HTML made harmless."""
+    if value is None:
+        return ""
+    text = html.escape(str(value), quote=False).replace("|", "\\|")
+    return " ".join(text.split())
