@@ -113,7 +113,12 @@ async def records(client: PrefectClient, runs: list[FlowRun]) -> list[RunRecord]
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[r.id for r in runs]))
         )
         for artifact in artifacts:
-            if artifact.flow_run_id and (artifact.key or "").startswith("stkkr-"):
+            # The run's summary table; the `stkkr-overview` markdown artifact has the same prefix.
+            if (
+                artifact.flow_run_id
+                and artifact.type == "table"
+                and (artifact.key or "").startswith("stkkr-")
+            ):
                 fields_by_run[artifact.flow_run_id] = RunSummary.fields_from_artifact(
                     _table_rows(artifact.data)
                 )

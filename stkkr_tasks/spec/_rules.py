@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_WHERE_GROUPS", "raise_problems", "rule_problems"]
 
+RESERVED_NAME = "overview"
+"""No stkkr may be called this: its summary artifact `stkkr-<name>` would be the overview's key."""
+
 MAX_WHERE_GROUPS = 64
 """The most AND-groups `get.where` may expand to (AFAS's query length allows few more anyway)."""
 
@@ -39,6 +42,11 @@ def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
         yield from _duplicates(("unique",), spec.unique)
     yield from _duplicates(("then",), spec.then)
     yield from _alert_rules(spec)
+    if spec.stkkr == RESERVED_NAME:
+        yield (
+            ("stkkr",),
+            f"{RESERVED_NAME!r} is reserved (the Prefect artifact stkkr-{RESERVED_NAME} lists all stkkrs)",
+        )
     for index, name in enumerate(spec.then):
         if name == spec.stkkr:
             yield ("then", index), "a stkkr cannot start itself"

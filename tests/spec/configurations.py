@@ -245,6 +245,7 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [("filter", "lookup table 'stauts' is not declared under lookups (did you mean 'status'?)")],
     ),
     ("then-self", variant(("then", ["close-finished-projects"])), [("then[0]", "cannot start itself")]),
+    ("reserved-name", variant(("stkkr", "overview")), [("stkkr", "is reserved")]),
     (
         "alert-when-typo",
         variant(("alerts", [{"when": "fail", "notify": ["x"]}])),
