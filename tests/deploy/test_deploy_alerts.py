@@ -64,7 +64,7 @@ def test_deploy_creates_the_automations_of_alerts_and_refuses_missing_blocks(
     block = f"ops-{uuid.uuid4().hex[:6]}"
     name = f"dep-alerts-{uuid.uuid4().hex[:6]}"
     alerts = [{"when": "failed", "notify": [block]}, {"when": {"no_success_for": "2h"}, "notify": [block]}]
-    path = write_stkkr(name, schedule={"every": "1h"}, tenant="acme", alerts=alerts)
+    path = write_stkkr(name, schedule={"every": "1h"}, tenant="initech", alerts=alerts)
 
     refused = CliRunner().invoke(cli, ["deploy", str(path), "--no-retention"])
     assert refused.exit_code == 2

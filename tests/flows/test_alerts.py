@@ -26,7 +26,7 @@ WITHIN = 60.0
 # ViAg only allows AFK, ANS, EHP, REG: rows that are not chargeable fail (failed rows, run Completed).
 PROJECTS = """
 stkkr: {name}
-tenant: acme
+tenant: initech
 connection: {connection}
 get: {{connector: Profit_Projects, order_by: [ProjectId], page_size: 100}}
 filter: "{filter}"
@@ -93,7 +93,7 @@ def test_failed_runs_and_failed_rows_notify_once_passing_runs_never(
     assert failed.state == "Failed"
 
     (first,) = receiver.wait_for(1, WITHIN)  # the passing run came first: had it notified, it would be here
-    assert f"stkkr {stkkr_name} (tenant acme)" in first["subject"] and "Failed" in first["subject"]
+    assert f"stkkr {stkkr_name} (tenant initech)" in first["subject"] and "Failed" in first["subject"]
     assert "ended Failed: read 0," in first["body"] and "failed 0" in first["body"]
 
     with_failed_rows = run_stkkr(make_spec(PROJECTS, connection, block=webhook_block, filter="True"))
@@ -105,7 +105,9 @@ def test_failed_runs_and_failed_rows_notify_once_passing_runs_never(
         f"read {with_failed_rows.read}," in second["body"]
         and f"failed {with_failed_rows.failed}" in second["body"]
     )
-    assert "tenant acme" in second["body"] and "completed with failed rows (alert from 5)" in second["body"]
+    assert (
+        "tenant initech" in second["body"] and "completed with failed rows (alert from 5)" in second["body"]
+    )
 
     run_stkkr(
         spec
@@ -160,7 +162,7 @@ def test_the_event_carries_counts_only(simulator, connect, make_spec, stkkr_name
     assert event["resource"] == {
         "prefect.resource.id": f"stkkr.{stkkr_name}",
         "prefect.resource.name": stkkr_name,
-        "tenant": "acme",
+        "tenant": "initech",
         "state": "Completed",
         "dry_run": "false",
         "failed_rows_alert": "5",

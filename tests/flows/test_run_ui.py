@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 
 PROJECTS = """
 stkkr: {name}
-tenant: acme
+tenant: initech
 connection: {connection}
 get: {{connector: Profit_Projects, order_by: [ProjectId], page_size: 100}}
 transform:
@@ -92,7 +92,7 @@ def test_the_overview_lists_every_stkkr_with_its_last_run(simulator, connect, ma
     (artifact,) = _query(lambda c: _artifacts(c, OVERVIEW_KEY, summary.flow_run_id))
     line = next(row for row in str(artifact.data).splitlines() if row.startswith(f"| {stkkr_name} |"))
     cells = [cell.strip() for cell in line.strip("|").split("|")]
-    assert cells[1:3] == ["acme", "not deployed"]
+    assert cells[1:3] == ["initech", "not deployed"]
     assert cells[4:8] == ["Completed", str(summary.read), str(summary.written), str(summary.failed)]
     assert cells[8] == str(summary.failed), "failed rows of the last 24 hours"
 
