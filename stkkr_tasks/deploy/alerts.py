@@ -14,8 +14,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from prefect.events.actions import SendNotification
+from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.run.events import EVENT, failed_rows_thresholds, resource_id
+from stkkr_tasks.spec.model import FailedRows, NoSuccessFor
 from stkkr_tasks.store.records import DEFAULT_TENANT
 
 if TYPE_CHECKING:
@@ -77,10 +81,6 @@ def automation(spec: StkkrSpec, alert: Alert, blocks: dict[str, UUID]) -> Automa
     Returns:
         The automation, not yet created.
     """
-    from prefect.events.actions import SendNotification
-    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
-
-    from stkkr_tasks.spec.model import FailedRows, NoSuccessFor
 
     who = f"stkkr {spec.stkkr} (tenant {spec.tenant or DEFAULT_TENANT})"
     match: dict[str, str | list[str]] = {"prefect.resource.id": resource_id(spec.stkkr), "dry_run": "false"}

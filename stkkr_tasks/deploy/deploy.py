@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.utilities.asyncutils import run_coro_as_sync
 
@@ -150,7 +151,6 @@ def runner_deployment(item: StkkrDeployment, work_pool: str | None) -> RunnerDep
         The deployment object, not yet applied.
     """
     # lazy: Prefect's runner and its docker support (about 70 modules) load only to deploy or serve
-    from prefect.deployments.runner import RunnerDeployment
 
     attribute = item.entrypoint.split(":", 1)[1]
     deployment = RunnerDeployment.from_entrypoint(
@@ -299,7 +299,6 @@ async def with_alerts(
     Returns:
         ``done`` with ``alerts`` filled in for the stkkrs.
     """
-    from dataclasses import replace
 
     synced = [await sync_alerts(client, stkkr, wanted) for stkkr, wanted in alerts]
     return [replace(item, alerts=result) for item, result in zip(done, synced, strict=False)] + done[

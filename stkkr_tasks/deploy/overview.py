@@ -10,6 +10,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from prefect import get_client
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+
 from stkkr_tasks.deploy.history import TAG_PREFIX, RunRecord, _stkkr_runs, records, stkkr_of
 from stkkr_tasks.deploy.schedules import Schedule, describe
 from stkkr_tasks.run.naming import local_time
@@ -127,8 +139,6 @@ def overview_markdown(lines: list[OverviewLine], now: datetime) -> str:
 
 async def update_overview(current: RunSummary | None = None) -> None:
     """Create the next version of the ``stkkr-overview`` artifact (call it inside a flow run)."""
-    from prefect import get_client
-    from prefect.artifacts import acreate_markdown_artifact
 
     now = datetime.now(UTC)
     async with get_client() as client:
@@ -141,16 +151,6 @@ async def update_overview(current: RunSummary | None = None) -> None:
 
 
 async def _next_run(client: PrefectClient, deployment: DeploymentResponse) -> datetime | None:
-    from prefect.client.schemas.filters import (
-        DeploymentFilter,
-        DeploymentFilterId,
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-    )
-    from prefect.client.schemas.objects import StateType
-    from prefect.client.schemas.sorting import FlowRunSort
-
     runs = await client.read_flow_runs(
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
         flow_run_filter=FlowRunFilter(

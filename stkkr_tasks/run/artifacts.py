@@ -12,6 +12,12 @@ import html
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
+
+from stkkr_tasks.store import ErrorStore
+
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
 
@@ -79,9 +85,6 @@ def failure_markdown(summary: RunSummary, records: list[ErrorRecord]) -> str:
 
 async def create_failure_artifact(summary: RunSummary) -> None:
     """Create the failed-rows artifact of a run that has failed rows and stored their records."""
-    from prefect.artifacts import acreate_markdown_artifact
-
-    from stkkr_tasks.store import ErrorStore
 
     async with ErrorStore() as store:
         records = await store.list_errors(summary.stkkr, limit=MAX_LISTED, flow_run_id=summary.flow_run_id)
@@ -103,8 +106,6 @@ async def prune_failure_artifacts(client: PrefectClient, before: datetime, dry_r
     Returns:
         How many were (or would be) deleted.
     """
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
 
     old = []
     offset = 0

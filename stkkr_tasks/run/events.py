@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from prefect.events import emit_event
+
+from stkkr_tasks.spec.model import FailedRows
 from stkkr_tasks.store.records import DEFAULT_TENANT
 
 if TYPE_CHECKING:
@@ -39,7 +42,6 @@ def resource_id(stkkr: str) -> str:
 
 def failed_rows_thresholds(spec: StkkrSpec) -> list[int]:
     """The ``failed_rows`` thresholds of a stkkr's alerts, ascending."""
-    from stkkr_tasks.spec.model import FailedRows
 
     return sorted({a.when.failed_rows for a in spec.alerts if isinstance(a.when, FailedRows)})
 
@@ -73,6 +75,5 @@ def finished_event(spec: StkkrSpec, summary: RunSummary) -> dict[str, Any]:
 
 def emit_finished(spec: StkkrSpec, summary: RunSummary) -> None:
     """Emit `stkkr.run.finished` for a run that ended (sent in the background by Prefect's event client)."""
-    from prefect.events import emit_event
 
     emit_event(**finished_event(spec, summary))

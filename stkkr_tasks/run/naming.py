@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from prefect.runtime import flow_run
+
 from stkkr_tasks.spec.helpers import AMSTERDAM
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -28,8 +30,6 @@ def flow_run_namer(stkkr: str) -> Callable[[], str]:
     """A ``flow_run_name`` callable for a stkkr's flow: reads the run's time, parameters and attempt."""
 
     def name() -> str:
-        from prefect.runtime import flow_run
-
         moment = flow_run.scheduled_start_time or datetime.now(UTC)
         retry = (flow_run.run_count or 1) > 1
         return run_name(stkkr, moment, dry_run=bool(flow_run.parameters.get("dry_run")), retry=retry)
