@@ -157,7 +157,7 @@ def test_the_flow_run_page_shows_name_summary_and_failed_rows(
         page.screenshot(path=str(shots / "ui-flow-run.png"))
 
         page.goto(f"{ui_server}/artifacts/artifact/{artifact_ids[f'stkkr-{stkkr_name}']}")
-        page.get_by_text("filtered out", exact=True).first.wait_for(timeout=30_000)
+        page.get_by_text("filtered_out", exact=True).first.wait_for(timeout=30_000)
         assert f"failed {summary.failed}" in page.inner_text("body")
 
         page.goto(f"{ui_server}/artifacts/artifact/{artifact_ids[f'failed-rows-{stkkr_name}']}")
