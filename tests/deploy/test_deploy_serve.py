@@ -150,7 +150,7 @@ def test_a_scheduled_stkkr_runs_by_itself_at_least_twice(started: dict[str, Any]
     runs = eventually(
         two_completed,
         "two scheduled runs of tick",
-        timeout=60,
+        timeout=150,  # each run is a subprocess that imports Prefect: slow on a loaded 2-core machine
         status=lambda: [(r.name, r.state_name, r.expected_start_time) for r in runs_of("tick")],
     )
 
