@@ -2,7 +2,9 @@
 
 A simulator (its own process, fixed latency per request) and a local Prefect server (its own process and
 PREFECT_HOME under a temporary folder) are started; `naive`, `async8` and `stkkr run` then do the same
-workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two simulator sizes.
+workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two simulator sizes; a
+batch scenario runs it with `update.batch` 1 and 50 (and 50 with 1% refused elements) on a simulator that
+charges per element too.
 The report is printed and appended to bench/RESULTS.md (or `--results FILE`).
 """
 
@@ -18,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.async8 import run_async8
+from bench.batch import run_batches
 from bench.cpu import measure_cpu
 from bench.harness import PrefectServer, SimulatorProcess, machine
 from bench.naive import run_naive
@@ -27,7 +30,15 @@ from bench.workload import HALF, ONE_PERCENT
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 #: --quick: a smoke run of every step in seconds (a test uses it; its figures mean nothing).
-QUICK = {"rows": 200, "latency_ms": 1, "page_size": 50, "naive_rows": 50, "memory_rows": [200, 400]}
+QUICK = {
+    "rows": 200,
+    "latency_ms": 1,
+    "page_size": 50,
+    "naive_rows": 50,
+    "memory_rows": [200, 400],
+    "batch_rows": 300,
+    "element_ms": 1,
+}
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,6 +57,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         metavar=("SMALL", "LARGE"),
         help="rows of the two memory runs; 0 0 skips them",
     )
+    parser.add_argument(
+        "--batch-rows", type=int, default=10_000, help="rows of the batch scenario (10,000); 0 skips it"
+    )
+    parser.add_argument("--element-ms", type=int, default=2, help="batch scenario: cost per element (2)")
+    parser.add_argument("--batch-size", type=int, default=50, help="batch scenario: elements per request")
     parser.add_argument(
         "--prefect-api",
         metavar="URL",
@@ -78,6 +94,8 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         args.naive_rows,
         tuple(args.memory_rows),
         args.note,
+        args.batch_rows,
+        args.element_ms,
     )
     server = PrefectServer(folder, args.prefect_api)
     sim = SimulatorProcess(folder, rows=args.rows, latency_ms=args.latency_ms)
@@ -108,7 +126,20 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
             stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
         stkkr = replace(stkkr, throughput=replace(stkkr.throughput, cpu=cpu))
         memory = _memory(server, sim, args) if all(args.memory_rows) else []
-    return Report(settings, machine(), naive, async8, stkkr, memory)
+        batches = []
+        if args.batch_rows:
+            sim.stop()  # one simulator at a time: the machine's cores go to the measured run
+            progress(f"batch: stkkr with batch 1 and {args.batch_size} on {args.batch_rows:,} rows")
+            batches = run_batches(
+                server,
+                folder,
+                rows=args.batch_rows,
+                latency_ms=args.latency_ms,
+                element_ms=args.element_ms,
+                size=args.batch_size,
+                page_size=args.page_size,
+            )
+    return Report(settings, machine(), naive, async8, stkkr, memory, batches)
 
 
 def _memory(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespace) -> list[StkkrRun]:

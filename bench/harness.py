@@ -152,13 +152,16 @@ class SimulatorProcess(_Child):
         rows: Rows generated per GetConnector.
         latency_ms: Latency added to every request.
         seed: Seed of the generated data.
+        element_ms: Time a write spends per element it carries (the batch scenario's cost per record).
     """
 
     name = "simulator"
 
-    def __init__(self, folder: Path, *, rows: int, latency_ms: int, seed: int = 1) -> None:
+    def __init__(
+        self, folder: Path, *, rows: int, latency_ms: int, seed: int = 1, element_ms: int = 0
+    ) -> None:
         super().__init__(folder)
-        self.rows, self.latency_ms, self.seed = rows, latency_ms, seed
+        self.rows, self.latency_ms, self.seed, self.element_ms = rows, latency_ms, seed, element_ms
         self.token = f"<token><version>1</version><data>{secrets.token_hex(32).upper()}</data></token>"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/ProfitRestServices"
@@ -178,6 +181,8 @@ class SimulatorProcess(_Child):
                 str(self.seed),
                 "--latency-ms",
                 str(self.latency_ms),
+                "--element-ms",
+                str(self.element_ms),
                 "--token",
                 self.token,
             ],

@@ -14,6 +14,9 @@ TARGET_VS_NAIVE = 6.0
 TARGET_RSS_RATIO = 1.1
 TASK_RUNS_PER_PAGE = 4
 TASK_RUNS_CONSTANT = 8
+#: The targets of issue 17: batch 50 against batch 1, and what 1% refused elements may cost of that gain.
+TARGET_BATCH_GAIN = 5.0
+TARGET_REFUSAL_COST = 0.2
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,21 @@ class StkkrRun:
 
 
 @dataclass(frozen=True)
+class BatchRun:
+    """The stkkr with `update.batch` on the batch scenario's simulator (a cost per request and per element).
+
+    Attributes:
+        batch: Elements per request.
+        refuse_one_in: One row in this many was refused by AFAS (0: none).
+        run: The `stkkr run` figures.
+    """
+
+    batch: int
+    refuse_one_in: int
+    run: StkkrRun
+
+
+@dataclass(frozen=True)
 class Settings:
     """The benchmark's settings, printed with its figures."""
 
@@ -79,6 +97,8 @@ class Settings:
     naive_rows: int
     memory_rows: tuple[int, int]
     note: str = ""
+    batch_rows: int = 0
+    element_ms: int = 0
 
 
 @dataclass
@@ -91,6 +111,7 @@ class Report:
     async8: Throughput
     stkkr: StkkrRun
     memory: list[StkkrRun] = field(default_factory=list)
+    batches: list[BatchRun] = field(default_factory=list)
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def ceiling(self) -> float:
@@ -116,6 +137,8 @@ class Report:
         ]
         if self.memory:
             lines += ["", *self._memory_lines()]
+        if len(self.batches) >= 3:
+            lines += ["", *self._batch_lines()]
         return "\n".join(lines) + "\n"
 
     def _verdicts(self) -> list[str]:
@@ -162,6 +185,40 @@ class Report:
             f"- peak RSS {rows}: **{ratio:.3f}** (target ≤ {TARGET_RSS_RATIO}) "
             + _mark(ratio <= TARGET_RSS_RATIO),
         ]
+        return lines
+
+    def _batch_lines(self) -> list[str]:
+        s = self.settings
+        lines = [
+            f"Several elements per request ({s.batch_rows:,} rows, all kept; {s.latency_ms} ms per request "
+            f"plus {s.element_ms} ms per element; a refused message costs its request only):",
+            "",
+            "| batch | refused | updated | failed | seconds | updates/s |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for batch in self.batches:
+            t = batch.run.throughput
+            share = f"1 in {batch.refuse_one_in:,}" if batch.refuse_one_in else "none"
+            lines.append(
+                f"| {batch.batch} | {share} | {t.updated:,} | {t.failed:,} | {t.seconds:.1f} | "
+                f"{t.updates_per_s:,.1f} |"
+            )
+        single, batched = (b.run.throughput.updates_per_s for b in self.batches[:2])
+        gain = _ratio(batched, single)
+        size = self.batches[1].batch
+        lines += [
+            "",
+            f"- batch {size} / batch 1 updates/s: **{gain:.1f}** (target ≥ {TARGET_BATCH_GAIN:g}) "
+            + _mark(gain >= TARGET_BATCH_GAIN),
+        ]
+        for run in self.batches[2:]:
+            cost = _ratio(batched - run.run.throughput.updates_per_s, batched - single)
+            hit = 1 - (1 - 1 / run.refuse_one_in) ** size  # batches holding a refused element
+            lines.append(
+                f"- share of that gain lost when 1 element in {run.refuse_one_in:,} is refused ({hit:.0%} of "
+                f"the batches): **{cost:.2f}** (target < {TARGET_REFUSAL_COST}) "
+                + _mark(cost < TARGET_REFUSAL_COST)
+            )
         return lines
 
 

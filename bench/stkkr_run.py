@@ -47,7 +47,9 @@ def set_connection(server: PrefectServer, sim: SimulatorProcess) -> None:
         raise RuntimeError(f"stkkr connection set failed ({done.returncode}): {done.stdout}{done.stderr}")
 
 
-def run_stkkr(server: PrefectServer, *, name: str, keep: Keep, page_size: int) -> StkkrRun:
+def run_stkkr(
+    server: PrefectServer, *, name: str, keep: Keep, page_size: int, batch: int = 1, refuse_one_in: int = 0
+) -> StkkrRun:
     """Write the workload's stkkr file, run it with `stkkr run --json`, and collect its figures.
 
     Args:
@@ -55,6 +57,8 @@ def run_stkkr(server: PrefectServer, *, name: str, keep: Keep, page_size: int) -
         name: The stkkr's name (one per scenario, so the runs are easy to tell apart in the UI).
         keep: The filter threshold.
         page_size: Rows per GetConnector page.
+        batch: Elements per request (`update.batch`).
+        refuse_one_in: When above 0, one row in this many is refused by AFAS.
 
     Returns:
         The run's throughput, wall time, task runs and peak RSS.
@@ -64,7 +68,8 @@ def run_stkkr(server: PrefectServer, *, name: str, keep: Keep, page_size: int) -
     """
     folder = server.folder
     path = folder / f"{name}.yaml"
-    path.write_text(stkkr_text(name, CONNECTION, keep, page_size), encoding="utf-8")
+    text = stkkr_text(name, CONNECTION, keep, page_size, batch=batch, refuse_one_in=refuse_one_in)
+    path.write_text(text, encoding="utf-8")
     out_path, err_path = folder / f"{name}.json", folder / f"{name}.log"
     started = time.perf_counter()
     with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -79,7 +84,7 @@ def run_stkkr(server: PrefectServer, *, name: str, keep: Keep, page_size: int) -
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     text = out_path.read_text(encoding="utf-8").strip()
-    if process.returncode != 0 or not text:
+    if process.returncode not in (0, 1) or not text:  # 1: completed, some rows refused (on purpose)
         tail = "\n".join(err_path.read_text(errors="replace").splitlines()[-20:])
         raise RuntimeError(f"stkkr run exited with {process.returncode}: {text}\n{tail}")
     summary = json.loads(text.splitlines()[-1])

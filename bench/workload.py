@@ -48,6 +48,7 @@ class Keep:
 
 
 HALF = Keep(7, 10, "about half")
+ALL = Keep(0, 1, "all")
 ONE_PERCENT = Keep(1288, 1000, "about 1%")
 
 
@@ -73,7 +74,9 @@ def update_body(row: dict[str, Any]) -> dict[str, Any]:
     return {UPDATE_CONNECTOR: {"Element": {"@PrId": row[ORDER_KEY], "Fields": fields}}}
 
 
-def stkkr_text(name: str, connection: str, keep: Keep, page_size: int) -> str:
+def stkkr_text(
+    name: str, connection: str, keep: Keep, page_size: int, *, batch: int = 1, refuse_one_in: int = 0
+) -> str:
     """The workload as a stkkr file.
 
     Args:
@@ -81,10 +84,15 @@ def stkkr_text(name: str, connection: str, keep: Keep, page_size: int) -> str:
         connection: The AfasConnection block to use.
         keep: The filter threshold.
         page_size: Rows per GetConnector page.
+        batch: Elements per request (`update.batch`).
+        refuse_one_in: When above 0, one project in this many gets a date AFAS refuses (a refused element).
 
     Returns:
         The YAML text of the stkkr.
     """
+    end_date = f"add_days(row.EndDate, {DAYS_LATER}) | date"
+    if refuse_one_in:
+        end_date = f"'never' if int(row.{ORDER_KEY}) % {refuse_one_in} == 0 else ({end_date})"
     return f"""\
 stkkr: {name}
 description: Benchmark workload ({keep.label} of the projects kept, three fields updated)
@@ -98,10 +106,11 @@ transform:
   keys: {{"@PrId": "{{{{ row.{ORDER_KEY} }}}}"}}
   fields:
     Ds: "{{{{ row.Description | trim | upper }}}}"
-    DtGp: "{{{{ add_days(row.EndDate, {DAYS_LATER}) | date }}}}"
+    DtGp: "{{{{ {end_date} }}}}"
     PrSt: "{{{{ 'Gereed' if row.HoursBooked >= row.HoursBudget else row.Status }}}}"
 update:
   connector: {UPDATE_CONNECTOR}
   action: update
+  batch: {batch}
 on_error: continue
 """

@@ -14,7 +14,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from stkkr_tasks.afas.auth import AfasTokenAuth
-from stkkr_tasks.afas.elements import Element
+from stkkr_tasks.afas.elements import Element, elements_body
 from stkkr_tasks.afas.exceptions import AfasError, AfasNotFoundError, AfasUnexpectedResponseError
 from stkkr_tasks.afas.filters import Where, and_where, build_query
 from stkkr_tasks.afas.limits import DEFAULT_MAX_IN_FLIGHT, in_flight_limiter
@@ -327,20 +327,31 @@ class AfasClient:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    async def _write(self, method: str, connector_id: str, element: Element) -> dict[str, Any]:
+    async def _write(
+        self, method: str, connector_id: str, element: Element | Sequence[Element], root: str | None = None
+    ) -> dict[str, Any]:
+        name = root or connector_id
+        elements = [element] if isinstance(element, Element) else list(element)
+        body = element.to_body(name) if isinstance(element, Element) else elements_body(name, elements)
         response = await self._request(
             method,
             connector_path(connector_id),
             connector=connector_id,
-            body=element.to_body(connector_id),
-            resendable=may_resend(method, inserts=element.has_keyless_objects()),
+            body=body,
+            resendable=may_resend(method, inserts=any(item.has_keyless_objects() for item in elements)),
         )
-        body = parse_body(response.content)
-        results = body.get("results") if isinstance(body, dict) else None
+        answer = parse_body(response.content)
+        results = answer.get("results") if isinstance(answer, dict) else None
         return results if isinstance(results, dict) else {}
 
-    async def insert(self, connector_id: str, element: Element) -> dict[str, Any]:
+    async def insert(self, connector_id: str, element: Element, *, root: str | None = None) -> dict[str, Any]:
         """Insert a record (POST).
+
+        Args:
+            connector_id: The UpdateConnector id.
+            element: The record.
+            root: The body's root object when it is not named after the connector (`FiEntryPar` for
+                FiEntries: the `name` of `update_connector_meta`).
 
         Returns:
             AFAS's `results`, e.g. `{"KnSubject": {"SbId": "999"}}`; `{}` when the answer has none.
@@ -349,10 +360,10 @@ class AfasClient:
             AfasError: When AFAS refuses the record (`AfasValidationError`) or the outcome is unknown
                 (`AfasTimeoutError` with `sent=True`, `AfasTransportError`); such a POST is not re-sent.
         """
-        return await self._write("POST", connector_id, element)
+        return await self._write("POST", connector_id, element, root)
 
-    async def update(self, connector_id: str, element: Element) -> dict[str, Any]:
-        """Update a record (PUT); the element must hold its key fields.
+    async def update(self, connector_id: str, element: Element, *, root: str | None = None) -> dict[str, Any]:
+        """Update a record (PUT); the element must hold its key fields (`root` as for `insert`).
 
         A PUT whose outcome is unknown (timeout, dropped connection, 502, 504) is sent again, unless a
         sub-object (at any depth) has no key fields: AFAS inserts those, so it is treated like a POST.
@@ -360,7 +371,27 @@ class AfasClient:
         Returns:
             AFAS's `results`, or `{}` when the answer has no body (AFAS sometimes sends none).
         """
-        return await self._write("PUT", connector_id, element)
+        return await self._write("PUT", connector_id, element, root)
+
+    async def insert_many(
+        self, connector_id: str, elements: Sequence[Element], *, root: str | None = None
+    ) -> dict[str, Any]:
+        """Insert several records in one request (POST with `"Element": [...]`), all or nothing.
+
+        AFAS handles the message as one transaction: when it refuses one element, none is written. Whether a
+        connector accepts several top-level elements is not documented by AFAS; try it on a test environment.
+
+        Raises:
+            AfasError: As `insert`; a refusal (`AfasValidationError`) means no element was written.
+        """
+        return await self._write("POST", connector_id, elements, root)
+
+    async def update_many(
+        self, connector_id: str, elements: Sequence[Element], *, root: str | None = None
+    ) -> dict[str, Any]:
+        """Update several records in one request (PUT with `"Element": [...]`), all or nothing (see
+        `insert_many`)."""
+        return await self._write("PUT", connector_id, elements, root)
 
     async def delete(
         self, connector_id: str, keys: Mapping[str, Any], object_name: str | None = None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from stkkr_tasks.afas.values import NumberTooLargeError, encode_body_value
 
-__all__ = ["Element"]
+__all__ = ["Element", "elements_body"]
 
 
 def _encode_fields(values: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -78,3 +78,12 @@ class Element:
         Decimal values stay `Decimal`; the client writes them as exact JSON numbers.
         """
         return {connector_id: {"Element": self.to_element(connector_id)}}
+
+
+def elements_body(root: str, elements: Sequence[Element]) -> dict[str, Any]:
+    """Return the body of several records in one request: `{root: {"Element": [{...}, {...}]}}`.
+
+    AFAS handles such a message as one transaction. Its OpenAPI schemas show a single top-level element;
+    whether a connector accepts several must be tried on a test environment.
+    """
+    return {root: {"Element": [element.to_element(root) for element in elements]}}

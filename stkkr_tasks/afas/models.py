@@ -137,13 +137,22 @@ class _FieldsAndObjects(_Model):
 
 
 class UpdateObjectMeta(_FieldsAndObjects):
-    """A (sub-)object of an UpdateConnector with its fields and nested objects."""
+    """A (sub-)object of an UpdateConnector with its fields and nested objects.
+
+    `multiple` is False when the metainfo says the sub-object takes one line only (no `Element` array);
+    None when it does not say.
+    """
 
     name: str = Field(validation_alias=AliasChoices("name", "id"))
+    multiple: bool | None = None
 
 
 class UpdateConnectorMeta(_FieldsAndObjects):
-    """The answer of `GET /metainfo/update/{id}`: the connector's main object and its sub-objects."""
+    """The answer of `GET /metainfo/update/{id}`: the connector's main object and its sub-objects.
+
+    `name` is the main object's name, the root key of request bodies: usually the connector id, but e.g.
+    `FiEntryPar` for FiEntries.
+    """
 
     name: str = Field("", validation_alias=AliasChoices("name", "id"))
     description: str = ""

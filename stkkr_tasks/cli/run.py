@@ -1,4 +1,4 @@
-"""`stkkr run FILE [--dry-run] [--json]`: run a stkkr now, in this process, and report its summary.
+"""`stkkr run FILE [--dry-run] [--json] [--limit N]`: run a stkkr now, in this process, and report it.
 
 Exit status: 0 every kept row was written; 1 the run completed with failed rows; 2 invalid file or usage
 (nothing sent to AFAS); 3 the run failed or was stopped.
@@ -50,6 +50,10 @@ def run(
     file: Annotated[Path, typer.Argument(help="The stkkr file to run.", show_default=False)],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and transform; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the summary.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Stop after N kept rows (or groups); wins over the file."),
+    ] = None,
 ) -> None:
     """Run a stkkr now: read, filter, transform and write, then show the summary; then run its `then:`."""
     from stkkr_tasks.run import ThenError, run_stkkr
@@ -81,6 +85,7 @@ def run(
             dry_run,
             on_progress=counters_view.update,
             on_preview=lambda body: _print_preview(preview_console, body),
+            limit=limit,
         )
     except (ExpressionError, ThenError) as exc:
         err.print(f"{file}: {exc}", style="red", highlight=False, markup=False)

@@ -50,6 +50,10 @@ def serve(
     lock_error_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of writes locked.")] = 0.0,
     drop_rate: Annotated[float, typer.Option(min=0, max=1, help="Share dropped unanswered.")] = 0.0,
     slow_page_ms: Annotated[int, typer.Option(min=0, help="Extra delay of every GetConnector page.")] = 0,
+    element_ms: Annotated[int, typer.Option(min=0, help="Extra delay of a write per element.")] = 0,
+    element_arrays: Annotated[
+        bool, typer.Option(help="Accept several top-level elements per request (--no-… refuses).")
+    ] = True,
     fault_seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
     refusals: Annotated[
         Refusals,
@@ -72,6 +76,8 @@ def serve(
         lock_error_rate=lock_error_rate,
         drop_rate=drop_rate,
         slow_page_ms=slow_page_ms,
+        element_ms=element_ms,
+        element_arrays=element_arrays,
         seed=fault_seed,
     )
     try:

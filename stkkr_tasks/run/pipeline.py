@@ -58,7 +58,9 @@ class _Tally:
             self._on_progress(self.total)
 
 
-async def execute_stkkr(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool) -> State:
+async def execute_stkkr(
+    spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool, limit: int | None = None
+) -> State:
     """Run a stkkr inside its flow run: open, pipeline, summarise; every exception becomes a clean state.
 
     Args:
@@ -77,7 +79,14 @@ async def execute_stkkr(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool)
     reason: str | None = None
     problems: tuple[str, ...] = ()
     try:
-        async with open_run(spec, compiled, flow_run_id=str(flow_run.id), dry_run=dry_run) as ctx:
+        async with open_run(
+            spec,
+            compiled,
+            flow_run_id=str(flow_run.id),
+            dry_run=dry_run,
+            limit=limit,
+            on_warning=get_run_logger().warning,
+        ) as ctx:
             # The run's tags stay on the flow run. Task runs get none: for a tagged task run Prefect asks the
             # server for tag concurrency slots first, and that round trip stalled the pipeline for a second
             # whenever the server was busy (bench/RESULTS.md, 2026-11-26).
@@ -96,7 +105,14 @@ async def execute_stkkr(spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool)
     except Exception as exc:
         reason = abort_message(exc)
     summary = _summarise(
-        spec.stkkr, str(flow_run.id), tally.total, reason, problems, dry_run, time.monotonic() - started
+        spec.stkkr,
+        str(flow_run.id),
+        tally.total,
+        reason,
+        problems,
+        dry_run,
+        time.monotonic() - started,
+        limit,
     )
     await _publish(summary)
     await after_run(spec, summary)
@@ -124,12 +140,12 @@ async def _pipeline(ctx: RunContext, hooks: RunHooks, tally: _Tally) -> None:
     async with asyncio.TaskGroup() as writers:
         while True:
             await slots.acquire()
-            items = await _prepare_page(ctx, tally) if not ctx.stop.is_set else None
+            items = await _prepare_page(ctx, tally) if not ctx.reading_done else None
             if items is None:
                 slots.release()
                 return
             if ctx.dry_run:
-                tally.add(Counts(would_write=len(items)))
+                tally.add(Counts(would_write=sum(item.size for item in items)))
                 previewed = _preview(ctx, hooks, items, previewed)
                 slots.release()
                 continue
@@ -138,13 +154,19 @@ async def _pipeline(ctx: RunContext, hooks: RunHooks, tally: _Tally) -> None:
 
 
 async def _prepare_page(ctx: RunContext, tally: _Tally) -> list[WriteItem] | None:
-    """Get, filter and transform the next page; None when there are no more pages or the run must stop."""
+    """Get, filter and transform the next page; None when there are no more pages or the run must stop.
+
+    After the last page, a group still open (`group_by`) is complete: it is filtered and transformed alone.
+    """
     try:
         page = await get_page(ctx)  # Batches: Prefect links each to its task run, not each row
         if page is None:
-            return None
-        tally.add(page.counts)
-        kept = await filter_rows(ctx, quote(page.items))
+            if ctx.grouper is None or not ctx.grouper.held:
+                return None
+            kept = await filter_rows(ctx, quote([]), last=True)
+        else:
+            tally.add(page.counts)
+            kept = await filter_rows(ctx, quote(page.items))
         tally.add(kept.counts)
         items = await transform_rows(ctx, quote(kept.items))
         tally.add(items.counts)
@@ -177,7 +199,7 @@ def _preview(ctx: RunContext, hooks: RunHooks, items: list[WriteItem], shown: in
         return shown
     for item in items[: max(hooks.preview_limit - shown, 0)]:
         if item.element is not None:
-            hooks.on_preview(item.element.to_body(ctx.connector))
+            hooks.on_preview(item.element.to_body(ctx.body_root))
         else:
             target = ctx.object_name or ctx.connector
             keys = item.delete_keys
@@ -194,6 +216,7 @@ def _summarise(
     problems: tuple[str, ...],
     dry_run: bool,
     duration: float,
+    limit: int | None = None,
 ) -> RunSummary:
     """Build the summary and its state message from the counts and the reason the run stopped, if any."""
     summary = RunSummary.from_counts(
@@ -204,12 +227,17 @@ def _summarise(
         duration_s=round(duration, 3),
         dry_run=dry_run,
         problems=problems,
+        limit=limit,
     )
     parts = [("Dry run, nothing was written: " if dry_run else "") + summary.counts_text() + "."]
     if reason:
         parts.insert(0, reason if reason.endswith(".") else f"{reason}.")
     if summary.not_attempted:
         parts.append(f"{summary.not_attempted} kept rows were not attempted; they are recorded as failed.")
+    if counts.batch_fallback:
+        parts.append("AFAS refused several elements per request, so they went one per request (no batch).")
+    if counts.limit_reached:
+        parts.append(f"The limit of {summary.limit} was reached; the rest was left for a later run.")
     unaccounted = counts.read - counts.accounted()
     if unaccounted > 0:
         parts.append(f"{unaccounted} rows read were not processed because the run stopped.")

@@ -35,19 +35,27 @@ async def arun_stkkr(
     on_progress: ProgressCallback | None = None,
     on_preview: PreviewCallback | None = None,
     follow_then: bool = True,
+    limit: int | None = None,
 ) -> RunSummary:
     """The async twin of `run_stkkr`, for callers inside an event loop; same arguments and result."""
     spec = load(path_or_spec)
     chain = then_chain(spec) if follow_then and not dry_run else {}
     hooks = RunHooks(on_progress=on_progress, on_preview=on_preview)
-    return await _run_with_then(spec, dry_run, hooks, chain if follow_then else None)
+    return await _run_with_then(spec, dry_run, hooks, chain if follow_then else None, limit)
 
 
 async def _run_with_then(
-    spec: StkkrSpec, dry_run: bool, hooks: RunHooks, chain: Mapping[str, StkkrSpec] | None
+    spec: StkkrSpec,
+    dry_run: bool,
+    hooks: RunHooks,
+    chain: Mapping[str, StkkrSpec] | None,
+    limit: int | None = None,
 ) -> RunSummary:
-    """Run one stkkr, then (after a Completed, real run) the stkkrs of its `then:`, depth first."""
-    summary = await _run_once(spec, dry_run, hooks)
+    """Run one stkkr, then (after a Completed, real run) the stkkrs of its `then:`, depth first.
+
+    `limit` bounds this stkkr only; the stkkrs of its `then:` run with their own files' `limit:`.
+    """
+    summary = await _run_once(spec, dry_run, hooks, limit)
     if not spec.then or chain is None:
         return summary
     if dry_run:
@@ -59,11 +67,11 @@ async def _run_with_then(
     return replace(summary, then=tuple(after))
 
 
-async def _run_once(spec: StkkrSpec, dry_run: bool, hooks: RunHooks) -> RunSummary:
+async def _run_once(spec: StkkrSpec, dry_run: bool, hooks: RunHooks, limit: int | None) -> RunSummary:
     """Run one stkkr's flow with its tags; its summary comes back in the final state."""
     stkkr_flow = compile_stkkr(spec)
     with use_hooks(hooks), tags(*run_tags(spec)):
-        state = await stkkr_flow(dry_run=dry_run, return_state=True)
+        state = await stkkr_flow(dry_run=dry_run, limit=limit, return_state=True)
     summary = await state.aresult(raise_on_failure=False) if state.is_final() else None
     if isinstance(summary, RunSummary):
         return summary
@@ -84,6 +92,7 @@ def run_stkkr(
     on_progress: ProgressCallback | None = None,
     on_preview: PreviewCallback | None = None,
     follow_then: bool = True,
+    limit: int | None = None,
 ) -> RunSummary:
     """Run a stkkr as a Prefect flow in this process and return its summary.
 
@@ -97,6 +106,7 @@ def run_stkkr(
         follow_then: After a Completed run, run the stkkrs of its `then:` (found by name in the
             deployments directory) in this process, one after the other; their summaries are in
             `summary.then`. A dry run starts none and says so in its message.
+        limit: Stop after this many kept rows (or groups); overrides the file's `limit:`.
 
     Returns:
         The run's summary; `summary.state` is "Failed" when the run could not finish.
@@ -116,6 +126,11 @@ def run_stkkr(
     """
     return asyncio.run(
         arun_stkkr(
-            path_or_spec, dry_run, on_progress=on_progress, on_preview=on_preview, follow_then=follow_then
+            path_or_spec,
+            dry_run,
+            on_progress=on_progress,
+            on_preview=on_preview,
+            follow_then=follow_then,
+            limit=limit,
         )
     )

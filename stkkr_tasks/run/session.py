@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import ConnectionBlock
 from stkkr_tasks.spec import check_online
 from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
-from stkkr_tasks.tasks import ErrorRecorder, RunAborted, RunContext, RunOnceGuard
+from stkkr_tasks.tasks import ErrorRecorder, Grouper, RunAborted, RunContext, RunOnceGuard
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
 
 if TYPE_CHECKING:
@@ -72,6 +72,8 @@ async def open_run(
     *,
     flow_run_id: str,
     dry_run: bool = False,
+    limit: int | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> AsyncIterator[RunContext]:
     """Open everything one run needs and close it afterwards.
 
@@ -80,6 +82,8 @@ async def open_run(
         compiled: The compiled stkkr.
         flow_run_id: The id of the current flow run.
         dry_run: When True nothing is written and no error record is stored.
+        limit: Stop after this many kept rows (or groups); None for no bound.
+        on_warning: Called with a safe warning message (e.g. AFAS refused several elements per request).
 
     Yields:
         The run's context for the tasks, after the online validation passed.
@@ -100,6 +104,8 @@ async def open_run(
         if check.problems:
             raise StkkrMismatch([_problem_text(problem) for problem in check.problems])
         environment = connection_environment(connection)
+        # The root of request bodies is the main object's name: FiEntries takes {"FiEntryPar": ...}.
+        root = (await client.update_connector_meta(spec.update.connector)).name or spec.update.connector
         store = ErrorStore()
         async with store:
             guard = await _run_once_guard(store, spec, environment, flow_run_id) if spec.unique else None
@@ -110,7 +116,7 @@ async def open_run(
                 tenant=spec.tenant,
                 flow_run_id=flow_run_id,
                 compiled=compiled,
-                connector=spec.update.connector,
+                connector=root,
                 on_error=spec.on_error,
                 max_errors=spec.max_errors,
                 consent=consent,
@@ -133,10 +139,14 @@ async def open_run(
                 recorder=recorder,
                 get_connector=spec.get.connector,
                 connector=spec.update.connector,
-                action=spec.update.action,
                 object_name=spec.update.object,
                 dry_run=dry_run,
                 guard=guard,
+                limit=limit,
+                grouper=Grouper(spec.max_group_rows) if spec.group_by else None,
+                body_root=root,
+                batch=spec.update.batch,
+                on_warning=on_warning,
             )
             if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
                 await guard.flush()

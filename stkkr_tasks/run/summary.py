@@ -30,7 +30,14 @@ _LABELS = {
     "filtered_out": "filtered out",
     "would_write": "would write",
     "not_attempted": "of which not attempted",
+    "inserted": "of which inserted",
+    "updated": "of which updated",
+    "deleted": "of which deleted",
+    "groups_written": "groups written",
+    "groups_failed": "groups failed",
 }
+#: The summary field that counts the written rows of each action.
+_BY_ACTION = {"insert": "inserted", "update": "updated", "delete": "deleted"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,15 @@ class RunSummary:
         problems: Why the stkkr does not fit the AFAS environment (online validation), if it does not.
         pages: GetConnector pages read.
         then: The runs that followed this one in this process through `then:` (`run_stkkr`).
+        kept: The rows (or groups) handed to the transform, which `limit` bounds.
+        limit_reached: True when the run stopped reading because it reached `limit`.
+        inserted: Of `written`, the rows inserted (likewise `updated`, `deleted`).
+        updated: Of `written`, the rows updated.
+        deleted: Of `written`, the rows deleted.
+        groups_written: With `group_by`: the groups written (their rows are in `written`).
+        groups_failed: With `group_by`: the groups that failed (their rows are in `failed`).
+        batch_fallback: True when AFAS refused several elements per request and the run sent them one by one.
+        limit: The run's bound on kept rows (or groups), if it had one.
     """
 
     stkkr: str
@@ -76,6 +92,15 @@ class RunSummary:
     problems: tuple[str, ...] = field(default=())
     pages: int = 0
     then: tuple[RunSummary, ...] = ()
+    kept: int = 0
+    limit_reached: bool = False
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    groups_written: int = 0
+    groups_failed: int = 0
+    batch_fallback: bool = False
+    limit: int | None = None
 
     @classmethod
     def from_counts(cls, counts: Counts, **kwargs: Any) -> RunSummary:
@@ -97,16 +122,28 @@ class RunSummary:
     def counts_text(self) -> str:
         """The counts in one line, e.g. "read 200, filtered out 10, skipped 0, written 188, failed 2"."""
         last = f"would write {self.would_write}" if self.dry_run else f"written {self.written}"
+        split = [(action, getattr(self, name)) for action, name in _BY_ACTION.items() if getattr(self, name)]
+        if len(split) > 1:  # a per-row action: how the written rows split
+            last += " (" + ", ".join(f"{action} {count}" for action, count in split) + ")"
+        failed = f"failed {self.failed}"
+        if self.groups_written or self.groups_failed:
+            last += f" ({self.groups_written} groups)"
+            failed += f" ({self.groups_failed} groups)"
         return (
             f"read {self.read}, filtered out {self.filtered_out}, skipped {self.skipped}, {last}, "
-            f"failed {self.failed} in {self.duration_s:.1f} s"
+            f"{failed} in {self.duration_s:.1f} s"
         )
 
     def labelled_counts(self) -> list[tuple[str, int | float]]:
         """The counts with their labels for people (a terminal table); programs read `artifact` instead."""
         names = ["read", "filtered_out", "skipped", "would_write" if self.dry_run else "written", "failed"]
+        by_action = [name for name in _BY_ACTION.values() if getattr(self, name)]
+        if len(by_action) > 1:  # a per-row action: how the written rows split
+            names += by_action
         if self.not_attempted:
             names.append("not_attempted")
+        if self.groups_written or self.groups_failed:
+            names += ["groups_written", "groups_failed"]
         counts: list[tuple[str, int | float]] = [
             (_LABELS.get(name, name), getattr(self, name)) for name in names
         ]

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stkkr_tasks.simulator import metainfo, writes
+from stkkr_tasks.simulator import ledger, metainfo, writes
 from stkkr_tasks.simulator.errors import (
     GET_CONNECTOR_UNKNOWN,
     LOCK_ERROR,
@@ -192,18 +192,28 @@ async def _write(state: SimState, request: Request, connector_id: str, sub_objec
     except ValueError:
         raise AfasFault("The request body is not valid JSON.", status=400) from None
     insert = request.method == "POST" and not sub_object
+    root = connector.root(connector_id)
+    faults = state.plan.faults
     results: dict[str, Any] = {}
     target = connector.target
     with _worded(state, target.get_connector if target else None, flatten(body)):
-        elements = parse_body(connector_id, connector.root(connector_id), body, insert)
+        elements = parse_body(connector_id, root, body, insert, arrays=faults.element_arrays)
+        if faults.element_ms:
+            await asyncio.sleep(faults.element_ms * len(elements) / 1000)
+        if connector.ledger is not None:
+            for element in elements:
+                ledger.check_entry(connector.ledger, element)
         if target is not None:
             with state.store.lock:
                 table = state.store.tables[target.get_connector]
                 apply = writes.insert if insert else writes.update
-                for element in elements:
-                    results = apply(connector_id, table, target, element)
+                with table.transaction():  # AFAS processes a message as one transaction
+                    for element in elements:
+                        results = apply(connector_id, table, target, element)
+        elif connector.ledger is not None:
+            results = ledger.entry_result(connector.ledger, elements[-1])
     state.log_write(WriteRecord(request.method, connector_id, body, request.url.path, dict(results)))
-    return _json({"results": {connector_id: results}}, 201)
+    return _json({"results": {root.name: results}}, 201)
 
 
 @contextlib.contextmanager

@@ -67,11 +67,14 @@ def _update_field(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _update_object(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    answer = {
         "name": str(raw.get("name") or ""),
         "fields": [_update_field(f) for f in raw.get("fields") or []],
         "objects": [_update_object(o) for o in raw.get("objects") or []],
     }
+    if isinstance(raw.get("multiple"), bool):
+        answer["multiple"] = raw["multiple"]
+    return answer
 
 
 def catalogue_from_metainfo_json(
@@ -92,6 +95,7 @@ def catalogue_from_metainfo_json(
         root = _update_object(raw)
         updates[connector_id] = {
             "description": str(raw.get("description") or ""),
+            "object_name": root["name"] if root["name"] != connector_id else "",
             "fields": root["fields"],
             "objects": root["objects"],
         }

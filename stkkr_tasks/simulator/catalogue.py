@@ -100,11 +100,16 @@ class UpdateFieldDef(_Model):
 
 
 class UpdateObjectDef(_Model):
-    """An UpdateConnector object (the root or a nested one) with its fields and sub-objects."""
+    """An UpdateConnector object (the root or a nested one) with its fields and sub-objects.
+
+    `multiple` says whether a sub-object takes several lines (an `Element` array): False refuses arrays,
+    as AFAS does for e.g. every sub-object of KnOrganisation; None leaves it unsaid (arrays accepted).
+    """
 
     name: str = ""
     fields: tuple[UpdateFieldDef, ...] = ()
     objects: tuple[UpdateObjectDef, ...] = ()
+    multiple: bool | None = None
 
     def field(self, field_id: str) -> UpdateFieldDef | None:
         """Return the field with this id, or None."""
@@ -126,17 +131,43 @@ class TargetDef(_Model):
     modified: tuple[str, ...] = ()
 
 
+class LedgerDef(_Model):
+    """Journal-entry checks of an UpdateConnector like FiEntries, with AFAS's refusals.
+
+    Every entry's lines (sub-object `lines`) must balance (sum of `debit` = sum of `credit`), its `journal`
+    must be one of `journals`, and its period (`year`, `period`) must exist and be open: periods 1 to
+    `periods` of the years from `open_years_back` years ago to next year.
+    """
+
+    lines: str
+    debit: str
+    credit: str
+    journal: str
+    journals: tuple[str, ...]
+    year: str
+    period: str
+    periods: int = 12
+    open_years_back: int = 1
+    entry_number: str = ""
+
+
 class UpdateConnectorDef(_Model):
-    """An UpdateConnector: metainfo of its root object and, optionally, the rows it writes to."""
+    """An UpdateConnector: metainfo of its root object and, optionally, the rows it writes to.
+
+    `object_name` names the root object when it differs from the connector: a FiEntries body is
+    `{"FiEntryPar": {"Element": …}}`.
+    """
 
     description: str = ""
+    object_name: str = ""
     fields: tuple[UpdateFieldDef, ...] = ()
     objects: tuple[UpdateObjectDef, ...] = ()
     target: TargetDef | None = None
+    ledger: LedgerDef | None = None
 
     def root(self, name: str) -> UpdateObjectDef:
-        """The root object, named after the connector."""
-        return UpdateObjectDef(name=name, fields=self.fields, objects=self.objects)
+        """The root object, named after the connector unless `object_name` says otherwise."""
+        return UpdateObjectDef(name=self.object_name or name, fields=self.fields, objects=self.objects)
 
 
 class Catalogue(_Model):

@@ -5,6 +5,7 @@ from the column's type, id and label. Kinds:
 
 =============  ==========================================================================================
 ``seq``        ``start`` + row number, through ``format`` (e.g. ``"{n}"``, ``"PR{n:05d}"``) for strings
+``block``      like ``seq``, but ``size`` consecutive rows share a number (the lines of one statement)
 ``pick``       a random member of another connector's ``seq`` (``start``, ``step``, ``format``): a reference
 ``cycle``      ``values[row % len(values)]``
 ``choice``     a random member of ``values`` (optional ``weights``)
@@ -168,6 +169,9 @@ def _compile(spec: dict[str, Any], field: GetFieldDef, rows: int, where: str) ->
     if kind == "seq":
         start = int(spec.get("start", 1))
         gen = lambda i, r, p, row: _seq_text(spec, start + i, numeric)  # noqa: E731
+    elif kind == "block":
+        first, size = int(spec.get("start", 1)), max(1, int(spec.get("size", 1)))
+        gen = lambda i, r, p, row: _seq_text(spec, first + i // size, numeric)  # noqa: E731
     elif kind == "pick":
         start, step = int(spec.get("start", 1)), int(spec.get("step", 1))
         count = max(1, -(-rows // step))

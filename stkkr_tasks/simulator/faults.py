@@ -29,6 +29,10 @@ class Faults:
             its connection is dropped (the client cannot know the outcome); a read is dropped before work.
         drop_writes_only: drop only writes (every read is answered), for rehearsing unknown outcomes.
         slow_page_ms: added to every GetConnector page, on top of `latency_ms`.
+        element_ms: added to every POST/PUT per element it carries (a request costs `latency_ms` plus this
+            for each top-level element), as AFAS spends time per record.
+        element_arrays: False refuses a top-level `Element` array, as a connector that takes one record per
+            request would (whether AFAS accepts several is unconfirmed; try it on a test environment).
         seed: seeds the random choices, so a sequence of requests meets the same faults every run.
     """
 
@@ -43,13 +47,15 @@ class Faults:
     drop_rate: float = 0.0
     drop_writes_only: bool = False
     slow_page_ms: int = 0
+    element_ms: int = 0
+    element_arrays: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name in _RATES:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"Faults.{name} must be between 0 and 1")
-        for name in ("latency_ms", "retry_after_s", "slow_page_ms"):
+        for name in ("latency_ms", "retry_after_s", "slow_page_ms", "element_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"Faults.{name} must not be negative")
 

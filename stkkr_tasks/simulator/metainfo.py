@@ -74,15 +74,16 @@ def _update_field(field: UpdateFieldDef) -> dict[str, Any]:
 
 
 def _object(obj: UpdateObjectDef) -> dict[str, Any]:
-    return {
+    answer: dict[str, Any] = {
         "name": obj.name,
         "fields": [_update_field(f) for f in obj.fields],
         "objects": [_object(o) for o in obj.objects],
     }
+    if obj.multiple is not None:
+        answer["multiple"] = obj.multiple
+    return answer
 
 
 def update_meta(connector_id: str, root: UpdateObjectDef, description: str) -> dict[str, Any]:
-    """The ``/metainfo/update/{id}`` answer: root fields and nested objects."""
-    return {"name": connector_id, "description": description} | {
-        k: v for k, v in _object(root).items() if k != "name"
-    }
+    """The ``/metainfo/update/{id}`` answer: root fields and nested objects, named after the root object."""
+    return {"id": connector_id, "description": description} | _object(root)

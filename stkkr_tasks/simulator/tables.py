@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +40,7 @@ class Table:
         self._rows: dict[Any, Row] | None = None
         self._sorted: dict[tuple[tuple[str, bool], ...], list[Row]] = {}
         self._views: OrderedDict[tuple[Any, ...], tuple[frozenset[str], list[Row]]] = OrderedDict()
+        self._undo: list[Callable[[], None]] | None = None
 
     @property
     def rows(self) -> dict[Any, Row]:
@@ -89,8 +92,24 @@ class Table:
             return self.rows.get(match[self.key])
         return next((r for r in self.rows.values() if all(r.get(c) == v for c, v in match.items())), None)
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Apply the writes inside as one: when one fails, the ones before it are undone (all or nothing)."""
+        self._undo = []
+        try:
+            yield
+        except BaseException:
+            undo, self._undo = self._undo, None
+            for step in reversed(undo):
+                step()
+            raise
+        finally:
+            self._undo = None
+
     def insert(self, row: Row) -> None:
         """Add a row (all columns present) and drop every cached view."""
+        if self._undo is not None:
+            self._undo.append(lambda: self.delete(row))
         self.rows[row[self.key]] = row
         self._drop_views()
 
@@ -98,6 +117,9 @@ class Table:
         """Change columns of a stored row and drop the views that depend on them."""
         if not changes:
             return
+        if self._undo is not None:
+            before = {column: row.get(column) for column in changes}
+            self._undo.append(lambda: self.update(row, before))
         row.update(changes)
         touched = set(changes)
         self._sorted = {o: v for o, v in self._sorted.items() if not touched & {n for n, _ in o}}
@@ -106,6 +128,8 @@ class Table:
 
     def delete(self, row: Row) -> None:
         """Remove a stored row and drop every cached view."""
+        if self._undo is not None:
+            self._undo.append(lambda: self.insert(row))
         del self.rows[row[self.key]]
         self._drop_views()
 

@@ -75,6 +75,8 @@ def _elements(obj: UpdateObjectDef, container: Any) -> list[dict[str, Any]]:
     items = element if isinstance(element, list) else [element]
     if not items or not all(isinstance(i, dict) for i in items):
         raise AfasFault(f"Object '{obj.name}' has an invalid Element.")
+    if len(items) > 1 and obj.multiple is False:
+        raise AfasFault(f"Object '{obj.name}' does not support supplying multiple lines.")
     return items
 
 
@@ -126,15 +128,26 @@ def parse_element(obj: UpdateObjectDef, raw: dict[str, Any], insert: bool) -> Pa
     return parsed
 
 
-def parse_body(connector_id: str, root: UpdateObjectDef, body: Any, insert: bool) -> list[ParsedElement]:
+def parse_body(
+    connector_id: str, root: UpdateObjectDef, body: Any, insert: bool, *, arrays: bool = True
+) -> list[ParsedElement]:
     """Validate a POST/PUT body; a top-level Element array gives several records (all or nothing).
+
+    Args:
+        connector_id: The UpdateConnector id of the URL.
+        root: The root object (its name is the body's root key: the connector's, or e.g. FiEntryPar).
+        body: The parsed JSON body.
+        insert: Check mandatory fields (inserts only).
+        arrays: False answers a top-level Element array as a connector that takes one record does.
 
     Raises:
         AfasFault: the body does not have AFAS's shape or does not validate.
     """
     if not isinstance(body, dict) or len(body) != 1:
-        raise AfasFault(f"The request body must have one root object named '{connector_id}'.")
+        raise AfasFault(f"The request body must have one root object named '{root.name}'.")
     ((name, container),) = body.items()
-    if name != connector_id:
+    if name != root.name:
         raise AfasFault(f"The root object '{name}' does not match UpdateConnector '{connector_id}'.")
+    if not arrays and isinstance(container, dict) and isinstance(container.get("Element"), list):
+        raise AfasFault(f"Object '{root.name}' has an invalid Element.")
     return [parse_element(root, item, insert) for item in _elements(root, container)]

@@ -9,6 +9,7 @@ compiled.where(); compiled.keep(row); compiled.element(row)
 
 from __future__ import annotations
 
+from stkkr_tasks.spec._actions import Action
 from stkkr_tasks.spec.compiled import CompiledStkkr, compile_spec
 from stkkr_tasks.spec.errors import ExpressionError, Problem, SpecError
 from stkkr_tasks.spec.loader import load_stkkr, load_stkkr_text
@@ -17,6 +18,7 @@ from stkkr_tasks.spec.online import OnlineCheck, check_online, validate_online
 from stkkr_tasks.spec.schema import json_schema
 
 __all__ = [
+    "Action",
     "CompiledStkkr",
     "ExpressionError",
     "OnlineCheck",

@@ -37,6 +37,7 @@ def raise_problems(spec: StkkrSpec) -> None:
 def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     """Yield (place, message) for every broken cross-field rule."""
     yield from _action_rules(spec)
+    yield from _group_rules(spec)
     yield from _duplicates(("get", "order_by"), spec.get.order_by)
     if spec.unique:
         yield from _duplicates(("unique",), spec.unique)
@@ -71,26 +72,57 @@ def _alert_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
 
 def _action_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     top = spec.transform
-    if spec.update.action == "delete":
-        if not top.keys:
-            yield (
-                ("transform", "keys"),
-                "a delete needs transform.keys: the key fields of the record to delete",
-            )
+    actions = spec.update.actions
+    writes = sorted(actions - {"delete"})
+    if "delete" in actions and not top.keys:
+        yield (
+            ("transform", "keys"),
+            "a delete needs transform.keys: the key fields of the record to delete",
+        )
+    if not writes:
+        if spec.update.batch > 1:
+            yield ("update", "batch"), "deletes go one per request (the key is in the URL); remove batch"
         if top.fields or top.objects:
             part = "fields" if top.fields else "objects"
             yield ("transform", part), f"a delete sends only keys; remove transform.{part}"
         return
-    if spec.update.object is not None:
+    if spec.update.object is not None and "delete" not in actions:
         yield (
             ("update", "object"),
             "only a delete names a sub-object; inserts and updates use transform.objects",
         )
     if not top.fields and not top.objects:
-        yield ("transform", "fields"), f"an {spec.update.action} needs transform.fields: the fields to write"
+        yield ("transform", "fields"), f"an {' or '.join(writes)} needs transform.fields: the fields to write"
     for loc, element in elements(top):
         if loc != ("transform",) and not element.fields and not element.keys:
             yield loc, "a sub-object needs fields (or keys)"
+
+
+def _group_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
+    """`group_by` fits `order_by` and `unique`; `each`, `line` and `rows` only where a group gives them."""
+    group = spec.group_by or []
+    if group:
+        yield from _duplicates(("group_by",), group)
+        if spec.get.order_by[: len(group)] != group:
+            yield (
+                ("get", "order_by"),
+                f"must start with the group_by fields ({', '.join(group)}): groups must arrive in one piece",
+            )
+        for index, name in enumerate(spec.unique or ()):
+            if name not in group:
+                yield ("unique", index), f"{name!r} is not a group_by field: unique works per group"
+    per_line = {loc for loc, element in elements(spec.transform) if element.each}
+    for loc in sorted(per_line, key=str):
+        if not group:
+            yield (*loc, "each"), "each: rows needs group_by: without groups there is one row per element"
+        elif loc == ("transform",):
+            yield (*loc, "each"), "each: rows belongs to a sub-object; the element itself is the group"
+    for loc, expression in expressions(spec):
+        names = expression.info.group_names
+        if "rows" in names and not group:
+            yield loc, "'rows' is only available with group_by"
+        if "line" in names and not any(loc[: len(place)] == place for place in per_line):
+            yield loc, "'line' is only available inside a sub-object with each: rows"
 
 
 def _duplicates(loc: Loc, names: Sequence[str]) -> Iterator[tuple[Loc, str]]:

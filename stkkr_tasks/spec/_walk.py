@@ -93,9 +93,12 @@ def values(spec: StkkrSpec) -> Iterator[tuple[Loc, Any]]:
 
 
 def expressions(spec: StkkrSpec) -> Iterator[tuple[Loc, Expression]]:
-    """Yield every expression of the spec (the filter and each `{{ }}` value), compiled."""
+    """Yield every expression of the spec (the filter, the action and each `{{ }}` value), compiled."""
     if spec.filter is not None:
         yield ("filter",), compile_expression(spec.filter, "filter")
+    action = compile_value(spec.update.action, "update.action")
+    if action is not None:
+        yield ("update", "action"), action
     for loc, value in values(spec):
         compiled = compile_value(value, format_path(loc), allow_row=loc[0] != "get")
         if compiled is not None:

@@ -5,6 +5,7 @@ compiled = compile_spec(spec)
 where = compiled.where()              # DNF groups of Filters for the GetConnector, {{ today }} rendered
 for row in page:
     if compiled.keep(row):
+        action = compiled.action(row)         # insert, update or delete (update.action may be an expression)
         element = compiled.element(row)   # or compiled.delete_keys(row) for action delete
 ```
 Every method raises `ExpressionError` (naming the field path, never a row value) when an expression fails.
@@ -20,6 +21,7 @@ from typing import Any
 from jinja2.runtime import Context
 
 from stkkr_tasks.afas import Element, Filter
+from stkkr_tasks.spec._actions import ACTIONS, Action
 from stkkr_tasks.spec._walk import Loc, dnf, format_path
 from stkkr_tasks.spec.errors import ExpressionError
 from stkkr_tasks.spec.expressions import Expression, compile_expression, compile_value, new_scope
@@ -28,6 +30,8 @@ from stkkr_tasks.spec.model import ElementSpec, StkkrSpec
 from stkkr_tasks.spec.sandbox import Row
 
 __all__ = ["CompiledStkkr", "compile_spec"]
+
+_ACTION_NAMES: dict[str, Action] = {action: action for action in ACTIONS}
 
 
 class _Values:
@@ -48,11 +52,15 @@ class _Values:
 
 
 class _ElementPlan:
-    """One element of `transform` (or of its nested objects), ready to render per row."""
+    """One element of `transform` (or of its nested objects), ready to render per row.
 
-    __slots__ = ("fields", "keys", "objects")
+    An element with `each: rows` renders once per row of the group, with `line` set to that row.
+    """
+
+    __slots__ = ("each", "fields", "keys", "objects")
 
     def __init__(self, spec: ElementSpec, loc: Loc) -> None:
+        self.each = spec.each == "rows"
         self.keys = _Values(spec.keys, (*loc, "keys"))
         self.fields = _Values(spec.fields, (*loc, "fields"))
         self.objects: list[tuple[str, list[_ElementPlan]]] = []
@@ -65,12 +73,25 @@ class _ElementPlan:
             )
             self.objects.append((name, children))
 
-    def render(self, scope: Context) -> Element:
+    def render(self, scope: Context, lines: Sequence[Row] = ()) -> Element:
         return Element(
             fields=self.fields.render(scope),
             keys=self.keys.render(scope),
-            objects={name: [child.render(scope) for child in kids] for name, kids in self.objects},
+            objects={
+                name: [element for child in kids for element in child.render_each(scope, lines)]
+                for name, kids in self.objects
+            },
         )
+
+    def render_each(self, scope: Context, lines: Sequence[Row]) -> list[Element]:
+        """This element rendered once, or once per line of the group when it has `each: rows`."""
+        if not self.each:
+            return [self.render(scope, lines)]
+        rendered = []
+        for line in lines:
+            scope.parent["line"] = line
+            rendered.append(self.render(scope, lines))
+        return rendered
 
 
 class CompiledStkkr:
@@ -95,14 +116,27 @@ class CompiledStkkr:
             for group in dnf(spec)
         ]
         self._element = _ElementPlan(spec.transform, ("transform",))
+        self._action = compile_value(spec.update.action, "update.action")
         self._order_by = tuple(spec.get.order_by)
+        self._group_by = tuple(spec.group_by) if spec.group_by else None
         self._unique = tuple(spec.unique) if spec.unique else None
         self._per_thread = threading.local()
 
     def __repr__(self) -> str:
         return f"CompiledStkkr({self.spec.stkkr!r})"
 
-    def _scope(self, row: Mapping[str, Any] | None, now: datetime | None = None) -> Context:
+    @property
+    def grouped(self) -> bool:
+        """True when the stkkr has `group_by`: one element per group of rows."""
+        return self._group_by is not None
+
+    def group_key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Return the values of the `group_by` fields (the stkkr must have `group_by`)."""
+        return _pick(row, self._group_by or (), "group_by")
+
+    def _scope(
+        self, row: Mapping[str, Any] | None, now: datetime | None = None, rows: Sequence[Row] = ()
+    ) -> Context:
         """Return the scope for one row (or for `where`, without a row).
 
         Row scopes are reused per thread: only `row`, `today` and `now` change between rows, so a row costs
@@ -116,7 +150,7 @@ class CompiledStkkr:
         scope = getattr(self._per_thread, "scope", None)
         if scope is None:
             scope = self._per_thread.scope = new_scope(dict(self._base))
-        scope.parent.update(row=Row(row), today=moment.date(), now=moment)
+        scope.parent.update(row=Row(row), rows=rows, today=moment.date(), now=moment)
         return scope
 
     def where(self, now: datetime | None = None) -> list[list[Filter]]:
@@ -160,12 +194,38 @@ class CompiledStkkr:
         return None if self._unique is None else _pick(row, self._unique, "unique")
 
     def row_key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        """Return the values of the `get.order_by` fields, which identify the row."""
+        """Return the values that identify a row: its `get.order_by` fields, or its group's `group_by`."""
+        if self._group_by is not None:
+            return self.group_key(row)
         return _pick(row, self._order_by, "get.order_by")
 
-    def element(self, row: Mapping[str, Any]) -> Element:
-        """Return the UpdateConnector element of a row: `transform` keys, fields and objects rendered."""
-        return self._element.render(self._scope(row))
+    def element(self, row: Mapping[str, Any], rows: Sequence[Mapping[str, Any]] = ()) -> Element:
+        """Return the UpdateConnector element of a row (or group): `transform` rendered.
+
+        Args:
+            row: The row, or the first row of the group.
+            rows: The rows of the group (with `group_by`): `rows` in expressions, and the lines of each
+                sub-object with `each: rows`.
+        """
+        lines = [Row(line) for line in rows]
+        return self._element.render(self._scope(row, rows=lines), lines)
+
+    def action(self, row: Mapping[str, Any], rows: Sequence[Mapping[str, Any]] = ()) -> Action:
+        """Return the action for a row (or group, see `element`): the fixed one, or what its expression gives.
+
+        Raises:
+            ExpressionError: The expression fails, or gives something else than insert, update or delete.
+        """
+        if self._action is None:
+            given: Any = self.spec.update.action
+        else:
+            given = self._action.evaluate(self._scope(row, rows=[Row(line) for line in rows]))
+        action = _ACTION_NAMES.get(given) if isinstance(given, str) else None
+        if action is None:
+            raise ExpressionError(
+                "update.action", "value", "the expression gave something else than insert, update or delete"
+            )
+        return action
 
     def delete_keys(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Return the rendered `transform.keys` without their `@`, for a delete."""

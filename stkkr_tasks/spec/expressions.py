@@ -39,8 +39,9 @@ __all__ = [
     "new_scope",
 ]
 
-CONTEXT_NAMES: frozenset[str] = frozenset({"row", "today", "now", "lookup", *HELPERS})
-"""Every name an expression may use."""
+CONTEXT_NAMES: frozenset[str] = frozenset({"row", "line", "rows", "today", "now", "lookup", *HELPERS})
+"""Every name an expression may use (`line` and `rows` only where a group gives them, see `_rules`)."""
+_ROW_NAMES = frozenset({"row", "line"})
 
 MAX_SOURCE = 4_000
 _MARKERS = ("{{", "{%", "{#")
@@ -51,14 +52,16 @@ class ExpressionInfo:
     """What an expression refers to, found by walking its syntax tree.
 
     Attributes:
-        row_fields: Fields read as `row.X` or `row["X"]`.
+        row_fields: Fields read as `row.X` or `row["X"]` (or `line.X`, a row of a group).
         lookups: Lookup tables named as `lookup("table", ...)`.
-        uses_row: Whether the expression uses `row` at all.
+        uses_row: Whether the expression uses `row` (or `line` or `rows`) at all.
+        group_names: Which of the names only a group gives (`line`, `rows`) it uses.
     """
 
     row_fields: frozenset[str]
     lookups: frozenset[str]
     uses_row: bool
+    group_names: frozenset[str] = frozenset()
 
 
 class _Invalid(Exception):
@@ -220,7 +223,7 @@ def _analyse(tree: nodes.Template) -> ExpressionInfo:
             attr = node.attr if isinstance(node, nodes.Getattr) else _const_text(node.arg)
             if attr is not None and attr.startswith("_"):
                 raise _Invalid("unsafe", f"access to {attr!r} is not allowed")
-            if attr is not None and isinstance(node.node, nodes.Name) and node.node.name == "row":
+            if attr is not None and isinstance(node.node, nodes.Name) and node.node.name in _ROW_NAMES:
                 fields.add(attr)
         elif isinstance(node, nodes.Filter) and node.name not in ENVIRONMENT.filters:
             hint = _suggest(node.name, ENVIRONMENT.filters)
@@ -238,7 +241,9 @@ def _analyse(tree: nodes.Template) -> ExpressionInfo:
     names = meta.find_undeclared_variables(tree)
     for name in sorted(names - CONTEXT_NAMES):
         raise _Invalid("unknown-name", f"unknown name {name!r}{_suggest(name, CONTEXT_NAMES)}")
-    return ExpressionInfo(frozenset(fields), frozenset(tables), "row" in names)
+    group_names = frozenset(names & {"line", "rows"})
+    uses_row = "row" in names or bool(group_names)
+    return ExpressionInfo(frozenset(fields), frozenset(tables), uses_row, group_names)
 
 
 def _const_text(node: nodes.Node) -> str | None:

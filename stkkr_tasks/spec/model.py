@@ -30,9 +30,11 @@ from pydantic_core import PydanticCustomError
 from stkkr_tasks.afas import Operator
 from stkkr_tasks.names import NAME_MAX_LENGTH, NAME_PATTERN
 from stkkr_tasks.spec import _rules
-from stkkr_tasks.spec._values import check_expression, check_lookup_table, check_value
+from stkkr_tasks.spec._actions import ACTIONS, possible_actions
+from stkkr_tasks.spec._values import check_expression, check_lookup_table, check_value, problem
 from stkkr_tasks.spec._yaml import Origin
 from stkkr_tasks.spec.errors import Problem
+from stkkr_tasks.spec.expressions import is_template
 from stkkr_tasks.spec.helpers import AMSTERDAM
 
 __all__ = [
@@ -80,6 +82,27 @@ _VALUE_SCHEMA = {"type": ["string", "number", "integer", "boolean", "null"]}
 WhereValue = Annotated[Any, BeforeValidator(check_value(allow_row=False)), WithJsonSchema(_VALUE_SCHEMA)]
 ElementValue = Annotated[Any, BeforeValidator(check_value(allow_row=True)), WithJsonSchema(_VALUE_SCHEMA)]
 LookupTable = Annotated[dict[str, Any], BeforeValidator(check_lookup_table)]
+
+
+def _action(value: Any) -> Any:
+    if isinstance(value, str) and value in ACTIONS:
+        return value
+    if not isinstance(value, str) or not is_template(value):
+        raise problem("use 'insert', 'update' or 'delete', or a {{ }} expression giving one of them per row")
+    return check_value(allow_row=True)(value)
+
+
+ActionField = Annotated[
+    str,
+    BeforeValidator(_action),
+    WithJsonSchema(
+        {
+            "anyOf": [{"enum": list(ACTIONS)}, {"type": "string", "pattern": r"\{\{"}],
+            "description": "insert (POST), update (PUT), delete (DELETE), or a {{ }} expression giving one "
+            "of them per row, e.g. \"{{ 'insert' if row.AfasId is none else 'update' }}\".",
+        }
+    ),
+]
 
 
 class _Model(BaseModel):
@@ -210,6 +233,8 @@ class GetSpec(_Model):
 class ElementSpec(_Model):
     """One UpdateConnector element: keys, fields and nested objects; values may be {{ }} templates."""
 
+    each: Literal["rows"] | None = None
+    """In a sub-object of a stkkr with group_by: `rows` makes one element per row of the group, `line`."""
     keys: dict[Annotated[str, Field(pattern=KEY_PATTERN)], ElementValue] = {}
     """Key fields outside `Fields`, e.g. {"@PrId": "{{ row.ProjectId }}"} (the @ is optional)."""
     fields: dict[FieldId, ElementValue] = {}
@@ -229,10 +254,18 @@ class UpdateSpec(_Model):
 
     connector: ConnectorId
     """The UpdateConnector id, e.g. PtProject."""
-    action: Literal["insert", "update", "delete"]
-    """insert (POST), update (PUT) or delete (DELETE)."""
+    action: ActionField
+    """insert (POST), update (PUT), delete (DELETE), or a {{ }} expression that gives one of them per row."""
     object: FieldId | None = None
     """For a delete of a sub-object: its name (the URL's object part); default the connector itself."""
+    batch: int = Field(1, ge=1, le=500, strict=True)
+    """Elements per request: up to this many inserts or updates go out as one `"Element": [...]`; a refused
+    request is split in halves until the refused elements are found. Try it on a test environment first."""
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """The actions this update can send: the fixed one, or every one its expression can give."""
+        return possible_actions(self.action)
 
 
 class FailedRows(_Model):
@@ -304,6 +337,11 @@ class StkkrSpec(_Model):
     """When to run: {every: 15m} or {cron: "0 7 * * 1-5", timezone: Europe/Amsterdam}; omit to run by hand."""
     get: GetSpec
     """The GetConnector to read."""
+    group_by: list[FieldId] | None = Field(None, min_length=1)
+    """Row fields whose values form a group: consecutive rows with the same values become one element
+    (`row` is the group's first row, `rows` all of them); get.order_by must start with these fields."""
+    max_group_rows: int = Field(10_000, ge=1, le=1_000_000, strict=True)
+    """The most rows one group may have; a larger group stops the run with a clear error."""
     filter: Annotated[str, BeforeValidator(check_expression)] | None = None
     """An expression evaluated per row; rows for which it is false are left alone."""
     unique: list[FieldId] | None = Field(None, min_length=1)
@@ -322,6 +360,8 @@ class StkkrSpec(_Model):
     """Stkkrs to start after a successful run."""
     alerts: list[Alert] = []
     """Notifications through Prefect automations: when a run fails, has failed rows or success stays away."""
+    limit: int | None = Field(None, ge=1, strict=True)
+    """Stop after this many kept rows (or groups): a careful first run writes ten records, not thousands."""
 
     _origin: Origin | None = PrivateAttr(None)
 

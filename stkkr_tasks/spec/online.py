@@ -3,7 +3,9 @@
 The GetConnector and UpdateConnector must exist for the token; every row field the spec reads (where,
 order_by, unique, `row.X` in expressions) must be a field of the GetConnector; every transform key, field
 and object must exist in the UpdateConnector; inserts must fill its mandatory fields; literal values must
-fit the field's type, length and allowed values.
+fit the field's type, length and allowed values; a sub-object that gets several lines (a list, or
+`each: rows`) must take several. An `update.action` expression is checked for every action it
+can give (all three when it cannot tell): an insert among them needs the mandatory fields.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ class _Checker:
         spec = self.spec
         owner = f"UpdateConnector {spec.update.connector!r}"
         target: UpdateConnectorMeta | UpdateObjectMeta | None = meta
-        if spec.update.action == "delete" and spec.update.object is not None:
+        if spec.update.actions == {"delete"} and spec.update.object is not None:
             target = meta.object(spec.update.object)
             if target is None:
                 names = [item.name for item in meta.objects]
@@ -154,6 +156,19 @@ class _Checker:
             found = self._object_meta(target, loc, owner)
             if found is not None:
                 self._element(element, loc, *found)
+                self._lines(element, loc, *found)
+
+    def _lines(self, element: ElementSpec, loc: Loc, meta: Any, owner: str) -> None:
+        """A sub-object that gets several lines must take several, when the metainfo says so."""
+        for name, nested in element.objects.items():
+            children = nested if isinstance(nested, list) else [nested]
+            sub = meta.object(name)
+            several = len(children) > 1 or any(child.each for child in children)
+            if several and sub is not None and sub.multiple is False:
+                self.add(
+                    (*loc, "objects", name),
+                    f"{owner} object {name!r} takes one line only (metainfo); it cannot get several",
+                )
 
     def _object_meta(self, meta: Any, loc: Loc, owner: str) -> tuple[Any, str] | None:
         """Return the metainfo of the (sub-)object at `loc`, reporting a sub-object that does not exist."""
@@ -186,7 +201,7 @@ class _Checker:
                     problem = _misfit(value, field.data_type, field.length, field.decimals, field.values)
                     if problem:
                         self.add((*loc, part, name), f"{problem} (field {field_id!r} of {owner})")
-        if self.spec.update.action == "insert":
+        if "insert" in self.spec.update.actions:
             filled = {name.removeprefix("@") for name in (*element.keys, *element.fields)}
             for field in meta.fields:
                 if field.mandatory and field.field_id not in filled:

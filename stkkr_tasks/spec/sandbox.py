@@ -28,7 +28,7 @@ MAX_POWER_BITS = 4_096
 
 _SAFE_BUILTIN_FILTERS = (
     "abs", "capitalize", "count", "first", "last", "length", "max", "min", "reverse", "sort", "title",
-    "truncate", "unique", "wordcount",
+    "sum", "truncate", "unique", "wordcount",
 )  # fmt: skip
 _TEXT_ATTRIBUTES = frozenset(
     {

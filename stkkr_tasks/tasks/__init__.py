@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from stkkr_tasks.tasks._context import COUNT_FIELDS, Batch, Counts, KeptRow, RunContext, StopSignal, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted, fatal_reason
+from stkkr_tasks.tasks._groups import Grouper, GroupTooLarge
 from stkkr_tasks.tasks._recorder import ErrorRecorder, Failure
 from stkkr_tasks.tasks._run_once import RunOnceGuard
 from stkkr_tasks.tasks.filter import filter_rows
@@ -22,6 +23,8 @@ __all__ = [
     "Counts",
     "ErrorRecorder",
     "Failure",
+    "GroupTooLarge",
+    "Grouper",
     "KeptRow",
     "RunAborted",
     "RunContext",

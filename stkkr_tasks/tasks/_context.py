@@ -8,16 +8,17 @@ Prefect does not traverse or copy it) and rows wrapped in `prefect.utilities.ann
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient, Element, Pager
-    from stkkr_tasks.spec import CompiledStkkr
+    from stkkr_tasks.spec import Action, CompiledStkkr
+    from stkkr_tasks.tasks._groups import Grouper
     from stkkr_tasks.tasks._recorder import ErrorRecorder
     from stkkr_tasks.tasks._run_once import RunOnceGuard
 
-Action = Literal["insert", "update", "delete"]
 T = TypeVar("T")
 
 #: Writers per page; the client's limiter caps requests in flight per AFAS environment (8) across pages.
@@ -30,6 +31,10 @@ class Counts:
 
     Every row read ends in exactly one of `filtered_out`, `skipped`, `written` (or `would_write` in a dry
     run) and `failed`; `not_attempted` counts the failed rows that were never sent because the run stopped.
+    `kept` counts the rows (or groups) handed to the transform, which `limit` bounds; `limit_reached` says
+    that the run stopped reading because of it. `inserted`, `updated` and `deleted` split `written` by action.
+    With `group_by` the row counts stay row counts; `groups_written` and `groups_failed` count the groups.
+    `batch_fallback` says that AFAS refused several elements per request and the run went on without batch.
     """
 
     read: int = 0
@@ -40,9 +45,33 @@ class Counts:
     failed: int = 0
     not_attempted: int = 0
     pages: int = 0
+    kept: int = 0
+    limit_reached: bool = False
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    groups_written: int = 0
+    groups_failed: int = 0
+    batch_fallback: bool = False
+
+    @classmethod
+    def of_written(cls, action: Action, rows: int = 1, *, group: bool = False) -> Counts:
+        """The counts of rows AFAS accepted (a group's rows when `group`): in `written` and per action."""
+        return cls(
+            written=rows,
+            groups_written=int(group),
+            inserted=rows if action == "insert" else 0,
+            updated=rows if action == "update" else 0,
+            deleted=rows if action == "delete" else 0,
+        )
+
+    @classmethod
+    def of_failed(cls, rows: int = 1, *, group: bool = False, not_attempted: bool = False) -> Counts:
+        """The counts of a failed row or group (`rows` rows), of which not attempted when `not_attempted`."""
+        return cls(failed=rows, groups_failed=int(group), not_attempted=rows if not_attempted else 0)
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, name) + getattr(other, name) for name in COUNT_FIELDS))
+        return Counts(*(_add(getattr(self, name), getattr(other, name)) for name in COUNT_FIELDS))
 
     def accounted(self) -> int:
         """Rows that reached a final outcome."""
@@ -51,6 +80,39 @@ class Counts:
 
 #: The fields of `Counts`, in order.
 COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Counts))
+
+
+def _add(left: Any, right: Any) -> Any:
+    """Add two counts; flags (`limit_reached`, `batch_fallback`) stay flags: set when either is."""
+    if isinstance(left, bool):
+        return left or right
+    return left + right
+
+
+class Limiter:
+    """The run's `limit`: how many rows (or groups) were kept so far, and whether the limit is reached.
+
+    Run-wide state, not a count: `filter_rows` asks it where to cut a page and tells it what it kept (pages
+    are filtered one after the other); the pipeline stops reading once it is reached.
+
+    Args:
+        limit: The most rows (or groups) a run keeps.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept = 0
+        self.reached = False
+
+    @property
+    def remaining(self) -> int:
+        """How many rows (or groups) the run may still keep."""
+        return self.limit - self.kept
+
+    def keep(self, kept: int) -> None:
+        """Count rows (or groups) kept; the limit is reached once they add up to it."""
+        self.kept += kept
+        self.reached = self.kept >= self.limit
 
 
 @dataclass
@@ -82,24 +144,46 @@ class WriteItem:
     """One kept, transformed row waiting to be written.
 
     Attributes:
-        row: The row as read (kept only for redacting AFAS messages and fingerprinting its key).
+        row: The row as read (kept only for redacting AFAS messages and fingerprinting its key); for a
+            group its first row.
+        rows: The rows of the group (with `group_by`); empty for a single row.
+        action: insert, update or delete (per row when `update.action` is an expression).
         unique: The fingerprint of the row's `unique` key, or None without `unique`.
         element: The UpdateConnector element for insert and update.
         delete_keys: The key values for delete.
     """
 
     row: dict[str, Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    action: Action = "update"
     unique: str | None = None
     element: Element | None = None
     delete_keys: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def size(self) -> int:
+        """How many rows it stands for."""
+        return len(self.rows) or 1
+
 
 @dataclass
 class KeptRow:
-    """A row that passed the filter and the `unique` check, with its `unique` fingerprint."""
+    """A row (or a group of rows) that passed the filter and the `unique` check.
+
+    Attributes:
+        row: The row; for a group its first row.
+        unique: The fingerprint of its `unique` key, or None without `unique`.
+        rows: The rows of the group (with `group_by`); empty for a single row.
+    """
 
     row: dict[str, Any]
     unique: str | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """How many rows it stands for."""
+        return len(self.rows) or 1
 
 
 class Batch(Generic[T]):
@@ -136,10 +220,14 @@ class RunContext:
         recorder: Records failed rows in the error store and applies the error policy.
         get_connector: The GetConnector id.
         connector: The UpdateConnector id.
-        action: insert, update or delete.
         object_name: The sub-object for delete, or None for the connector itself.
         dry_run: When True nothing is written and nothing is recorded.
         guard: The run-once guard of a stkkr with `unique` (None without).
+        limit: Stop after this many kept rows (or groups); None for no bound.
+        grouper: Holds the open group with `group_by`; None when every row is its own element.
+        body_root: The root object of request bodies (`FiEntryPar` for FiEntries); default the connector.
+        batch: Inserts or updates sent per request (`update.batch`).
+        on_warning: Called with a safe message (no row values) when the run meets something to warn about.
     """
 
     def __init__(
@@ -152,10 +240,14 @@ class RunContext:
         recorder: ErrorRecorder,
         get_connector: str,
         connector: str,
-        action: Action,
         object_name: str | None = None,
         dry_run: bool = False,
         guard: RunOnceGuard | None = None,
+        limit: int | None = None,
+        grouper: Grouper | None = None,
+        body_root: str | None = None,
+        batch: int = 1,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self.stkkr = stkkr
         self.compiled = compiled
@@ -164,9 +256,16 @@ class RunContext:
         self.recorder = recorder
         self.get_connector = get_connector
         self.connector = connector
-        self.action: Action = action
         self.object_name = object_name
         self.dry_run = dry_run
+        self.limiter = Limiter(limit) if limit is not None else None
+        self.grouper = grouper
+        self.body_root = body_root or connector
+        self.batch = batch
+        #: Set once AFAS refused several elements per request while it accepts them one by one: from then
+        #: on the run sends one element per request (`_batches`).
+        self.batch_fallback = False
+        self._on_warning = on_warning
         self.guard = guard
         #: Pages start their writes in turn: a page holds the turn until its last write has started, so
         #: pages written at the same time do not share the 8 slots but hand them over one by one.
@@ -177,5 +276,15 @@ class RunContext:
         """The stop signal of this run (owned by the recorder)."""
         return self.recorder.stop
 
+    @property
+    def reading_done(self) -> bool:
+        """True once no more pages should be read: the run must stop, or its `limit` was reached."""
+        return self.stop.is_set or (self.limiter is not None and self.limiter.reached)
+
+    def warn(self, message: str) -> None:
+        """Pass a warning on (a safe message: no row values, no token)."""
+        if self._on_warning is not None:
+            self._on_warning(message)
+
     def __repr__(self) -> str:
-        return f"RunContext(stkkr={self.stkkr!r}, connector={self.connector!r}, action={self.action!r})"
+        return f"RunContext(stkkr={self.stkkr!r}, connector={self.connector!r})"

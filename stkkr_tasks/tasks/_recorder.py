@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,6 +48,7 @@ class Failure:
             by construction; the row's values are still removed from them.
         unique_key: The fingerprint of the row's `unique` key when it stays reserved (unknown outcome), so
             the record can settle it (`stkkr errors resolve`).
+        rows: The rows of the failed group (with `group_by`; `row` is the first); empty for a single row.
     """
 
     stage: Stage
@@ -60,6 +61,7 @@ class Failure:
     counts: bool = True
     from_afas: bool = False
     unique_key: str | None = None
+    rows: Sequence[Mapping[str, Any]] = ()
 
 
 class ErrorRecorder:
@@ -74,7 +76,7 @@ class ErrorRecorder:
         tenant: The tenant (consent for payloads is per tenant), or None.
         flow_run_id: The id of the current flow run.
         compiled: The compiled stkkr, for row keys.
-        connector: The UpdateConnector id, for payloads.
+        connector: The root object of request bodies (the connector id, or e.g. FiEntryPar), for payloads.
         on_error: "continue" or "stop".
         max_errors: Stop once more rows than this failed; None for no limit.
         consent: True when the tenant consented to storing refused payloads (encrypted by the store).
@@ -117,7 +119,7 @@ class ErrorRecorder:
         self._secret: bytes | None = None
 
     def fail(self, failure: Failure) -> None:
-        """Queue a failed row's record and stop the run if the error policy says so."""
+        """Queue a failed row's (or group's) record and stop the run if the error policy says so."""
         self._pending.append(failure)
         if not failure.counts:
             return
@@ -133,8 +135,10 @@ class ErrorRecorder:
         self._pending.append(failure)
 
     def not_attempted(self, row: Mapping[str, Any] | None, item: WriteItem | None = None) -> None:
-        """Record a kept row that was never sent because the run stopped (the caller counts it as failed)."""
-        self.fail(Failure(stage="update", row=row, message=NOT_ATTEMPTED, item=item, counts=False))
+        """Record a kept row (or group) that was never sent because the run stopped (the caller counts it as
+        failed)."""
+        rows = item.rows if item is not None else ()
+        self.fail(Failure(stage="update", row=row, message=NOT_ATTEMPTED, item=item, counts=False, rows=rows))
 
     async def fingerprint_secret(self) -> bytes:
         """The key of row-key fingerprints, loaded once per run (it never lives in the stkkr database)."""
@@ -161,7 +165,8 @@ class ErrorRecorder:
             except Exception:  # a row without its order_by fields still gets a record
                 row_key = ""
         sent = self._sent(failure.item)
-        message = redact(failure.message, [failure.row, sent])
+        rows: list[Any] = list(failure.rows) or [failure.row]  # a group's values are all of its rows
+        message = redact(failure.message, [*rows, sent])
         if failure.from_afas:
             message = message_template(message, self._names)
         return NewErrorRecord(

@@ -1,8 +1,16 @@
-"""The `filter_rows` task: keep the rows the stkkr's `filter` accepts and skip `unique` keys done before."""
+"""The `filter_rows` task: keep the rows the stkkr's `filter` accepts, group them (`group_by`), skip `unique`
+keys done before, and stop at the run's `limit`.
+
+A page is decided first and counted afterwards: when the `limit` is reached inside a page, the rows after
+the last kept row (or group) are left unread (not counted, no error records), as if the page had ended there.
+With `group_by` a kept row joins the open group; a group is handed on once a row of another group arrives,
+or after the last page (`last=True`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import task
@@ -12,7 +20,29 @@ from stkkr_tasks.spec import ExpressionError
 from stkkr_tasks.store import is_empty_key
 from stkkr_tasks.tasks._context import Batch, Counts, KeptRow, RunContext
 from stkkr_tasks.tasks._errors import RunAborted, unexpected
+from stkkr_tasks.tasks._groups import GroupTooLarge
 from stkkr_tasks.tasks._recorder import OUTCOME_UNKNOWN, Failure
+
+
+@dataclass
+class _Unit:
+    """A kept row (or group) of the page, with the index of its last row in the page.
+
+    Attributes:
+        kept: The row or group, with its `unique` fingerprint once known.
+        end: The index of its last row in the page (-1: it ended on an earlier page).
+        unique: The values of its `unique` key (None without `unique`).
+        skipped: True when its key is done, in flight, of unknown outcome, or earlier in the page.
+        failure: Set when it cannot be written (an empty `unique` key).
+        abandoned: Skipped because an earlier write of its key has an unknown outcome (noted once).
+    """
+
+    kept: KeptRow
+    end: int
+    unique: tuple[Any, ...] | None = None
+    skipped: bool = False
+    failure: Failure | None = None
+    abandoned: bool = False
 
 
 @task(
@@ -21,19 +51,22 @@ from stkkr_tasks.tasks._recorder import OUTCOME_UNKNOWN, Failure
     cache_policy=NO_CACHE,  # rows must never be hashed or stored
     persist_result=False,
 )
-async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> Batch[KeptRow]:
-    """Evaluate the `filter` expression per row, then drop rows whose `unique` key succeeded before.
+async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]], last: bool = False) -> Batch[KeptRow]:
+    """Evaluate the `filter` expression per row, group the kept rows, then drop those done before (`unique`).
 
     A row whose expression fails becomes an error record (stage `filter`) and the run goes on, or stops
-    per the error policy.
+    per the error policy. Once the run's `limit` of kept rows (or groups) is reached, the rest of the page is
+    left unread and no further page is read. A group larger than `max_group_rows` stops the run.
 
     Args:
         ctx: The run's shared context.
         rows: The rows of one page.
+        last: True after the last page (with no rows): the open group is complete.
 
     Returns:
-        The kept rows (in a `Batch`), each with the fingerprint of its `unique` key (None without `unique`),
-        and the page's rows filtered out, skipped and failed.
+        The kept rows or groups (in a `Batch`), each with the fingerprint of its `unique` key (None without
+        `unique`), and the page's rows filtered out, skipped and failed, the rows (or groups) kept and
+        whether the `limit` was reached; rows left unread after the limit leave `read` (a negative count).
 
     Raises:
         RunAborted: The stkkr database could not be asked which keys are done (with the counts so far).
@@ -41,69 +74,155 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> Batch[
     Example:
         Inside a stkkr flow: `kept = await filter_rows(ctx, quote(page.items))`.
     """
-    kept: list[KeptRow] = []
-    legacy: dict[str, str] = {}
-    filtered_out = failed = 0
-    for row in rows:
+    outcomes, units = _decide(ctx, rows)
+    if last and ctx.grouper is not None:
+        _close_group(ctx, ctx.grouper.close(), units, end=len(rows) - 1)
+    legacy = _fingerprint(ctx, units)
+    try:
+        await _mark_done(ctx, units, legacy)
+    except RunAborted as exc:  # the rows already decided are counted; the kept ones are not processed
+        _, counts = _count(ctx, outcomes, [unit for unit in units if unit.failure is not None])
+        raise RunAborted(str(exc), counts) from None
+    cut = _cut_at_limit(ctx, units, len(rows))
+    counted = [unit for unit in units if unit.end < cut]
+    kept, counts = _count(ctx, outcomes[:cut], counted)
+    counts += Counts(read=-(len(outcomes) - len(outcomes[:cut])))
+    if ctx.limiter is not None:
+        ctx.limiter.keep(len(kept))
+        counts += Counts(limit_reached=ctx.limiter.reached)
+        if ctx.limiter.reached and ctx.grouper is not None:
+            ctx.grouper.close()  # the open group started after the cut: its rows were left unread
+    abandoned = [unit.kept for unit in counted if unit.abandoned]
+    if abandoned and not ctx.dry_run:
+        await _note_abandoned(ctx, abandoned, counts)
+    return Batch(kept, counts)
+
+
+def _decide(ctx: RunContext, rows: Sequence[dict[str, Any]]) -> tuple[list[Failure | bool], list[_Unit]]:
+    """Per row: a Failure, or whether the filter keeps it; and the kept rows (or groups) as units, in order.
+
+    A group too large to hold stops the run: its rows fail as one, the rest of the page is not decided.
+    """
+    outcomes: list[Failure | bool] = []
+    units: list[_Unit] = []
+    grouper = ctx.grouper
+    for index, row in enumerate(rows):
         try:
             keep = ctx.compiled.keep(row)
+            group = ctx.compiled.group_key(row) if keep and grouper is not None else None
             unique = ctx.compiled.unique_key(row) if keep else None
         except Exception as exc:
-            ctx.recorder.fail(Failure(stage="filter", row=row, message=_expression_message(exc)))
-            failed += 1
+            outcomes.append(Failure(stage="filter", row=row, message=_expression_message(exc)))
             continue
         if not keep:
-            filtered_out += 1
+            outcomes.append(False)
+        elif grouper is None:
+            outcomes.append(True)
+            units.append(_Unit(KeptRow(row=row), end=index, unique=unique))
+        else:
+            try:
+                closed = grouper.add(group or (), row)
+            except GroupTooLarge as exc:
+                held = [*grouper.held, row]
+                grouper.close()
+                failure = Failure(stage="filter", row=held[0], rows=held, message=str(exc))
+                units.append(_Unit(KeptRow(row=held[0], rows=held), end=index, failure=failure))
+                ctx.stop.set(str(exc), fatal=True)
+                break
+            outcomes.append(True)
+            _close_group(ctx, closed, units, end=index - 1)
+    return outcomes, units
+
+
+def _close_group(ctx: RunContext, rows: list[dict[str, Any]] | None, units: list[_Unit], end: int) -> None:
+    """Add a complete group to the units; its last row in this page is at `end` (-1: an earlier page)."""
+    if rows:
+        unique = ctx.compiled.unique_key(rows[0])  # unique fields are group fields: the same in every row
+        units.append(_Unit(KeptRow(row=rows[0], rows=rows), end=end, unique=unique))
+
+
+def _fingerprint(ctx: RunContext, units: list[_Unit]) -> dict[str, str]:
+    """Fingerprint each unit's `unique` key (an empty key fails it); returns legacy fingerprints by new."""
+    legacy: dict[str, str] = {}
+    if ctx.guard is None:
+        return legacy
+    for unit in units:
+        if unit.unique is None:
             continue
-        fingerprint = None
-        if unique is not None and ctx.guard is not None:
-            if is_empty_key(unique):
-                ctx.recorder.fail(Failure(stage="filter", row=row, message=_empty_key_message(ctx)))
-                failed += 1
-                continue
-            fingerprint, old = ctx.guard.fingerprints(unique)
-            if old is not None:
-                legacy[fingerprint] = old
-        kept.append(KeptRow(row=row, unique=fingerprint))
-    counts = Counts(filtered_out=filtered_out, failed=failed)
-    fresh = await _skip_done(ctx, kept, legacy, counts)
-    return Batch(fresh, Counts(filtered_out=filtered_out, skipped=len(kept) - len(fresh), failed=failed))
+        if is_empty_key(unit.unique):
+            kept = unit.kept
+            unit.failure = Failure(
+                stage="filter", row=kept.row, rows=kept.rows, message=_empty_key_message(ctx)
+            )
+            continue
+        unit.kept.unique, old = ctx.guard.fingerprints(unit.unique)
+        if old is not None:
+            legacy[unit.kept.unique] = old
+    return legacy
 
 
-async def _skip_done(
-    ctx: RunContext, kept: list[KeptRow], legacy: dict[str, str], counts: Counts
-) -> list[KeptRow]:
-    """Drop rows whose `unique` key is done, in flight or of unknown outcome, or earlier in the same page.
+async def _mark_done(ctx: RunContext, units: list[_Unit], legacy: dict[str, str]) -> None:
+    """Mark units whose `unique` key is done, in flight or of unknown outcome, or earlier in the page.
 
-    This only spares the rows that are known to be done a transform; the reservation right before each
+    This only spares the units that are known to be done a transform; the reservation right before each
     write (`update_records`) is what guarantees a key is written once.
     """
     guard = ctx.guard
-    fingerprints = {row.unique for row in kept if row.unique is not None} | set(legacy.values())
+    fingerprints = {unit.kept.unique for unit in units if unit.kept.unique is not None} | set(legacy.values())
     if guard is None or not fingerprints:
-        return kept
+        return
     try:
         states = await guard.states(fingerprints)
     except Exception as exc:
         reason = unexpected(exc, "asking the stkkr database which unique keys are done")
         ctx.stop.set(reason, fatal=True)
-        raise RunAborted(reason, counts) from None
-    fresh: list[KeptRow] = []
+        raise RunAborted(reason) from None  # filter_rows adds the counts of the rows decided so far
     seen: set[str] = set()
-    abandoned: list[KeptRow] = []
-    for row in kept:
-        if row.unique is None:
-            fresh.append(row)
+    for unit in units:
+        unique = unit.kept.unique
+        if unique is None or unit.failure is not None:
             continue
-        state = states.get(row.unique) or states.get(legacy.get(row.unique, ""))
-        if state is None and row.unique not in seen:
-            fresh.append(row)
-        elif state is not None and guard.is_abandoned(row.unique, state) and row.unique not in seen:
-            abandoned.append(row)
-        seen.add(row.unique)
-    if abandoned and not ctx.dry_run:
-        await _note_abandoned(ctx, abandoned, counts)
-    return fresh
+        state = states.get(unique) or states.get(legacy.get(unique, ""))
+        unit.skipped = state is not None or unique in seen
+        unit.abandoned = state is not None and unique not in seen and guard.is_abandoned(unique, state)
+        seen.add(unique)
+
+
+def _cut_at_limit(ctx: RunContext, units: list[_Unit], page_rows: int) -> int:
+    """How many rows of the page the run takes: all of them, or up to the unit that reaches the `limit`."""
+    if ctx.limiter is None:
+        return page_rows
+    remaining = ctx.limiter.remaining
+    for unit in units:
+        if unit.skipped or unit.failure is not None:
+            continue
+        remaining -= 1
+        if remaining <= 0:
+            return unit.end + 1
+    return page_rows
+
+
+def _count(
+    ctx: RunContext, outcomes: Sequence[Failure | bool], units: list[_Unit]
+) -> tuple[list[KeptRow], Counts]:
+    """Record the failed rows and units; returns the kept ones and the counts of them all."""
+    counts = Counts()
+    for outcome in outcomes:
+        if isinstance(outcome, Failure):
+            ctx.recorder.fail(outcome)
+            counts += Counts.of_failed()
+        elif not outcome:
+            counts += Counts(filtered_out=1)
+    kept: list[KeptRow] = []
+    for unit in units:
+        if unit.failure is not None:
+            ctx.recorder.fail(unit.failure)
+            counts += Counts.of_failed(unit.kept.size, group=bool(unit.kept.rows))
+        elif unit.skipped:
+            counts += Counts(skipped=unit.kept.size)
+        else:
+            kept.append(unit.kept)
+    return kept, counts + Counts(kept=len(kept))
 
 
 async def _note_abandoned(ctx: RunContext, abandoned: list[KeptRow], counts: Counts) -> None:
@@ -119,7 +238,9 @@ async def _note_abandoned(ctx: RunContext, abandoned: list[KeptRow], counts: Cou
     for row in abandoned:
         if row.unique is not None and row.unique not in recorded:
             ctx.recorder.note(
-                Failure(stage="update", row=row.row, message=OUTCOME_UNKNOWN, unique_key=row.unique)
+                Failure(
+                    stage="update", row=row.row, rows=row.rows, message=OUTCOME_UNKNOWN, unique_key=row.unique
+                )
             )
             guard.settle(row.unique, "unknown")
 

@@ -20,7 +20,10 @@ from stkkr_tasks.tasks._recorder import Failure
     persist_result=False,
 )
 async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> Batch[WriteItem]:
-    """Render keys, fields and nested objects per row; for `delete`, render the keys only.
+    """Choose the action per row (or group), then render keys, fields and objects; a `delete` gets keys only.
+
+    With `group_by` each kept entry is a group: `row` is its first row, and sub-objects with `each: rows`
+    get one element per row of the group.
 
     A row whose expression fails becomes an error record (stage `transform`) and the run goes on, or stops
     per the error policy.
@@ -36,16 +39,19 @@ async def transform_rows(ctx: RunContext, kept: Sequence[KeptRow]) -> Batch[Writ
         Inside a stkkr flow: `items = (await transform_rows(ctx, quote(kept.items))).items`.
     """
     items: list[WriteItem] = []
+    counts = Counts()
     for entry in kept:
         try:
-            item = WriteItem(row=entry.row, unique=entry.unique)
-            if ctx.action == "delete":
+            action = ctx.compiled.action(entry.row, entry.rows)
+            item = WriteItem(row=entry.row, rows=entry.rows, action=action, unique=entry.unique)
+            if item.action == "delete":
                 item.delete_keys = ctx.compiled.delete_keys(entry.row)
             else:
-                item.element = ctx.compiled.element(entry.row)
+                item.element = ctx.compiled.element(entry.row, entry.rows)
         except Exception as exc:
             message = str(exc) if isinstance(exc, ExpressionError) else unexpected(exc, "transforming a row")
-            ctx.recorder.fail(Failure(stage="transform", row=entry.row, message=message))
+            ctx.recorder.fail(Failure(stage="transform", row=entry.row, rows=entry.rows, message=message))
+            counts += Counts.of_failed(entry.size, group=bool(entry.rows))
             continue
         items.append(item)
-    return Batch(items, Counts(failed=len(kept) - len(items)))
+    return Batch(items, counts)

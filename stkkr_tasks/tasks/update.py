@@ -9,6 +9,7 @@ from typing import Literal
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from stkkr_tasks.tasks._batches import NOT_ATTEMPTED, WRITTEN, Result, batches, write_batch
 from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, Counts, RunContext, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, outcome_unknown, unexpected
 from stkkr_tasks.tasks._recorder import KEY_KEPT
@@ -29,6 +30,8 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     the page before it has started its last one, so the slots pass from page to page without a gap and pages
     finish in order. Once the run must stop (error policy, or AFAS refused the token or went away) no new
     write starts: the items left are recorded as not attempted.
+    With `update.batch` above 1, consecutive inserts (or updates) go out up to that many per request; a
+    refused request is split in halves until the refused elements are alone (`_batches`).
     A `unique` key is reserved shortly before its write, a few rows ahead (a row whose key is taken by then
     is skipped), and settled right after it: done when written, released when refused, kept when the
     outcome is unknown; keys reserved for rows that were not sent are released.
@@ -48,41 +51,42 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     Example:
         Inside a stkkr flow: `await update_records(ctx, quote(items))`.
     """
-    pending = iter(enumerate(items))
-    written = skipped = failed = not_attempted = 0
+    pending: list[tuple[int, list[WriteItem]]] = []
+    for batch in batches(items, ctx.batch):  # consecutive slices of the page: a batch starts at its offset
+        pending.append((sum(len(earlier) for _, earlier in pending), batch))
+    queue = iter(pending)
+    total = Counts()
     fatal_here: str | None = None
     turn = _Turn(ctx.write_turn)
     reservations = PageReservations(ctx.guard, items)
 
     async def writer() -> None:
-        nonlocal written, skipped, failed, not_attempted, fatal_here
-        for index, item in pending:
-            reserved = "stopped" if ctx.stop.is_set else await _reserve(ctx, reservations, index, item)
-            if reserved == "stopped":
-                ctx.recorder.not_attempted(item.row, item)
-                not_attempted += 1
-                continue
-            if reserved == "taken":
-                skipped += 1
-                continue
-            reason = await _write(ctx, item)
-            if reason is None:
-                written += 1
-                continue
-            failed += 1
-            if reason:
-                fatal_here = fatal_here or reason
+        nonlocal total, fatal_here
+        for start, batch in queue:
+            claimed: list[WriteItem] = []
+            for offset, item in enumerate(batch):
+                index = start + offset
+                reserved = "stopped" if ctx.stop.is_set else await _reserve(ctx, reservations, index, item)
+                if reserved == "stopped":
+                    ctx.recorder.not_attempted(item.row, item)
+                    total += NOT_ATTEMPTED.counts(item)
+                elif reserved == "taken":
+                    total += Counts(skipped=item.size)
+                else:
+                    claimed.append(item)
+            results = await write_batch(ctx, claimed, _write, _settle) if claimed else []
+            for item, result in zip(claimed, results, strict=True):
+                total += result.counts(item)
+                fatal_here = fatal_here or result.fatal
         turn.pass_on()  # every item has started: the next page may take the slots as they come free
 
     def counts() -> Counts:
-        return Counts(
-            written=written, skipped=skipped, failed=failed + not_attempted, not_attempted=not_attempted
-        )
+        return total + Counts(batch_fallback=ctx.batch_fallback)
 
     await turn.take()
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(min(WRITERS_PER_PAGE, len(items))):
+            for _ in range(min(WRITERS_PER_PAGE, len(pending))):
                 group.create_task(writer())
     finally:
         turn.pass_on()
@@ -112,27 +116,28 @@ class _Turn:
             self._lock.release()
 
 
-async def _write(ctx: RunContext, item: WriteItem) -> str | None:
-    """Send one write. Returns None when written, "" when the row failed, or the reason the run must stop."""
+async def _write(ctx: RunContext, item: WriteItem) -> Result:
+    """Send one write and record a failure; a failure that stops the run carries the reason."""
     try:
-        if item.element is None:  # action delete: transform_rows gave it keys, no element
+        if item.element is None:  # a delete: transform_rows gave it keys, no element
             await ctx.client.delete(ctx.connector, item.delete_keys, object_name=ctx.object_name)
-        elif ctx.action == "insert":
-            await ctx.client.insert(ctx.connector, item.element)
+        elif item.action == "insert":
+            await ctx.client.insert(ctx.connector, item.element, root=ctx.body_root)
         else:
-            await ctx.client.update(ctx.connector, item.element)
+            await ctx.client.update(ctx.connector, item.element, root=ctx.body_root)
     except Exception as exc:
         reason = fatal_reason(exc)
         if reason is not None:
             ctx.stop.set(reason, fatal=True)
         failure = failure_from(exc, stage="update", row=item.row, item=item)
+        failure.rows = item.rows
         if _settle(ctx, item, "unknown" if outcome_unknown(exc) else "release"):
             failure.unique_key = item.unique
             failure.message += KEY_KEPT
         ctx.recorder.fail(failure)
-        return reason or ""
+        return Result(fatal=reason)
     _settle(ctx, item, "done")
-    return None
+    return WRITTEN
 
 
 async def _reserve(

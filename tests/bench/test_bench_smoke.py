@@ -40,4 +40,17 @@ def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Pa
     assert re.search(r"Prefect task runs: \*\*\d+\*\* for \d+ pages", report)
     assert re.search(r"stkkr peak RSS: \*\*\d+ MiB\*\*", report)
     assert re.search(r"peak RSS 400 / 200 rows: \*\*\d\.\d{3}\*\*", report)
+    batches = re.findall(r"^\| (\d+) \| (none|1 in [\d,]+) \| ([\d,]+) \| (\d+) \|", report, re.MULTILINE)
+    assert [(size, refused) for size, refused, _, _ in batches] == [
+        ("1", "none"),
+        ("50", "none"),
+        ("50", "1 in 100"),
+        ("50", "1 in 5,000"),
+    ]
+    assert [int(updated) + int(failed) for _, _, updated, failed in batches] == [300, 300, 300, 300]
+    assert int(batches[2][3]) == 3  # one row in a hundred refused, the others written
+    assert re.search(r"batch 50 / batch 1 updates/s: \*\*[\d.]+\*\*", report)
+    assert re.search(
+        r"gain lost when 1 element in 100 is refused \(\d+% of the batches\): \*\*-?[\d.]+", report
+    )
     assert done.stdout.strip() in report  # the printed report is the appended one

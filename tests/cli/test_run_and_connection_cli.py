@@ -164,3 +164,11 @@ def test_dry_run_prints_counts_and_elements_and_writes_nothing(
     assert "Would send:" in result.output and '"@PrId": "100001"' in result.output
     assert "would write" in result.output and "nothing was written" in result.output
     assert simulator.writes == []
+
+
+def test_run_with_limit_writes_only_n_records(sim_connection, invoke, tmp_path, simulator) -> None:
+    result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--json", "--limit", "2")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["written"] == 2
+    assert len(simulator.writes) == 2

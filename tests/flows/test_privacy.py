@@ -5,7 +5,9 @@ numbers, decimals, dates, e-mail addresses, postcodes, IBANs, phone numbers and 
 cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors;
 500 answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way
 AFAS formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another
-record), whose filter and transform expressions fail, and one with a wrong token run as Prefect flows -
+record), whose filter and transform expressions fail, a grouped stkkr (one element per group of rows, a line
+per row; written, and refused with 500s quoting every row of the group), and one with a wrong token run as
+Prefect flows -
 first with the tenant's consent off, then on (payload key set). Afterwards no marker value and no token is
 in: Prefect's database file (raw bytes of the file and its WAL, and a logical dump), its result storage
 folder and PREFECT_HOME, the flow runs' logs, states, parameters, artifacts and events (read through the
@@ -75,6 +77,7 @@ TAG = secrets.token_hex(3).upper()  # fresh per session: leftovers of earlier se
 INT_START = 1_100_000_000 + secrets.randbelow(800_000_000)
 DECIMAL_START = 1_100_000_000 + secrets.randbelow(800_000_000)
 CANARY = f"CANARY{secrets.token_hex(6)}"
+GROUP_ROWS = 4  # rows per group of the grouped stkkr
 _MONTHS = "januari februari maart april mei juni juli augustus september oktober november december"
 MONTHS = _MONTHS.split()
 
@@ -158,6 +161,12 @@ CATALOGUE = {
                 },
                 {"id": "Iban", "type": "string", "length": 34, "gen": {"kind": "cycle", "values": IBANS}},
                 {"id": "Phone", "type": "string", "length": 15, "gen": {"kind": "cycle", "values": PHONES}},
+                {
+                    "id": "Batch",
+                    "type": "string",
+                    "length": 20,
+                    "gen": {"kind": "block", "size": GROUP_ROWS, "format": f"PB{TAG}{{n:03d}}"},
+                },
             ],
         },
     },
@@ -175,6 +184,19 @@ CATALOGUE = {
                 {"field_id": "Pc", "label": "Postcode", "type": "string", "length": 7},
                 {"field_id": "Ib", "label": "Bankrekening", "type": "string", "length": 34},
                 {"field_id": "Ph", "label": "Telefoon werk", "type": "string", "length": 15},
+            ],
+            "objects": [
+                {
+                    "name": "PrItemLine",
+                    "multiple": True,
+                    "fields": [
+                        {"field_id": "Nm", "type": "string", "length": 40},
+                        {"field_id": "Nt", "type": "string", "length": 60},
+                        {"field_id": "Qt", "type": "int"},
+                        {"field_id": "Am", "type": "decimal", "decimals": 2},
+                        {"field_id": "Dy", "type": "date"},
+                    ],
+                }
             ],
             "target": {
                 "get_connector": "Priv_Items",
@@ -202,6 +224,23 @@ transform:
 """
 )
 WRITE = UPDATE_ALL + "unique: [ItemId]\n"
+GROUPED = """
+stkkr: {name}
+tenant: privacy
+connection: {connection}
+get: {connector: Priv_Items, order_by: [Batch, ItemId], page_size: 10}
+group_by: [Batch]
+unique: [Batch]
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Nt: "{{ row.Batch }}", Am: "{{ rows | sum(attribute='Amount') }}"}
+  objects:
+    PrItemLine:
+      - each: rows
+        fields: {Nm: "{{ line.Name }}", Nt: "{{ line.Note }}", Qt: "{{ line.Qty }}", Am: "{{ line.Amount }}",
+                 Dy: "{{ line.Day | date }}"}
+update: {connector: PrItem, action: update}
+"""
 TOO_LONG = (
     HEAD
     + """
@@ -418,12 +457,15 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         _run(proof, BAD_EXPRESSIONS, good, "expressions")
         _run(proof, UPDATE_ALL, refusing, "500-off")
         _run(proof, WRITE, bad_token, "wrong-token")
+        _run(proof, GROUPED, good, "grouped")
+        _run(proof, GROUPED, refusing, "grouped-500-off")
         _run(proof, FORMATTED, formats, "formatted-off")
 
         env.setenv("STKKR_PAYLOAD_KEY", payload_key.decode())
         asyncio.run(_set_consent(True))
         _run(proof, TOO_LONG, good, "too-long-on")
         _run(proof, UPDATE_ALL, refusing, "500-on")
+        _run(proof, GROUPED, refusing, "grouped-500-on")
         _run(proof, FORMATTED, formats, "formatted-on")
         asyncio.run(_set_consent(False))
         _run(proof, DELETE, formats, "delete")
@@ -516,7 +558,12 @@ def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof)
     names = [m for m in proof.markers if m.startswith(("PN", "PT"))]
     assert len(names) == 2 * ROWS and all(m in proof.received for m in names)
     assert str(INT_START) in proof.received and str(DECIMAL_START) in proof.received
-    assert proof.sim_writes == ROWS  # only the write stkkr got through
+    groups = ROWS // GROUP_ROWS
+    grouped = s["grouped"]
+    assert (grouped.written, grouped.groups_written, grouped.failed) == (ROWS, groups, 0)
+    for label in ("grouped-500-off", "grouped-500-on"):
+        assert (s[label].failed, s[label].groups_failed, s[label].written) == (ROWS, groups, 0), label
+    assert proof.sim_writes == ROWS + groups  # only the write and the grouped stkkr got through
 
 
 def test_no_value_or_token_in_the_prefect_database_file(proof: Proof) -> None:
@@ -603,7 +650,15 @@ def test_no_value_or_token_in_the_stkkr_database_or_under_stkkr_home(proof: Proo
 def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_values(proof: Proof) -> None:
     records = {
         label: asyncio.run(_records(proof.summaries[label].stkkr))
-        for label in ("too-long-off", "500-off", "expressions", "too-long-on", "500-on")
+        for label in (
+            "too-long-off",
+            "500-off",
+            "expressions",
+            "too-long-on",
+            "500-on",
+            "grouped-500-off",
+            "grouped-500-on",
+        )
     }
 
     for label in ("too-long-off", "500-off", "expressions"):
@@ -620,6 +675,17 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
         clear = json.dumps([decrypt_payload(r.payload_encrypted, proof.payload_key) for r in records[label]])
         assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))
         assert _found("".join(r.payload_encrypted or "" for r in records[label]), proof.markers) == []
+
+    groups = ROWS // GROUP_ROWS  # one error record per group; AFAS quoted every row of it
+    assert len(records["grouped-500-off"]) == groups
+    assert not any(r.has_payload for r in records["grouped-500-off"])
+    quoted = [r for r in records["grouped-500-off"] if r.error_number is not None]
+    assert quoted and all(PLACEHOLDER in r.message for r in quoted)
+    assert len(records["grouped-500-on"]) == groups and all(r.has_payload for r in records["grouped-500-on"])
+    clear = json.dumps(
+        [decrypt_payload(r.payload_encrypted, proof.payload_key) for r in records["grouped-500-on"]]
+    )
+    assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))
 
 
 async def _records(stkkr: str) -> list[ErrorRecord]:

@@ -24,7 +24,12 @@ async def test_capture_through_the_client_reads_metainfo_only(
     source = make_simulator(rows=10)
     async with AfasClient(source.token, base_url=source.base_url) as client:
         catalogue = await catalogue_from_metainfo(client, update_connectors=["PtProject"])
-    assert set(catalogue.get_connectors) == {"Profit_Projects", "Profit_OrgPer", "Profit_Contacts"}
+    assert set(catalogue.get_connectors) == {
+        "Profit_Projects",
+        "Profit_OrgPer",
+        "Profit_Contacts",
+        "Bank_Statement_Lines",
+    }
     assert set(catalogue.update_connectors) == {"PtProject"}
     assert all("/connectors/" not in r.path for r in source.requests), "no data is read"
     mirror = make_simulator(rows=10, catalogue=catalogue)

@@ -126,6 +126,26 @@ VALID: list[tuple[str, dict[str, Any]]] = [
         "literal-types",
         variant(("transform.fields", {"A": 1, "B": 1.5, "C": True, "D": None, "E": "2024-01-01"})),
     ),
+    (
+        "grouped-journal-entry",
+        variant(
+            ("get.order_by", ["ProjectGroup", "ProjectId"]),
+            ("group_by", ["ProjectGroup"]),
+            ("unique", ["ProjectGroup"]),
+            ("max_group_rows", 500),
+            (
+                "transform.objects",
+                {
+                    "PtProjectStage": [
+                        {"each": "rows", "fields": {"Ds": "{{ line.ProjectId }}"}},
+                        {"fields": {"Ds": "{{ rows | length }} lines of {{ row.ProjectGroup }}"}},
+                    ]
+                },
+            ),
+        ),
+    ),
+    ("action-expression", variant(("update.action", "{{ 'insert' if row.X is none else 'update' }}"))),
+    ("limit", variant(("limit", 10))),
 ]
 
 INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
@@ -278,4 +298,34 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [("get.where", "more than 64 alternatives")],
     ),
     ("lookup-table-nested", variant(("lookups", {"t": {"a": {"b": 1}}})), [("lookups.t", "lookup table")]),
+    (
+        "group-order",
+        variant(("group_by", ["ProjectGroup"])),
+        [("get.order_by", "must start with the group_by fields (ProjectGroup)")],
+    ),
+    (
+        "group-unique",
+        variant(("get.order_by", ["A", "ProjectId"]), ("group_by", ["A"]), ("unique", ["ProjectId"])),
+        [("unique[0]", "unique works per group")],
+    ),
+    (
+        "each-without-group",
+        variant(("transform.objects", {"PtProjectStage": {"each": "rows", "fields": {"Ds": "x"}}})),
+        [("transform.objects.PtProjectStage.each", "each: rows needs group_by")],
+    ),
+    (
+        "line-outside-each",
+        variant(
+            ("get.order_by", ["A", "ProjectId"]),
+            ("group_by", ["A"]),
+            ("transform.fields", {"Ds": "{{ line.A }}"}),
+        ),
+        [("transform.fields.Ds", "'line' is only available inside a sub-object with each: rows")],
+    ),
+    (
+        "rows-without-group",
+        variant(("transform.fields", {"Ds": "{{ rows | length }}"})),
+        [("transform.fields.Ds", "'rows' is only available with group_by")],
+    ),
+    ("limit-zero", variant(("limit", 0)), [("limit", "at least 1")]),
 ]

@@ -155,3 +155,56 @@ update: {connector: PtProject, action: delete, object: PtProjectStage}
     ]
     missing = await _validate(simulator, text.replace("object: PtProjectStage", "object: Stage"))
     assert [p.path for p in missing] == ["update.object"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("action", "mandatory_checked"),
+    [
+        ("{{ 'update' if row.Blocked else 'delete' }}", False),  # no insert among its answers
+        ("{{ 'insert' if row.Blocked else 'update' }}", True),
+        ("{{ row.Status }}", True),  # cannot tell: every action is possible
+    ],
+)
+async def test_an_action_expression_is_checked_for_every_action_it_can_give(
+    simulator: Any, action: str, mandatory_checked: bool
+) -> None:
+    text = GOOD.replace("action: update}", f'action: "{action}"}}')
+
+    problems = await _validate(simulator, text)
+
+    assert any("mandatory field 'PrGp'" in p.message for p in problems) is mandatory_checked
+
+
+GROUPED = """\
+stkkr: entries
+connection: sim
+get: {connector: Bank_Statement_Lines, order_by: [StatementId, LineId]}
+group_by: [StatementId]
+transform:
+  fields: {Year: 2026, Peri: 1, JoCo: "50"}
+  objects:
+    FiEntries:
+      - {each: rows, fields: {VaAs: "2", AcNr: "{{ line.DebtorId }}", EnDa: "{{ line.BookDate }}",
+         BpDa: "{{ line.BookDate }}", AmCr: "{{ line.Amount }}", Ds: "{{ line.Descripton }}"}}
+update: {connector: FiEntries, action: insert}
+"""
+
+
+@pytest.mark.anyio
+async def test_a_grouped_spec_checks_line_fields_and_sub_objects_of_one_line(simulator: Any) -> None:
+    problems = await _validate(simulator, GROUPED)
+    assert [(p.path, p.message) for p in problems] == [
+        (
+            "transform.objects.FiEntries[0].fields.Ds",
+            "row.Descripton is not a field of GetConnector 'Bank_Statement_Lines'"
+            " (did you mean 'Description'?)",
+        )
+    ]
+
+    one_line = GROUPED.replace("FiEntries, action: insert", "KnOrganisation, action: update").replace(
+        "FiEntries:", "KnBasicAddressAdr:"
+    )
+    problems = await _validate(simulator, one_line.replace("line.Descripton", "line.Description"))
+    paths = [p.path for p in problems if "takes one line only" in p.message]
+    assert paths == ["transform.objects.KnBasicAddressAdr"]

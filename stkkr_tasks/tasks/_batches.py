@@ -1,0 +1,140 @@
+"""Several elements per request (`update.batch`): forming batches, and finding the refused elements.
+
+AFAS handles a message as one transaction, so a refused batch wrote nothing: it is split in halves and both
+halves are sent again at once, until the refused elements are alone (each becomes its own error record) and
+the others are written; a refused part of `SINGLES_AT` elements or fewer is sent element by element at once,
+which saves the last round trips of the halving. A batch that AFAS refuses while each of its elements alone
+is accepted was refused for its shape (the connector takes one element per request): the run then falls
+back to single elements, with a warning, instead of failing every row. `unique` keys are reserved before a
+batch is sent (`update_records`) and settled here once each element's outcome is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from stkkr_tasks.afas import AfasBadRequestError, AfasPayloadTooLargeError, AfasValidationError
+from stkkr_tasks.tasks._context import Counts, RunContext, WriteItem
+from stkkr_tasks.tasks._errors import failure_from, fatal_reason, outcome_unknown
+from stkkr_tasks.tasks._recorder import KEY_KEPT
+from stkkr_tasks.tasks._run_once import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one item: written, failed (with the reason the run must stop, if any), or not sent.
+
+    Attributes:
+        written: AFAS accepted it.
+        fatal: When it failed: the reason the whole run must stop, or None when only the item failed.
+        not_attempted: It was never sent because the run stopped (it counts as failed).
+    """
+
+    written: bool = False
+    fatal: str | None = None
+    not_attempted: bool = False
+
+    def counts(self, item: WriteItem) -> Counts:
+        """The counts of the item's rows (a group's rows count as one group too)."""
+        group = bool(item.rows)
+        if self.written:
+            return Counts.of_written(item.action, item.size, group=group)
+        return Counts.of_failed(item.size, group=group, not_attempted=self.not_attempted)
+
+
+WRITTEN = Result(written=True)
+NOT_ATTEMPTED = Result(not_attempted=True)
+
+#: Sends one element and records its outcome.
+WriteOne = Callable[[RunContext, WriteItem], Awaitable[Result]]
+#: Settles an item's `unique` key (done, release, unknown); True when the key stays reserved.
+Settle = Callable[[RunContext, WriteItem, Outcome], bool]
+
+#: A refused part this small goes out as single elements, all at once (fewer round trips than halving on).
+SINGLES_AT = 8
+
+#: Refusals of a whole message (nothing was written): worth splitting to find the elements refused.
+_REFUSALS = (AfasValidationError, AfasBadRequestError, AfasPayloadTooLargeError)
+
+SHAPE_REFUSED = (
+    "AFAS refused several elements per request while it accepts them one by one: this UpdateConnector "
+    "takes one element per request, so the run went on without batch."
+)
+
+
+def batches(items: Sequence[WriteItem], size: int) -> Iterator[list[WriteItem]]:
+    """Consecutive items of the same action, up to `size` per batch; a delete always goes alone."""
+    batch: list[WriteItem] = []
+    for item in items:
+        alone = item.element is None
+        if batch and (alone or len(batch) >= size or batch[0].action != item.action):
+            yield batch
+            batch = []
+        batch.append(item)
+        if alone:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def write_batch(
+    ctx: RunContext, batch: list[WriteItem], write_one: WriteOne, settle: Settle
+) -> list[Result]:
+    """Send a batch as one request; a refused batch is split in halves until its refused elements are alone.
+
+    Args:
+        ctx: The run's shared context.
+        batch: Items of one action (insert or update), at least one.
+        write_one: Sends a single item and records its outcome.
+        settle: Settles an item's `unique` key once its outcome is known.
+
+    Returns:
+        The outcome of each item, in order.
+    """
+    if ctx.stop.is_set:  # the run stopped while a refused batch was being split: send no more
+        for item in batch:
+            settle(ctx, item, "release")
+            ctx.recorder.not_attempted(item.row, item)
+        return [NOT_ATTEMPTED] * len(batch)
+    if len(batch) == 1 or ctx.batch_fallback:
+        return [await write_one(ctx, item) for item in batch]
+    return await _send_or_split(ctx, batch, write_one, settle)
+
+
+async def _send_or_split(
+    ctx: RunContext, batch: list[WriteItem], write_one: WriteOne, settle: Settle
+) -> list[Result]:
+    """Send a batch of two or more; when AFAS refuses it, find the refused elements (see the module)."""
+    elements = [item.element for item in batch if item.element is not None]
+    send = ctx.client.insert_many if batch[0].action == "insert" else ctx.client.update_many
+    try:
+        await send(ctx.connector, elements, root=ctx.body_root)
+    except _REFUSALS:
+        if len(batch) <= SINGLES_AT:
+            parts = [[item] for item in batch]
+        else:
+            parts = [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+        answers = await asyncio.gather(*(write_batch(ctx, part, write_one, settle) for part in parts))
+        outcomes = [outcome for answer in answers for outcome in answer]
+        if all(outcome.written for outcome in outcomes) and not ctx.batch_fallback:
+            ctx.batch_fallback = True
+            ctx.warn(SHAPE_REFUSED)
+        return outcomes
+    except Exception as exc:  # the outcome is unknown, or AFAS cannot be used: no element is re-sent
+        reason = fatal_reason(exc)
+        if reason is not None:
+            ctx.stop.set(reason, fatal=True)
+        for item in batch:
+            failure = failure_from(exc, stage="update", row=item.row, item=item)
+            failure.rows = item.rows
+            if settle(ctx, item, "unknown" if outcome_unknown(exc) else "release"):
+                failure.unique_key = item.unique
+                failure.message += KEY_KEPT
+            ctx.recorder.fail(failure)
+        return [Result(fatal=reason)] * len(batch)
+    for item in batch:
+        settle(ctx, item, "done")
+    return [WRITTEN] * len(batch)
