@@ -1,7 +1,9 @@
-"""`stkkr demo` (``make demo``): run every example stkkr against the simulator on a local Prefect server.
+"""`stkkr demo` (``make demo``): run every example stkkr against the simulator on the local Prefect server.
 
-The Prefect server keeps its state in ``$STKKR_HOME/prefect`` (as `stkkr up` does), so the demo's runs can be
-looked at later in the Prefect UI. Each example runs through `run_stkkr`, the code path of `stkkr run`.
+The demo uses the persistent local Prefect server under ``$STKKR_HOME`` (the one every `stkkr` command and
+`stkkr up` use; started when it does not run yet, PREFECT_API_URL replaces it), so its connection block and
+runs are there for `stkkr run`, `stkkr history` and the Prefect UI afterwards. Each example runs through
+`run_stkkr`, the code path of `stkkr run`.
 """
 
 from __future__ import annotations
@@ -21,15 +23,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from stkkr_tasks.errors import StkkrError
-from stkkr_tasks.localstack import (
-    LocalStackError,
-    api_url,
-    free_port,
-    prefect_env,
-    prefect_home,
-    start_prefect_server,
-    start_simulator,
-)
+from stkkr_tasks.localserver import stack_api_url, stack_lock
+from stkkr_tasks.localstack import LocalStackError, prefect_home, start_simulator
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.spec.files import StkkrFile, deployments_dir, load_stkkr_files
 from stkkr_tasks.store import ErrorStore
@@ -41,13 +36,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.run import RunSummary
     from stkkr_tasks.store import ErrorRecord
 
-SERVER_LOG = "demo-server.log"
-"""The file under PREFECT_HOME that receives the demo server's output."""
-
 _RECORDS_SHOWN = 3
-
-UI_HINT = "make up, then open http://127.0.0.1:4200"
-"""How to look at the demo's runs afterwards."""
 
 
 class DemoError(StkkrError, RuntimeError):
@@ -74,11 +63,11 @@ def example_files(directory: Path | None = None) -> list[StkkrFile]:
 def run_demo(
     *, console: Console, port: int = 0, simulator_port: int = 0, rows: int = 500, examples: Path | None = None
 ) -> list[RunSummary]:
-    """Start a local Prefect server and the simulator, run every example stkkr, stop both again.
+    """Start the simulator (and the local Prefect server when it does not run), run every example stkkr.
 
     Args:
         console: Where progress, the summaries and the final table go.
-        port: Port of the Prefect server (0 picks a free one).
+        port: Port of the local Prefect server when it must be started (0: 4200, or a free one).
         simulator_port: Port of the simulator (0 picks a free one).
         rows: Rows per connector in the simulator.
         examples: The directory of the example stkkrs (default ``deployments/examples``).
@@ -87,29 +76,24 @@ def run_demo(
         The summary of every example run, in file order.
 
     Raises:
-        DemoError: No examples, the server did not start, or an example run ended Failed.
+        DemoError: No examples, `stkkr up` or another demo runs, the server did not start, or an example run
+            ended Failed.
         SpecError: An example file does not validate.
     """
 
     files = example_files(examples)
-    port = port or free_port()
-    url = api_url(port)
+    try:
+        with stack_lock("demo"):
+            url = stack_api_url(port=port or None, on_start=lambda line: console.print(line, markup=False))
+            console.print(f"Prefect server at {url.removesuffix('/api')} (state in {prefect_home()}).")
+            with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_HOME: prefect_home()}):
+                summaries = run_examples(files, console=console, rows=rows, simulator_port=simulator_port)
+                _drain_prefect_workers()
+    except LocalStackError as exc:
+        raise DemoError(str(exc)) from None
     console.print(
-        f"Starting a local Prefect server (state in {prefect_home()}); the first start takes a while…"
-    )
-    with ExitStack() as stack:
-        try:
-            start_prefect_server(stack, port, prefect_env(url), output=prefect_home() / SERVER_LOG)
-        except LocalStackError as exc:
-            raise DemoError(str(exc)) from None
-        console.print(f"Prefect server ready at {url.removesuffix('/api')}.")
-        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_HOME: prefect_home()}):
-            summaries = run_examples(files, console=console, rows=rows, simulator_port=simulator_port)
-            _drain_prefect_workers()
-        console.print("Stopping the Prefect server…")
-    console.print(
-        f"The runs are kept. To look at them in the Prefect UI: [bold]{UI_HINT}[/bold] "
-        "(flow runs named after each stkkr, summary artifacts `stkkr-<name>`)."
+        f"The runs are kept: open [bold]{url.removesuffix('/api')}[/bold] to look at them in the Prefect UI "
+        "(flow runs named after each stkkr, summary artifacts `stkkr-<name>`), or `stkkr history`."
     )
     _raise_for_failed_runs(summaries)
     return summaries

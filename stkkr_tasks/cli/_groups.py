@@ -19,6 +19,7 @@ _MODULES: list[str] = [
     "retention",
     "run",
     "run_once",
+    "server",
     "simulator",
     "spec",
     "tenant",

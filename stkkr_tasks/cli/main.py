@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
@@ -11,6 +14,33 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+
+OFFLINE_COMMANDS = frozenset({"schema", "validate", "simulator", "server", "up", "demo", "doctor"})
+"""Commands that need no Prefect API, or choose their own (`validate --online` asks for it itself)."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"stkkr {version('stkkr')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own log lines.")] = False,
+    _show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Automate work inside AFAS Profit with stkkr files, run as Prefect flows."""
+    from stkkr_tasks.cli._prefect import quiet_prefect, use_prefect
+
+    quiet_prefect(verbose)
+    if ctx.invoked_subcommand not in OFFLINE_COMMANDS:
+        use_prefect(ctx)
 
 
 @app.callback()
@@ -31,5 +61,8 @@ def _register() -> None:
 
 def main() -> None:
     """Entry point of the console script."""
+    from stkkr_tasks.cli._prefect import CONSOLE_LEVEL_ENV
+
+    os.environ.setdefault(CONSOLE_LEVEL_ENV, "ERROR")  # before Prefect configures its logging
     _register()
     app()

@@ -1,10 +1,12 @@
-"""`stkkr up` (``make up``): a local Prefect server, the AFAS simulator and ``stkkr serve`` for the examples.
+"""`stkkr up` (``make up``): the local Prefect server, the simulator and ``stkkr serve`` for the examples.
 
-Everything runs on 127.0.0.1: the Prefect server with its UI (state in ``$STKKR_HOME/prefect``, so runs
-survive a restart), the simulator in this process with one connection block per connection the example
-stkkrs name, and ``stkkr serve deployments/examples`` in a child process. The children get their own
-process groups, so Ctrl-C reaches only this process, which then stops them in order: serve (its
-schedules are paused), the simulator, the server.
+Everything runs on 127.0.0.1: the persistent local Prefect server with its UI (state in
+``$STKKR_HOME/prefect``, started in the background when it does not run yet, and left running;
+PREFECT_API_URL replaces it when set), the simulator in this process with one connection block per
+connection the example stkkrs name, and ``stkkr serve deployments/examples`` in a child process in its own
+process group, so Ctrl-C reaches only this process, which then stops serve (its schedules are paused) and
+the simulator. One `stkkr up` or `stkkr demo` at a time per STKKR_HOME: both save their simulator's
+connection blocks.
 """
 
 from __future__ import annotations
@@ -16,16 +18,16 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stkkr_tasks.localserver import stack_api_url, stack_lock
 from stkkr_tasks.localstack import (
     Child,
     LocalStackError,
     prefect_env,
     prefect_home,
     run_child,
-    start_prefect_server,
     start_simulator,
 )
-from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, deployments_dir, load_stkkr_files
+from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, StkkrFile, deployments_dir, load_stkkr_files
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,38 +37,49 @@ UpError = LocalStackError
 
 
 def run_stack(*, port: int = 4200, simulator_port: int = 8700, rows: int = 1000, console: Console) -> None:
-    """Run the local stack until Ctrl-C (or SIGTERM) or until one of its parts stops.
+    """Run the local stack until Ctrl-C (or SIGTERM) or until `stkkr serve` stops.
 
     Args:
-        port: Port of the Prefect server and UI.
+        port: Port of the Prefect server and UI, when the local server must be started.
         simulator_port: Port of the AFAS simulator.
         rows: Rows per connector in the simulator.
         console: Where to print what runs where.
 
     Raises:
-        UpError: No example stkkrs, the server did not start, or a part stopped by itself.
+        UpError: No example stkkrs, another `stkkr up`/`stkkr demo` runs, the server or the simulator did not
+            start, or serve stopped by itself.
     """
     examples = deployments_dir() / "examples"
     files = load_stkkr_files([examples]) if examples.is_dir() else []
     if not files:
         raise UpError(f"no example stkkrs in {examples}")
-    api_url = f"http://127.0.0.1:{port}/api"
-    env = {**prefect_env(api_url), DEPLOYMENTS_DIR_ENV: str(deployments_dir())}
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    with stack_lock("up"):
+        api_url = stack_api_url(port=port, on_start=lambda line: console.print(line, markup=False))
+        env = {**prefect_env(api_url), DEPLOYMENTS_DIR_ENV: str(deployments_dir())}
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            with ExitStack() as stack:
+                simulator_url = _start_simulator(stack, simulator_port, rows, api_url, files)
+                stkkr = Path(sys.executable).with_name("stkkr")
+                serving = stack.enter_context(
+                    run_child("stkkr serve", [str(stkkr), "serve", str(examples)], env)
+                )
+                _print_stack(console, api_url, prefect_home(), simulator_url, [f.name for f in files])
+                _watch([serving])
+        except KeyboardInterrupt:
+            console.print(f"Stopped. The Prefect server keeps running at {api_url.removesuffix('/api')}.")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _start_simulator(stack: ExitStack, port: int, rows: int, api_url: str, files: list[StkkrFile]) -> str:
     try:
-        with ExitStack() as stack:
-            server = start_prefect_server(stack, port, env)
-            simulator_url = start_simulator(
-                stack, simulator_port, rows, api_url, sorted({f.spec.connection for f in files})
-            )
-            stkkr = Path(sys.executable).with_name("stkkr")
-            serving = stack.enter_context(run_child("stkkr serve", [str(stkkr), "serve", str(examples)], env))
-            _print_stack(console, api_url, prefect_home(), simulator_url, [f.name for f in files])
-            _watch([server, serving])
-    except KeyboardInterrupt:
-        console.print("Stopped.")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return start_simulator(stack, port, rows, api_url, sorted({f.spec.connection for f in files}))
+    except OSError as exc:
+        raise UpError(
+            f"the simulator cannot listen on port {port}: {exc.strerror or exc}; choose another with "
+            "--simulator-port"
+        ) from None
 
 
 def _watch(children: list[Child]) -> None:
@@ -87,6 +100,6 @@ def _print_stack(console: Console, api_url: str, home: Path, simulator_url: str,
     console.print(f"[bold]Prefect UI[/bold]      {ui}  (API {api_url}, PREFECT_HOME {home})")
     console.print(f"[bold]AFAS simulator[/bold]  {simulator_url}")
     console.print(f"[bold]stkkr serve[/bold]     {', '.join(stkkrs)} (+ nightly retention)")
-    console.print(f"Use it from another shell: export PREFECT_API_URL={api_url}; stkkr history")
+    console.print("Every stkkr command in another shell uses this server too, e.g. `stkkr history`.")
     console.print("[bold]Tenant portal[/bold]   http://127.0.0.1:8780 once `stkkr portal` runs in that shell")
-    console.print("Ctrl-C stops everything.")
+    console.print("Ctrl-C stops serve and the simulator; `stkkr server stop` stops the Prefect server.")

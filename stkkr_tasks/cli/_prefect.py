@@ -1,0 +1,68 @@
+"""Which Prefect the CLI talks to, and how much of Prefect's logging reaches the console.
+
+Without PREFECT_API_URL every command uses the persistent local server under ``$STKKR_HOME`` (see
+`stkkr_tasks.localserver`) and says so in one line on stderr. Prefect's console logs show only errors,
+unless `-v` was given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+
+CONSOLE_LEVEL_ENV = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+
+
+def configured_api_url() -> str | None:
+    """PREFECT_API_URL from the environment or the active Prefect profile, or None."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
+def use_prefect(ctx: typer.Context | None = None) -> None:
+    """Point this process (and its children) at the configured Prefect API, or at the local server.
+
+    Args:
+        ctx: The command's context; the settings stay in force until it closes (None: for the process).
+
+    Exits with status 1 and one line when the local server cannot start.
+    """
+    if configured_api_url() is not None:
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from stkkr_tasks.cli._store import err, fail
+    from stkkr_tasks.localserver import ensure_running
+    from stkkr_tasks.localstack import LocalStackError
+
+    def say(line: str) -> None:
+        err().print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        server = ensure_running(on_start=say)
+    except LocalStackError as exc:
+        fail(f"the local Prefect server did not start: {exc}")
+    say(server.where())
+    os.environ["PREFECT_API_URL"] = server.url  # for child processes (serve's flow runs)
+    settings = temporary_settings(updates={PREFECT_API_URL: server.url})
+    if ctx is not None:
+        ctx.with_resource(settings)
+    else:
+        settings.__enter__()
+
+
+def quiet_prefect(verbose: bool) -> None:
+    """Show Prefect's console logs from INFO with `verbose`, else only errors (in child processes too)."""
+    from prefect.logging.configuration import ensure_logging_setup
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    level = logging.INFO if verbose else logging.ERROR
+    os.environ[CONSOLE_LEVEL_ENV] = logging.getLevelName(level)
+    ensure_logging_setup()
+    for name in ("", "prefect"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.setLevel(level)
