@@ -39,7 +39,9 @@ def schema(
 
 
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="The stkkr files to check.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Stkkr files, or directories searched for *.yaml/*.yml.")
+    ],
     online: Annotated[
         bool, typer.Option("--online", help="Also check connectors and fields against the connection's AFAS.")
     ] = False,
@@ -48,7 +50,11 @@ def validate(
     from stkkr_tasks.deploy.chain import then_problems
     from stkkr_tasks.spec import SpecError, load_stkkr
 
-    all_valid = True
+    if online:
+        from stkkr_tasks.cli._prefect import use_prefect
+
+        use_prefect()
+    files, all_valid = _stkkr_files(paths)
     for file in files:
         try:
             spec = load_stkkr(file)
@@ -64,6 +70,35 @@ def validate(
             checked = f" (checked against connection {spec.connection!r})" if online else ""
             typer.echo(f"{file}: valid{checked}")
     raise typer.Exit(0 if all_valid else 2)
+
+
+def _stkkr_files(paths: list[Path]) -> tuple[list[Path], bool]:
+    """The files named and the stkkr files in the directories named; False when a directory has none."""
+    from stkkr_tasks.deploy.files import StkkrFileError, stkkr_paths
+
+    files: list[Path] = []
+    found_all = True
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)  # a missing file is reported by the loader, as a problem of that file
+            continue
+        try:
+            found = stkkr_paths([path])
+        except StkkrFileError as exc:
+            typer.echo(f"{path}: {exc}")
+            found = []
+        if not found:
+            typer.echo(f"{path}: no stkkr files (*.yaml, *.yml) in this directory")
+            found_all = False
+        files.extend(_relative(p) for p in found)
+    return files, found_all
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _report(problems: list[Problem]) -> None:

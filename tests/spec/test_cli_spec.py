@@ -146,3 +146,20 @@ def test_deep_nesting_is_a_problem_of_the_file(
     assert result.exit_code == 2, result.output
     assert f"{deep}:{line}: {message}" in result.stdout
     assert "Traceback" not in result.output and "RecursionError" not in result.output
+
+
+def test_validate_takes_directories(app: typer.Typer, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    good = _write(tmp_path / "sub", "good.yaml", GOOD.format(connection="acme"))
+    bad = _write(tmp_path, "bad.yml", "stkkr: x\n")
+    (tmp_path / "empty").mkdir()
+
+    result = CliRunner().invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{good}: valid" in result.stdout and f"{bad}:1:" in result.stdout
+
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "sub")])
+    assert result.exit_code == 0 and f"{good}: valid" in result.stdout
+
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "no stkkr files" in result.stdout
