@@ -1,8 +1,8 @@
 """Which Prefect the CLI talks to, and how much of Prefect's logging reaches the console.
 
 Without PREFECT_API_URL every command uses the persistent local server under ``$STKKR_HOME`` (see
-`stkkr_tasks.localserver`) and says so in one line on stderr. Prefect's console logs show only errors,
-unless `-v` was given.
+`stkkr_tasks.localserver`) and says so in one line on stderr. Prefect's console logs stay off,
+unless `-v` was given: the commands say themselves what went wrong.
 """
 
 from __future__ import annotations
@@ -54,12 +54,41 @@ def use_prefect(ctx: typer.Context | None = None) -> None:
         settings.__enter__()
 
 
+def expected_failure(exc: BaseException) -> str | None:
+    """One line for an exception that is an expected situation (an API or AFAS that cannot be reached, a port
+    in use, a store error), or None for anything else (a bug, which keeps its traceback)."""
+    import httpx
+
+    from stkkr_tasks.afas import AfasError
+    from stkkr_tasks.store import StoreError
+
+    if isinstance(exc, httpx.HTTPError):  # our AFAS client wraps its own, so this is the Prefect API
+        url = configured_api_url() or "the Prefect API"
+        return (
+            f"cannot reach the Prefect API at {url} ({type(exc).__name__}); check PREFECT_API_URL "
+            "or `stkkr server status`"
+        )
+    if _is_prefect_http_error(exc):
+        return f"the Prefect API refused the request: {exc}".splitlines()[0]
+    if isinstance(exc, AfasError | StoreError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+    return None
+
+
+def _is_prefect_http_error(exc: BaseException) -> bool:
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    return isinstance(exc, PrefectHTTPStatusError)
+
+
 def quiet_prefect(verbose: bool) -> None:
-    """Show Prefect's console logs from INFO with `verbose`, else only errors (in child processes too)."""
+    """Show Prefect's console logs from INFO with `verbose`, else none (in child processes too)."""
     from prefect.logging.configuration import ensure_logging_setup
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    level = logging.INFO if verbose else logging.ERROR
+    level = logging.INFO if verbose else logging.CRITICAL
     os.environ[CONSOLE_LEVEL_ENV] = logging.getLevelName(level)
     ensure_logging_setup()
     for name in ("", "prefect"):

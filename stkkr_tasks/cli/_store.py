@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
@@ -18,14 +19,25 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+PIPE_WIDTH = 10_000
+"""Width of output that is not a terminal (a pipe, a CI log): tables keep full values, lines stay whole."""
+
+
 def out() -> Console:
     """A console on stdout (made per call, so it follows the current terminal width and output stream)."""
-    return Console(highlight=False)
+    return _console(stderr=False)
 
 
 def err() -> Console:
     """A console on stderr."""
-    return Console(stderr=True, highlight=False)
+    return _console(stderr=True)
+
+
+def _console(*, stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(stderr=stderr, highlight=False, width=PIPE_WIDTH)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

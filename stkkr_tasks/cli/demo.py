@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from stkkr_tasks.cli._store import out
+
 
 def register(app: typer.Typer) -> None:
     """Attach `stkkr demo` to the main app."""
@@ -35,7 +37,7 @@ def demo(
 
     err = Console(stderr=True, highlight=False)
     try:
-        run_demo(console=Console(highlight=False), port=port, simulator_port=simulator_port, rows=rows)
+        run_demo(console=out(), port=port, simulator_port=simulator_port, rows=rows)
     except (SpecError, ThenError) as exc:
         err.print("[red]An example stkkr does not validate:[/red]")
         err.print(str(exc), markup=False)

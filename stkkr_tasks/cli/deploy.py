@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stkkr_tasks.cli._store import out as console_out
 from stkkr_tasks.deploy.deploy import DEFAULT_WORK_POOL
 
 _PATHS = typer.Argument(
@@ -49,7 +50,7 @@ def deploy(
     from stkkr_tasks.deploy import schedules
     from stkkr_tasks.deploy import write_prefect_yaml as write_yaml
 
-    out = Console()
+    out = console_out()
     with _refusing_bad_files():
         if write_prefect_yaml:
             target = write_yaml(paths, work_pool=work_pool)
@@ -89,7 +90,7 @@ def up(
     from stkkr_tasks.deploy.up import UpError, run_stack
 
     try:
-        run_stack(port=port, simulator_port=simulator_port, rows=rows, console=Console())
+        run_stack(port=port, simulator_port=simulator_port, rows=rows, console=console_out())
     except UpError as exc:
         Console(stderr=True).print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 app = typer.Typer(
     name="stkkr",
@@ -13,6 +15,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain click help: no `<bool>` type column next to every flag
 )
 
 OFFLINE_COMMANDS = frozenset({"schema", "validate", "simulator", "server", "up", "demo", "doctor"})
@@ -39,7 +42,8 @@ def _options(
     from stkkr_tasks.cli._prefect import quiet_prefect, use_prefect
 
     quiet_prefect(verbose)
-    if ctx.invoked_subcommand not in OFFLINE_COMMANDS:
+    asks_help = any(arg in ("--help", "-h") for arg in sys.argv[1:])
+    if ctx.invoked_subcommand not in OFFLINE_COMMANDS and not asks_help:
         use_prefect(ctx)
 
 
@@ -60,9 +64,20 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    from stkkr_tasks.cli._prefect import CONSOLE_LEVEL_ENV
+    """Entry point of the console script: expected failures end in one line on stderr, not a traceback."""
+    from stkkr_tasks.cli._prefect import CONSOLE_LEVEL_ENV, expected_failure
 
-    os.environ.setdefault(CONSOLE_LEVEL_ENV, "ERROR")  # before Prefect configures its logging
+    os.environ.setdefault(CONSOLE_LEVEL_ENV, "CRITICAL")  # before Prefect configures its logging
     _register()
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        message = expected_failure(exc)
+        if message is None:
+            raise
+        from stkkr_tasks.cli._store import err
+
+        err().print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        raise SystemExit(1) from None

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+
+from stkkr_tasks.cli._store import err as console_err
+from stkkr_tasks.cli._store import out as console_out
 
 if TYPE_CHECKING:
     from stkkr_tasks.run import RunSummary
@@ -60,8 +63,8 @@ def run(
     from stkkr_tasks.run.runner import load
     from stkkr_tasks.spec import ExpressionError, SpecError
 
-    out = Console(soft_wrap=True)
-    err = Console(stderr=True, soft_wrap=True)
+    out = console_out()
+    err = console_err()
     try:
         spec = load(file)
     except SpecError as exc:
@@ -93,10 +96,21 @@ def run(
     finally:
         if live is not None:
             live.stop()
+    report(summary, as_json=as_json)
+
+
+def report(summary: RunSummary, *, as_json: bool) -> NoReturn:
+    """Print a run's outcome and exit with its status (`stkkr run` and `stkkr trigger`).
+
+    A stkkr that does not fit the AFAS environment prints only its problems, one per line on stderr as
+    `stkkr validate --online` does (`--json` still prints the summary object on stdout).
+    """
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
+        if summary.problems:
+            _print_misfit(console_err(), summary)
     else:
-        _print_summaries(out, err, summary)
+        _print_summaries(console_out(), console_err(), summary)
     raise typer.Exit(exit_code(summary))
 
 
@@ -121,13 +135,21 @@ class _CountersView:
 
 
 def _print_summaries(out: Console, err: Console, summary: RunSummary) -> None:
-    """The run's summary and its problems, then those of the runs its `then:` started, in order."""
-    _print_summary(out, summary)
-    for problem in summary.problems:
-        err.print(f"[red]  {problem}[/red]")
+    """The run's summary (or only its problems), then those of the runs its `then:` started, in order."""
+    if summary.problems:
+        _print_misfit(err, summary)
+    else:
+        _print_summary(out, summary)
     for after in summary.then:
         out.print(f"then: {after.stkkr}", highlight=False, markup=False)
         _print_summaries(out, err, after)
+
+
+def _print_misfit(err: Console, summary: RunSummary) -> None:
+    """The problems of a stkkr that does not fit the AFAS environment, once each, like `validate --online`."""
+    err.print(f"{summary.stkkr} does not fit the AFAS environment; nothing was sent:", style="red")
+    for problem in summary.problems:
+        err.print(problem, highlight=False, markup=False)
 
 
 def _print_summary(console: Console, summary: RunSummary) -> None:

@@ -10,7 +10,9 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from stkkr_tasks.afas import AfasError
 from stkkr_tasks.afas.urls import EnvironmentType
 from stkkr_tasks.simulator import CatalogueError, Faults, Refusals, Simulator
 
@@ -23,7 +25,7 @@ app = typer.Typer(
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -121,8 +123,10 @@ def capture(
     if connection is None and environment is None and base_url is None:
         _fail("give --connection, or --environment/--base-url with the token in $" + token_env)
     if connection is not None:
+        from stkkr_tasks.cli._prefect import use_prefect
         from stkkr_tasks.connections import ConnectionBlockError, load_connection
 
+        use_prefect()
         try:
             client = load_connection(connection).get_client()
         except ConnectionBlockError as exc:
@@ -146,7 +150,10 @@ def capture(
             f"{len(result.update_connectors)} UpdateConnectors."
         )
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except AfasError as exc:
+        _fail(f"cannot read the metainfo: {exc}", code=1)
 
 
 def register(main: typer.Typer) -> None:

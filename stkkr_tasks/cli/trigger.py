@@ -1,7 +1,7 @@
 """`stkkr trigger NAME` and `stkkr history [NAME]`: start a stkkr's deployment, list its last runs.
 
-Exit status of `trigger --wait`: as `stkkr run` (0 all written, 1 rows failed, 3 run failed); 4 when the
-stkkr has no deployment or the run did not end within `--timeout`.
+Exit status of `trigger --wait`: as `stkkr run` (0 all written, 1 rows failed, 2 the stkkr does not fit the
+AFAS environment, 3 run failed); 4 when the stkkr has no deployment or the run did not end within `--timeout`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from stkkr_tasks.cli._store import out
 
 _NOT_TRIGGERED = 4
 
@@ -31,7 +33,7 @@ def trigger(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Start a stkkr's deployment now (it runs where the deployment runs: `stkkr serve` or a worker)."""
-    from stkkr_tasks.cli.run import _print_summary, exit_code
+    from stkkr_tasks.cli.run import report
     from stkkr_tasks.deploy import TriggerError, start_run
     from stkkr_tasks.deploy import trigger as trigger_stkkr
 
@@ -44,11 +46,7 @@ def trigger(
     except TriggerError as exc:
         Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
         raise typer.Exit(_NOT_TRIGGERED) from None
-    if as_json:
-        typer.echo(json.dumps(summary.to_json()))
-    else:
-        _print_summary(Console(), summary)
-    raise typer.Exit(exit_code(summary))
+    report(summary, as_json=as_json)
 
 
 def history(
@@ -87,4 +85,4 @@ def history(
             f"{s.duration_s:.1f}",
             *(str(c) if run.has_counts else "-" for c in counts),
         )
-    Console().print(table)
+    out().print(table)

@@ -25,7 +25,7 @@ class StkkrMismatch(StkkrError):
     """The stkkr does not fit the AFAS environment (online validation); nothing was sent.
 
     Attributes:
-        problems: One line per problem, naming the field path and what is wrong.
+        problems: One line per problem, `file:line: path: message` as `stkkr validate` prints it.
     """
 
     def __init__(self, problems: list[str]) -> None:
@@ -102,7 +102,7 @@ async def open_run(
     async with client:
         check = await check_online(spec, client)
         if check.problems:
-            raise StkkrMismatch([_problem_text(problem) for problem in check.problems])
+            raise StkkrMismatch([str(problem) for problem in check.problems])
         environment = connection_environment(connection)
         # The root of request bodies is the main object's name: FiEntries takes {"FiEntryPar": ...}.
         root = (await client.update_connector_meta(spec.update.connector)).name or spec.update.connector
@@ -174,10 +174,3 @@ async def _run_once_guard(
     keys = store.run_once(spec.stkkr, environment)
     legacy = await keys.start_run()
     return RunOnceGuard(keys, secret=secret, flow_run_id=flow_run_id, legacy=legacy)
-
-
-def _problem_text(problem: object) -> str:
-    """One line per online-validation problem: the field path, then what is wrong."""
-    path = getattr(problem, "path", "")
-    message = getattr(problem, "message", str(problem))
-    return f"{path}: {message}" if path else str(message)

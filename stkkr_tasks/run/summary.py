@@ -23,8 +23,9 @@ JSON_KEYS = (
 )
 
 #: The fields of the summary artifact `stkkr-<name>`: one row, a column per field, named as here, so a
-#: program (`stkkr history`) reads it by name. `dry_run` says whether the run wrote anything.
-ARTIFACT_FIELDS = ("dry_run", *COUNT_FIELDS, "duration_s")
+#: program (`stkkr history`, `stkkr trigger`) reads it by name. `dry_run` says whether the run wrote anything;
+#: `problems` lists why the stkkr does not fit the AFAS environment (online validation), if it does not.
+ARTIFACT_FIELDS = ("dry_run", *COUNT_FIELDS, "duration_s", "problems")
 
 _LABELS = {
     "filtered_out": "filtered out",
@@ -151,10 +152,14 @@ class RunSummary:
 
     def artifact(self) -> list[dict[str, Any]]:
         """The summary as its table artifact: one row whose columns are `ARTIFACT_FIELDS`, by name."""
-        return [{name: getattr(self, name) for name in ARTIFACT_FIELDS}]
+        row = {name: getattr(self, name) for name in ARTIFACT_FIELDS}
+        return [{**row, "problems": list(self.problems)}]
 
     @staticmethod
     def fields_from_artifact(rows: list[dict[str, Any]]) -> dict[str, Any]:
         """The summary fields in a table artifact written by `artifact` (empty for any other table)."""
         row = rows[0] if len(rows) == 1 and isinstance(rows[0], dict) else {}
-        return {name: row[name] for name in ARTIFACT_FIELDS if name in row}
+        fields = {name: row[name] for name in ARTIFACT_FIELDS if name in row}
+        if "problems" in fields:
+            fields["problems"] = tuple(str(problem) for problem in fields["problems"] or ())
+        return fields
