@@ -28,6 +28,22 @@ _MODULES: list[str] = [
 ]
 
 
-def modules() -> list[ModuleType]:
-    """Import and return every registered command module."""
-    return [importlib.import_module(f"stkkr_tasks.cli.{name}") for name in _MODULES]
+# Commands whose module has another name; any other command lives in the module of its own name.
+_MODULE_OF = {
+    "history": "trigger",
+    "run-once": "run_once",
+    "schema": "spec",
+    "serve": "deploy",
+    "up": "deploy",
+    "validate": "spec",
+}
+
+
+def modules(command: str | None = None) -> list[ModuleType]:
+    """Import and return the command module of `command`, or every registered one (help, unknown commands).
+
+    Importing only the module asked for keeps a command from paying for the imports of all the others.
+    """
+    name = _MODULE_OF.get(command or "", command)
+    names = [name] if name in _MODULES else _MODULES
+    return [importlib.import_module(f"stkkr_tasks.cli.{module}") for module in names]

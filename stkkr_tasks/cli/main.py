@@ -18,7 +18,9 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain click help: no `<bool>` type column next to every flag
 )
 
-OFFLINE_COMMANDS = frozenset({"schema", "validate", "simulator", "server", "up", "demo", "doctor"})
+OFFLINE_COMMANDS = frozenset(
+    {"schema", "validate", "simulator", "server", "up", "demo", "doctor", "tenant", "user", "dsr", "invoice"}
+)
 """Commands that need no Prefect API, or choose their own (`validate --online` asks for it itself)."""
 
 
@@ -39,28 +41,27 @@ def _options(
     ] = False,
 ) -> None:
     """Automate work inside AFAS Profit with stkkr files, run as Prefect flows."""
+    from stkkr_tasks.afas.httpx_log import hide_row_values
     from stkkr_tasks.cli._prefect import quiet_prefect, use_prefect
 
+    hide_row_values()  # before any command: httpx's request lines lose the row values in our URLs
     quiet_prefect(verbose)
     asks_help = any(arg in ("--help", "-h") for arg in sys.argv[1:])
     if ctx.invoked_subcommand not in OFFLINE_COMMANDS and not asks_help:
         use_prefect(ctx)
 
 
-@app.callback()
-def _configure() -> None:
-    """Set up logging before any command: httpx's request lines lose the row values in our URLs."""
-    from stkkr_tasks.afas.httpx_log import hide_row_values
-
-    hide_row_values()
-
-
-def _register() -> None:
-    """Attach every command group; each module exposes `register(app)`."""
+def _register(command: str | None = None) -> None:
+    """Attach the command group of `command` (None: all of them); each module exposes `register(app)`."""
     from stkkr_tasks.cli import _groups
 
-    for module in _groups.modules():
+    for module in _groups.modules(command):
         module.register(app)
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first argument that is not an option), if any."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main() -> None:
@@ -68,7 +69,7 @@ def main() -> None:
     from stkkr_tasks.cli._prefect import CONSOLE_LEVEL_ENV, expected_failure
 
     os.environ.setdefault(CONSOLE_LEVEL_ENV, "CRITICAL")  # before Prefect configures its logging
-    _register()
+    _register(_command(sys.argv[1:]))
     try:
         app()
     except KeyboardInterrupt:
