@@ -1,4 +1,4 @@
-"""`stkkr connection set|test`: save an AFAS connection as a Prefect block, and check that its token works.
+"""`stkkr connection set|test|list`: save an AFAS connection as a Prefect block, and check that its token works.
 
 The token is read from a file, from stdin, or typed at a hidden prompt — never from an argument, which
 would land in the shell history and the process list.
@@ -114,6 +114,56 @@ def test_connection(name: Annotated[str, typer.Argument(help="The connection (bl
     ok, text = asyncio.run(_check(connection))
     (Console(soft_wrap=True) if ok else err).print(text, highlight=False, markup=False)
     raise typer.Exit(0 if ok else 1)
+
+
+@connection_app.command("list")
+def list_connections(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List the saved AFAS connections: name and where each points (never a token)."""
+    import asyncio
+    import json
+
+    from rich.table import Table
+
+    from stkkr_tasks.cli._store import out
+
+    rows = asyncio.run(_connections())
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    if not rows:
+        out().print("No connections yet; create one with `stkkr connection set NAME ...`.", markup=False)
+        return
+    table = Table("name", "points to", "IntegrationId", "language")
+    for row in rows:
+        table.add_row(row["name"], row["where"], row["integration_id"] or "", row["language"] or "")
+    out().print(table)
+
+
+async def _connections() -> list[dict[str, str | None]]:
+    """Every saved AfasConnection block, by name, without secrets."""
+    from prefect import get_client
+
+    from stkkr_tasks.seam import CONNECTION_BLOCK_SLUG
+
+    async with get_client() as client:
+        documents = await client.read_block_documents_by_type(CONNECTION_BLOCK_SLUG, include_secrets=False)
+    rows = []
+    for document in sorted(documents, key=lambda d: d.name or ""):
+        data = document.data
+        where = (
+            data.get("base_url") or f"{data.get('environment_type')} environment {data.get('environment')}"
+        )
+        rows.append(
+            {
+                "name": document.name,
+                "where": where,
+                "integration_id": data.get("integration_id"),
+                "language": data.get("language"),
+            }
+        )
+    return rows
 
 
 async def _check(connection: ConnectionBlock) -> tuple[bool, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Annotated
 
 import typer
@@ -66,8 +67,25 @@ def create_key() -> None:
         fail(str(exc))
     out().print(
         f"Created the payload key in the Prefect Secret block {PAYLOAD_KEY_BLOCK!r}. "
-        "Back it up: stored payloads cannot be read without it."
+        "Back it up (`stkkr consent export-key > payload.key`): stored payloads cannot be read without it."
     )
+
+
+@consent_app.command("export-key")
+def export_key() -> None:
+    """Print the payload key on stdout, for a backup (`stkkr consent export-key > payload.key`).
+
+    Restore it with `STKKR_PAYLOAD_KEY=$(cat payload.key)`, or by saving it as the Secret block again.
+    """
+    try:
+        key = get_payload_key()
+    except StoreConfigError as exc:
+        fail(str(exc))
+    if key is None:
+        fail("there is no payload key to export; create one with `stkkr consent create-key`")
+    typer.echo(key.decode("ascii"))
+    if sys.stdout.isatty():
+        err().print("[yellow]warning:[/yellow] this key reads every stored payload; keep the copy safe.")
 
 
 def _payload_key_missing() -> bool:

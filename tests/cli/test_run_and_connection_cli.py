@@ -172,3 +172,14 @@ def test_run_with_limit_writes_only_n_records(sim_connection, invoke, tmp_path, 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["written"] == 2
     assert len(simulator.writes) == 2
+
+
+def test_connection_list_names_each_connection_and_where_it_points(sim_connection, invoke, simulator) -> None:
+    result = invoke("connection", "list", "--json")
+
+    assert result.exit_code == 0, result.output
+    listed = {row["name"]: row["where"] for row in json.loads(result.stdout)}
+    assert listed[sim_connection] == simulator.base_url
+    assert simulator.token not in result.output
+    table = invoke("connection", "list")
+    assert sim_connection in table.output and simulator.token not in table.output

@@ -204,3 +204,14 @@ def test_consent_without_a_key_warns_and_create_key_makes_one_once(cli_db: str, 
     assert "no payload key" not in stkkr("consent", "set", "acme", "--store-failed-payloads").output
     again = stkkr("consent", "create-key")
     assert again.exit_code == 1 and "exists already" in again.output
+
+
+def test_consent_export_key_prints_the_payload_key_for_a_backup(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("STKKR_PAYLOAD_KEY", key)
+
+    result = stkkr("consent", "export-key")
+
+    assert result.exit_code == 0 and result.stdout.strip() == key
