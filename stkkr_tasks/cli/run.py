@@ -57,14 +57,22 @@ def run(
         int | None,
         typer.Option("--limit", min=1, help="Stop after N kept rows (or groups); wins over the file."),
     ] = None,
+    preview: Annotated[
+        int | None,
+        typer.Option("--preview", min=0, help="With --dry-run: show this many elements (default 5)."),
+    ] = None,
 ) -> None:
     """Run a stkkr now: read, filter, transform and write, then show the summary; then run its `then:`."""
     from stkkr_tasks.run import ThenError, run_stkkr
+    from stkkr_tasks.run.progress import DEFAULT_PREVIEW
     from stkkr_tasks.run.runner import load
     from stkkr_tasks.spec import ExpressionError, SpecError
 
     out = console_out()
     err = console_err()
+    if preview is not None and not dry_run:
+        err.print("--preview goes with --dry-run: a real run shows no elements.", markup=False)
+        raise typer.Exit(ExitCode.INVALID)
     try:
         spec = load(file)
     except SpecError as exc:
@@ -89,6 +97,7 @@ def run(
             on_progress=counters_view.update,
             on_preview=lambda body: _print_preview(preview_console, body),
             limit=limit,
+            preview=DEFAULT_PREVIEW if preview is None else preview,
         )
     except (ExpressionError, ThenError) as exc:
         err.print(f"{file}: {exc}", style="red", highlight=False, markup=False)

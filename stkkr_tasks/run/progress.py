@@ -16,6 +16,8 @@ from stkkr_tasks.tasks import Counts
 
 ProgressCallback = Callable[[Counts], None]
 PreviewCallback = Callable[[dict[str, Any]], None]
+DEFAULT_PREVIEW = 5
+"""How many elements a dry run previews unless told otherwise (`stkkr run --dry-run --preview N`)."""
 
 
 @dataclass
@@ -30,7 +32,7 @@ class RunHooks:
 
     on_progress: ProgressCallback | None = None
     on_preview: PreviewCallback | None = None
-    preview_limit: int = 5
+    preview_limit: int = DEFAULT_PREVIEW
 
 
 _HOOKS: ContextVar[RunHooks | None] = ContextVar("stkkr_run_hooks", default=None)

@@ -10,7 +10,7 @@ from pathlib import Path
 from prefect import tags
 
 from stkkr_tasks.run.flow import compile_stkkr
-from stkkr_tasks.run.progress import PreviewCallback, ProgressCallback, RunHooks, use_hooks
+from stkkr_tasks.run.progress import DEFAULT_PREVIEW, PreviewCallback, ProgressCallback, RunHooks, use_hooks
 from stkkr_tasks.run.session import run_tags
 from stkkr_tasks.run.summary import RunSummary
 from stkkr_tasks.run.then import followers, then_chain
@@ -36,11 +36,12 @@ async def arun_stkkr(
     on_preview: PreviewCallback | None = None,
     follow_then: bool = True,
     limit: int | None = None,
+    preview: int = DEFAULT_PREVIEW,
 ) -> RunSummary:
     """The async twin of `run_stkkr`, for callers inside an event loop; same arguments and result."""
     spec = load(path_or_spec)
     chain = then_chain(spec) if follow_then and not dry_run else {}
-    hooks = RunHooks(on_progress=on_progress, on_preview=on_preview)
+    hooks = RunHooks(on_progress=on_progress, on_preview=on_preview, preview_limit=preview)
     return await _run_with_then(spec, dry_run, hooks, chain if follow_then else None, limit)
 
 
@@ -93,6 +94,7 @@ def run_stkkr(
     on_preview: PreviewCallback | None = None,
     follow_then: bool = True,
     limit: int | None = None,
+    preview: int = DEFAULT_PREVIEW,
 ) -> RunSummary:
     """Run a stkkr as a Prefect flow in this process and return its summary.
 
@@ -107,6 +109,7 @@ def run_stkkr(
             deployments directory) in this process, one after the other; their summaries are in
             `summary.then`. A dry run starts none and says so in its message.
         limit: Stop after this many kept rows (or groups); overrides the file's `limit:`.
+        preview: Dry run only: how many elements `on_preview` is called with (default 5).
 
     Returns:
         The run's summary; `summary.state` is "Failed" when the run could not finish.
@@ -132,5 +135,6 @@ def run_stkkr(
             on_preview=on_preview,
             follow_then=follow_then,
             limit=limit,
+            preview=preview,
         )
     )

@@ -183,3 +183,11 @@ def test_connection_list_names_each_connection_and_where_it_points(sim_connectio
     assert simulator.token not in result.output
     table = invoke("connection", "list")
     assert sim_connection in table.output and simulator.token not in table.output
+
+
+def test_dry_run_preview_n_shows_that_many_elements(sim_connection, invoke, tmp_path) -> None:
+    result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--dry-run", "--preview", "2")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Would send:") == 2
+    assert invoke("run", str(_stkkr(tmp_path, sim_connection)), "--preview", "2").exit_code == 2
