@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
 
-from stkkr_tasks.spec._values import problem
+from stkkr_tasks.spec._values import problem, undeclared_table
 from stkkr_tasks.spec._walk import Loc, dnf_size, elements, expressions
 
 if TYPE_CHECKING:
@@ -55,11 +54,9 @@ def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
         yield ("max_errors",), "has no effect with on_error: stop (the first failure stops the run)"
     if dnf_size(spec) > MAX_WHERE_GROUPS:
         yield ("get", "where"), f"the any: groups combine into more than {MAX_WHERE_GROUPS} alternatives"
-    for loc, expression in expressions(spec):
+    for loc, expression in expressions(spec):  # a spec validated without the loader's context
         for table in sorted(expression.info.lookups - spec.lookups.keys()):
-            close = difflib.get_close_matches(table, sorted(spec.lookups), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            yield loc, f"lookup table {table!r} is not declared under lookups{hint}"
+            yield loc, undeclared_table(table, spec.lookups.keys())
 
 
 def _alert_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
@@ -74,6 +71,12 @@ def _action_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     top = spec.transform
     actions = spec.update.actions
     writes = sorted(actions - {"delete"})
+    if actions == {"delete"} and not spec.get.where and spec.filter is None and not spec.confirm_all:
+        yield (
+            ("update", "action"),
+            "a delete without get.where or filter deletes every record the GetConnector returns; "
+            "add a where or filter, or `confirm_all: true` if that is what you want",
+        )
     if "delete" in actions and not top.keys:
         yield (
             ("transform", "keys"),

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from stkkr_tasks.spec._messages import describe
+from stkkr_tasks.spec._values import LOOKUPS_CONTEXT
 from stkkr_tasks.spec._yaml import parse_yaml
 from stkkr_tasks.spec.errors import Problem, SpecError
 from stkkr_tasks.spec.model import StkkrSpec
@@ -66,7 +67,7 @@ def load_stkkr_text(text: str, source: str = "<string>") -> StkkrSpec:
     spec = None
     if data is not None:
         try:
-            spec = StkkrSpec.model_validate(data)
+            spec = StkkrSpec.model_validate(data, context={LOOKUPS_CONTEXT: _declared_tables(data)})
         except ValidationError as exc:
             for error in exc.errors():
                 path, line_loc, message = describe(error)
@@ -75,3 +76,9 @@ def load_stkkr_text(text: str, source: str = "<string>") -> StkkrSpec:
         raise SpecError(sorted(problems, key=lambda problem: problem.line or 0))
     spec._origin = origin
     return spec
+
+
+def _declared_tables(data: object) -> frozenset[str]:
+    """The names under `lookups` of the raw file, so a lookup of another table is found in the same pass."""
+    lookups = data.get("lookups") if isinstance(data, dict) else None
+    return frozenset(str(name) for name in lookups) if isinstance(lookups, dict) else frozenset()

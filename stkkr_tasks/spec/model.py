@@ -193,6 +193,10 @@ class Condition(_Model):
     def _needs_value(self) -> Condition:
         if "value" not in self.model_fields_set and self.op.takes_value:
             raise PydanticCustomError("stkkr", "operator '{op}' needs a value", {"op": self.op.symbol})
+        if not self.op.takes_value and self.value not in ("", None):
+            raise PydanticCustomError(
+                "stkkr", "operator '{op}' takes no value; remove it", {"op": self.op.symbol}
+            )
         return self
 
 
@@ -362,6 +366,8 @@ class StkkrSpec(_Model):
     """Notifications through Prefect automations: when a run fails, has failed rows or success stays away."""
     limit: int | None = Field(None, ge=1, strict=True)
     """Stop after this many kept rows (or groups): a careful first run writes ten records, not thousands."""
+    confirm_all: bool = False
+    """A delete without get.where or filter deletes every record the GetConnector returns: true means it."""
 
     _origin: Origin | None = PrivateAttr(None)
 

@@ -264,6 +264,21 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         variant(("lookups", {"status": {"a": 1}}), ("filter", "lookup('stauts', row.A) == 1")),
         [("filter", "lookup table 'stauts' is not declared under lookups (did you mean 'status'?)")],
     ),
+    (
+        "unknown-lookup-among-other-problems",  # all in one pass, not after the others are fixed
+        variant(("get.page_size", 0), ("filter", "lookup('stauts', row.A) == 1")),
+        [("get.page_size", ""), ("filter", "lookup table 'stauts' is not declared under lookups")],
+    ),
+    (
+        "empty-with-a-value",
+        variant(("get.where", [{"field": "DateReady", "op": "empty", "value": "x"}])),
+        [("get.where[0]", "operator 'empty' takes no value")],
+    ),
+    (
+        "delete-everything",
+        variant(("get.where", DELETE), ("transform.fields", DELETE), ("update.action", "delete")),
+        [("update.action", "add a where or filter, or `confirm_all: true`")],
+    ),
     ("then-self", variant(("then", ["close-finished-projects"])), [("then[0]", "cannot start itself")]),
     ("reserved-name", variant(("stkkr", "overview")), [("stkkr", "is reserved")]),
     (

@@ -127,7 +127,7 @@ def test_delete_keys_drop_the_at_sign() -> None:
     spec = load_stkkr_text(
         "stkkr: remove\nconnection: sim\nget: {connector: Profit_Projects, order_by: [ProjectId]}\n"
         "transform:\n  keys: {'@PrId': '{{ row.ProjectId }}', PrSt: '{{ row.UnitId }}'}\n"
-        "update: {connector: PtProject, action: delete, object: PtProjectStage}\n"
+        "update: {connector: PtProject, action: delete, object: PtProjectStage}\nconfirm_all: true\n"
     )
     assert compile_spec(spec).delete_keys(ROW) == {"PrId": "P-1", "PrSt": 1}
 

@@ -148,6 +148,7 @@ get: {connector: Profit_Projects, order_by: [ProjectId]}
 transform:
   keys: {"@PrId": "{{ row.ProjectId }}", "@PrSx": "1"}
 update: {connector: PtProject, action: delete, object: PtProjectStage}
+confirm_all: true
 """
     problems = await _validate(simulator, text)
     assert [(p.path, "has no field 'PrSx'" in p.message) for p in problems] == [
