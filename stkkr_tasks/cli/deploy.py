@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stkkr_tasks.cli._store import err as console_err
 from stkkr_tasks.cli._store import out as console_out
 from stkkr_tasks.deploy.deploy import DEFAULT_WORK_POOL
 
@@ -44,6 +45,9 @@ def deploy(
             help="Only write prefect.yaml (for `prefect deploy --all`); deploy nothing.",
         ),
     ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Deploy without checking each file against its AFAS first.")
+    ] = False,
 ) -> None:
     """Create or update one Prefect deployment per stkkr file (with its schedule) on the current API."""
     from stkkr_tasks.deploy import deploy as deploy_stkkrs
@@ -56,6 +60,8 @@ def deploy(
             target = write_yaml(paths, work_pool=work_pool)
             out.print(f"Wrote {target}")
             return
+        if not offline:
+            _refuse_online_problems(paths)
         done = deploy_stkkrs(paths, work_pool=work_pool, retention=not no_retention)
     table = Table(title=f"Deployments on work pool {work_pool!r}")
     for column in ("deployment", "schedule", "schedule changed", "alerts changed"):
@@ -67,6 +73,20 @@ def deploy(
         )
     out.print(table)
     out.print(f"Start a worker: [bold]prefect worker start --pool {work_pool}[/bold] (or use `stkkr serve`).")
+
+
+def _refuse_online_problems(paths: list[Path] | None) -> None:
+    """Check every file as `stkkr validate --online` does; exit 2 (nothing deployed) when one fails."""
+    from stkkr_tasks.cli.spec import check_files
+    from stkkr_tasks.deploy.files import deployments_dir
+
+    if not check_files(paths or [deployments_dir()], online=True):
+        console_err().print(
+            "Nothing was deployed: fix the problems above (`--offline` deploys without the AFAS check).",
+            style="red",
+            markup=False,
+        )
+        raise typer.Exit(2)
 
 
 def serve(

@@ -47,13 +47,23 @@ def validate(
     ] = False,
 ) -> None:
     """Check stkkr files; print every problem as file:line: path: message. Exit 0 when all are valid."""
-    from stkkr_tasks.deploy.chain import then_problems
-    from stkkr_tasks.spec import SpecError, load_stkkr
-
     if online:
         from stkkr_tasks.cli._prefect import use_prefect
 
         use_prefect()
+    raise typer.Exit(0 if check_files(paths, online=online) else 2)
+
+
+def check_files(paths: list[Path], *, online: bool) -> bool:
+    """Check the stkkr files under `paths` as `stkkr validate` does, printing its lines; True when all pass.
+
+    Args:
+        paths: Files or directories.
+        online: Also check each file against its connection's AFAS (the Prefect API must be set up).
+    """
+    from stkkr_tasks.deploy.chain import then_problems
+    from stkkr_tasks.spec import SpecError, load_stkkr
+
     files, all_valid = _stkkr_files(paths)
     for file in files:
         try:
@@ -69,7 +79,7 @@ def validate(
         if not problems:
             checked = f" (checked against connection {spec.connection!r})" if online else ""
             typer.echo(f"{file}: valid{checked}")
-    raise typer.Exit(0 if all_valid else 2)
+    return all_valid
 
 
 def _stkkr_files(paths: list[Path]) -> tuple[list[Path], bool]:

@@ -3,14 +3,16 @@
 The GetConnector and UpdateConnector must exist for the token; every row field the spec reads (where,
 order_by, unique, `row.X` in expressions) must be a field of the GetConnector; every transform key, field
 and object must exist in the UpdateConnector; inserts must fill its mandatory fields; literal values must
-fit the field's type, length and allowed values; a sub-object that gets several lines (a list, or
-`each: rows`) must take several. An `update.action` expression is checked for every action it
-can give (all three when it cannot tell): an insert among them needs the mandatory fields.
+fit the field's type, length and allowed values, and so must the values of a lookup table that is the whole
+value of a field (`{{ lookup('table', row.X, 'default') }}`); a sub-object that gets several lines (a list,
+or `each: rows`) must take several. An `update.action` expression is checked for every action it can give
+(all three when it cannot tell): an insert among them needs the mandatory fields.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OnlineCheck", "check_online", "validate_online"]
 
+_WHOLE_LOOKUP = re.compile(r"""^\{\{\s*lookup\(\s*['"]([^'"]+)['"][^{}]*\)\s*\}\}$""")
+"""A template that is one call of lookup('table', ...) and nothing else: the field gets the table's values."""
 _BOOLEANS = frozenset({"true", "false", "0", "1"})
 _TYPE_RULES = {
     "int": "must be a whole number",
@@ -188,6 +192,15 @@ class _Checker:
             meta, owner = sub, f"{owner} object {name!r}"
         return meta, owner
 
+    def _lookup_values(self, template: str, field: Any, target: str) -> None:
+        """A field whose whole value is `{{ lookup('table', ...) }}` gets the table's values: check each."""
+        match = _WHOLE_LOOKUP.match(template)
+        table = self.spec.lookups.get(match.group(1)) if match else None
+        for key, value in (table or {}).items():
+            problem = _misfit(value, field.data_type, field.length, field.decimals, field.values)
+            if problem and match:
+                self.add(("lookups", match.group(1), key), f"{problem} (it goes to {target})")
+
     def _element(self, element: ElementSpec, loc: Loc, meta: Any, owner: str) -> None:
         for part in ("keys", "fields"):
             for name, value in getattr(element, part).items():
@@ -201,6 +214,8 @@ class _Checker:
                     problem = _misfit(value, field.data_type, field.length, field.decimals, field.values)
                     if problem:
                         self.add((*loc, part, name), f"{problem} (field {field_id!r} of {owner})")
+                else:
+                    self._lookup_values(value, field, f"field {field_id!r} of {owner}")
         if "insert" in self.spec.update.actions:
             filled = {name.removeprefix("@") for name in (*element.keys, *element.fields)}
             for field in meta.fields:

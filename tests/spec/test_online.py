@@ -209,3 +209,23 @@ async def test_a_grouped_spec_checks_line_fields_and_sub_objects_of_one_line(sim
     problems = await _validate(simulator, one_line.replace("line.Descripton", "line.Description"))
     paths = [p.path for p in problems if "takes one line only" in p.message]
     assert paths == ["transform.objects.KnBasicAddressAdr"]
+
+
+async def test_lookup_table_values_are_checked_against_the_field_they_fill(simulator: Any) -> None:
+    text = """\
+stkkr: preferred-medium
+connection: sim
+get: {connector: Profit_OrgPer, order_by: [BcCo]}
+lookups:
+  medium:
+    Actief: EMA
+    Inactief: POST
+transform:
+  keys: {"@BcCo": "{{ row.BcCo }}"}
+  fields: {ViMd: "{{ lookup('medium', row.Status, 'EMA') }}"}
+update: {connector: KnOrganisation, action: update}
+"""
+    problems = await _validate(simulator, text)
+
+    assert [(p.path, p.line) for p in problems] == [("lookups.medium.Inactief", 7)]
+    assert "not one of the allowed values" in problems[0].message and "ViMd" in problems[0].message
