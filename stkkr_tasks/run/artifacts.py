@@ -79,7 +79,7 @@ def failure_markdown(summary: RunSummary, records: list[ErrorRecord]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     rest = summary.failed - min(len(records), MAX_LISTED)
     if rest > 0:
-        lines += ["", f"… and {rest} more (not attempted after a stop, or beyond the first {MAX_LISTED})."]
+        lines += ["", f"… and {rest} more (beyond the first {MAX_LISTED})."]
     return "\n".join(lines) + "\n"
 
 

@@ -233,7 +233,10 @@ def _summarise(
     if reason:
         parts.insert(0, reason if reason.endswith(".") else f"{reason}.")
     if summary.not_attempted:
-        parts.append(f"{summary.not_attempted} kept rows were not attempted; they are recorded as failed.")
+        parts.append(
+            f"{summary.not_attempted} kept rows were not attempted (no error record each; the next run "
+            "tries them)."
+        )
     if counts.batch_fallback:
         parts.append("AFAS refused several elements per request, so they went one per request (no batch).")
     if counts.limit_reached:

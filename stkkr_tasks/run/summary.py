@@ -20,6 +20,7 @@ JSON_KEYS = (
     "written",
     "failed",
     "duration_s",
+    "not_attempted",
 )
 
 #: The fields of the summary artifact `stkkr-<name>`: one row, a column per field, named as here, so a
@@ -30,7 +31,7 @@ ARTIFACT_FIELDS = ("dry_run", *COUNT_FIELDS, "duration_s", "problems")
 _LABELS = {
     "filtered_out": "filtered out",
     "would_write": "would write",
-    "not_attempted": "of which not attempted",
+    "not_attempted": "not attempted",
     "inserted": "of which inserted",
     "updated": "of which updated",
     "deleted": "of which deleted",
@@ -45,9 +46,9 @@ _BY_ACTION = {"insert": "inserted", "update": "updated", "delete": "deleted"}
 class RunSummary:
     """The outcome of one run: returned to the caller, the final state message, and a table artifact.
 
-    Every row read ends in exactly one of `filtered_out`, `skipped`, `written` and `failed` (in a dry run,
-    `would_write` takes the place of `written`). Failed rows, including the kept rows a stopped run never
-    sent, are in the stkkr database as error records (`stkkr errors list`).
+    Every row read ends in exactly one of `filtered_out`, `skipped`, `written`, `failed` and `not_attempted`
+    (in a dry run, `would_write` takes the place of `written`). Failed rows are in the stkkr database as error
+    records (`stkkr errors list`); the kept rows a stopped run never sent are only counted.
 
     Attributes:
         stkkr: The stkkr's name.
@@ -57,10 +58,11 @@ class RunSummary:
         filtered_out: Rows the `filter` expression dropped.
         skipped: Rows whose `unique` key succeeded in an earlier run.
         written: Rows written to the UpdateConnector.
-        failed: Rows that failed in filter, transform or update, or were not attempted after a stop.
+        failed: Rows that failed in filter, transform or update (each has an error record).
         duration_s: Wall-clock duration of the run in seconds.
         message: The final state message (counts and the reason of a failure; no row values).
-        not_attempted: Of `failed`, the kept rows that were never sent because the run stopped.
+        not_attempted: Kept rows that were never sent because the run stopped (no error record; the next
+            run tries them again).
         would_write: In a dry run, the rows that would have been written.
         dry_run: True when nothing was written on purpose.
         problems: Why the stkkr does not fit the AFAS environment (online validation), if it does not.
@@ -130,6 +132,8 @@ class RunSummary:
         if self.groups_written or self.groups_failed:
             last += f" ({self.groups_written} groups)"
             failed += f" ({self.groups_failed} groups)"
+        if self.not_attempted:
+            failed += f", not attempted {self.not_attempted}"
         return (
             f"read {self.read}, filtered out {self.filtered_out}, skipped {self.skipped}, {last}, "
             f"{failed} in {self.duration_s:.1f} s"

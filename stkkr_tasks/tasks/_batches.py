@@ -29,7 +29,7 @@ class Result:
     Attributes:
         written: AFAS accepted it.
         fatal: When it failed: the reason the whole run must stop, or None when only the item failed.
-        not_attempted: It was never sent because the run stopped (it counts as failed).
+        not_attempted: It was never sent because the run stopped (counted apart, no error record).
     """
 
     written: bool = False
@@ -41,7 +41,9 @@ class Result:
         group = bool(item.rows)
         if self.written:
             return Counts.of_written(item.action, item.size, group=group)
-        return Counts.of_failed(item.size, group=group, not_attempted=self.not_attempted)
+        if self.not_attempted:
+            return Counts(not_attempted=item.size)
+        return Counts.of_failed(item.size, group=group)
 
 
 WRITTEN = Result(written=True)
@@ -97,7 +99,6 @@ async def write_batch(
     if ctx.stop.is_set:  # the run stopped while a refused batch was being split: send no more
         for item in batch:
             settle(ctx, item, "release")
-            ctx.recorder.not_attempted(item.row, item)
         return [NOT_ATTEMPTED] * len(batch)
     if len(batch) == 1 or ctx.batch_fallback:
         return [await write_one(ctx, item) for item in batch]

@@ -30,7 +30,8 @@ class Counts:
     """Row counts, as data: what one task did to one page, or, added up by the flow, what a run did so far.
 
     Every row read ends in exactly one of `filtered_out`, `skipped`, `written` (or `would_write` in a dry
-    run) and `failed`; `not_attempted` counts the failed rows that were never sent because the run stopped.
+    run), `failed` and `not_attempted` (kept rows never sent because the run stopped: no error record each,
+    the next run tries them).
     `kept` counts the rows (or groups) handed to the transform, which `limit` bounds; `limit_reached` says
     that the run stopped reading because of it. `inserted`, `updated` and `deleted` split `written` by action.
     With `group_by` the row counts stay row counts; `groups_written` and `groups_failed` count the groups.
@@ -66,16 +67,17 @@ class Counts:
         )
 
     @classmethod
-    def of_failed(cls, rows: int = 1, *, group: bool = False, not_attempted: bool = False) -> Counts:
-        """The counts of a failed row or group (`rows` rows), of which not attempted when `not_attempted`."""
-        return cls(failed=rows, groups_failed=int(group), not_attempted=rows if not_attempted else 0)
+    def of_failed(cls, rows: int = 1, *, group: bool = False) -> Counts:
+        """The counts of a failed row or group (`rows` rows)."""
+        return cls(failed=rows, groups_failed=int(group))
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(_add(getattr(self, name), getattr(other, name)) for name in COUNT_FIELDS))
 
     def accounted(self) -> int:
-        """Rows that reached a final outcome."""
-        return self.filtered_out + self.skipped + self.written + self.would_write + self.failed
+        """Rows that reached a final outcome so far."""
+        done = self.filtered_out + self.skipped + self.written + self.would_write
+        return done + self.failed + self.not_attempted
 
 
 #: The fields of `Counts`, in order.

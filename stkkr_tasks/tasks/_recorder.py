@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 Stage = Literal["get", "filter", "transform", "update"]
 
-NOT_ATTEMPTED = "Not attempted: the run stopped before this row was sent."
 _LOG_REFERENCE = re.compile(r"[0-9A-Fa-f-]{8,64}")
 OUTCOME_UNKNOWN = (
     "Skipped: an earlier write of this row's unique key has an unknown outcome (it was sent, but no answer "
@@ -42,7 +41,6 @@ class Failure:
         error_number: AFAS's errorNumber, if any.
         profit_log_reference: AFAS's profitLogReference, if any.
         item: The refused write (its element is the payload under consent; its values are redacted).
-        counts: False for rows that were not attempted; they do not count towards the error policy.
         from_afas: True when `message` is AFAS's own text: only its template is stored (`message_template`),
             the full text only in the consented, encrypted payload. Our own messages never hold a value
             by construction; the row's values are still removed from them.
@@ -58,7 +56,6 @@ class Failure:
     error_number: int | None = None
     profit_log_reference: str | None = None
     item: WriteItem | None = None
-    counts: bool = True
     from_afas: bool = False
     unique_key: str | None = None
     rows: Sequence[Mapping[str, Any]] = ()
@@ -121,8 +118,6 @@ class ErrorRecorder:
     def fail(self, failure: Failure) -> None:
         """Queue a failed row's (or group's) record and stop the run if the error policy says so."""
         self._pending.append(failure)
-        if not failure.counts:
-            return
         self._policy_failures += 1
         if self._on_error == "stop":
             self.stop.set("Stopped at the first failed row (on_error: stop).")
@@ -134,11 +129,10 @@ class ErrorRecorder:
         """Queue an error record that is not a row (a page that could not be read); it is not counted."""
         self._pending.append(failure)
 
-    def not_attempted(self, row: Mapping[str, Any] | None, item: WriteItem | None = None) -> None:
-        """Record a kept row (or group) that was never sent because the run stopped (the caller counts it as
-        failed)."""
-        rows = item.rows if item is not None else ()
-        self.fail(Failure(stage="update", row=row, message=NOT_ATTEMPTED, item=item, counts=False, rows=rows))
+    @property
+    def stops_at_first_failure(self) -> bool:
+        """True for `on_error: stop`: rows are then written one at a time, so one failure stops the run."""
+        return self._on_error == "stop"
 
     async def fingerprint_secret(self) -> bytes:
         """The key of row-key fingerprints, loaded once per run (it never lives in the stkkr database)."""

@@ -29,7 +29,8 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     shared with the pages read and written at the same time. Pages take turns: a page starts its writes once
     the page before it has started its last one, so the slots pass from page to page without a gap and pages
     finish in order. Once the run must stop (error policy, or AFAS refused the token or went away) no new
-    write starts: the items left are recorded as not attempted.
+    write starts: the items left are counted as not attempted (no error record). With `on_error: stop` a page
+    writes one item at a time, so the first refusal stops the run with one failed row (or group).
     With `update.batch` above 1, consecutive inserts (or updates) go out up to that many per request; a
     refused request is split in halves until the refused elements are alone (`_batches`).
     A `unique` key is reserved shortly before its write, a few rows ahead (a row whose key is taken by then
@@ -42,7 +43,7 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
         items: The writes of one page.
 
     Returns:
-        The page's rows written, skipped (key taken by then) and failed (of which not attempted).
+        The page's rows written, skipped (key taken by then), failed and not attempted.
 
     Raises:
         RunAborted: AFAS refused the token or became unreachable during this page, or the stkkr database
@@ -68,7 +69,6 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
                 index = start + offset
                 reserved = "stopped" if ctx.stop.is_set else await _reserve(ctx, reservations, index, item)
                 if reserved == "stopped":
-                    ctx.recorder.not_attempted(item.row, item)
                     total += NOT_ATTEMPTED.counts(item)
                 elif reserved == "taken":
                     total += Counts(skipped=item.size)
@@ -86,7 +86,8 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     await turn.take()
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(min(WRITERS_PER_PAGE, len(pending))):
+            writers = 1 if ctx.recorder.stops_at_first_failure else WRITERS_PER_PAGE
+            for _ in range(min(writers, len(pending))):
                 group.create_task(writer())
     finally:
         turn.pass_on()
@@ -144,7 +145,8 @@ async def _reserve(
     ctx: RunContext, reservations: PageReservations, index: int, item: WriteItem
 ) -> Literal["reserved", "taken", "stopped"]:
     """Wait for the item's `unique` key to be reserved: "reserved", "taken" (the row is skipped), or
-    "stopped" when the stkkr database cannot store the reservation (nothing is sent: the run stops).
+    "stopped" when the stkkr database cannot store the reservation (nothing is sent: the run stops, and the
+    row is not attempted like the other rows of a stopped run).
     """
     try:
         return "reserved" if await reservations.claim(index) else "taken"

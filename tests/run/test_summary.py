@@ -14,7 +14,7 @@ from stkkr_tasks.tasks import Counts
         RunSummary(
             "s", "id", "Completed", read=10, filtered_out=2, skipped=1, written=6, failed=1, duration_s=3.5
         ),
-        RunSummary("s", "id", "Failed", read=10, written=4, failed=6, not_attempted=5, duration_s=1.0),
+        RunSummary("s", "id", "Failed", read=10, written=4, failed=1, not_attempted=5, duration_s=1.0),
         RunSummary("s", "id", "Completed", read=10, filtered_out=3, would_write=7, dry_run=True),
         RunSummary("s", "id", "Completed", read=0, dry_run=True),
     ],
