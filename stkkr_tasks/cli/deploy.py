@@ -72,7 +72,13 @@ def deploy(
             item.name, schedules.describe(item.schedules), "yes" if item.schedule_changed else "no", alerts
         )
     out.print(table)
-    out.print(f"Start a worker: [bold]prefect worker start --pool {work_pool}[/bold] (or use `stkkr serve`).")
+    from stkkr_tasks.deploy.pollers import pool_has_workers
+
+    if not pool_has_workers(work_pool):
+        console_err().print(
+            f"[yellow]warning:[/yellow] nothing will run these yet: no worker polls pool {work_pool!r}. "
+            f"Start one: [bold]prefect worker start --pool {work_pool}[/bold] (or use `stkkr serve`)."
+        )
 
 
 def _refuse_online_problems(paths: list[Path] | None) -> None:

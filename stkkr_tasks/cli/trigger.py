@@ -1,7 +1,8 @@
 """`stkkr trigger NAME` and `stkkr history [NAME]`: start a stkkr's deployment, list its last runs.
 
 Exit status of `trigger --wait`: as `stkkr run` (0 all written, 1 rows failed, 2 the stkkr does not fit the
-AFAS environment, 3 run failed); 4 when the stkkr has no deployment or the run did not end within `--timeout`.
+AFAS environment, 3 run failed); 4 when the stkkr has no deployment, nothing polls it (no `stkkr serve` or
+worker: said at once, no run is started) or the run did not end within `--timeout`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stkkr_tasks.cli._store import out
+from stkkr_tasks.cli._store import err, out
 
 _NOT_TRIGGERED = 4
 
@@ -36,7 +37,14 @@ def trigger(
     from stkkr_tasks.cli.run import report
     from stkkr_tasks.deploy import TriggerError, start_run
     from stkkr_tasks.deploy import trigger as trigger_stkkr
+    from stkkr_tasks.deploy.pollers import nobody_polls
 
+    unpolled = nobody_polls(name)
+    if unpolled is not None and wait:
+        err().print(f"{unpolled}; nothing was started.", style="red", markup=False)
+        raise typer.Exit(_NOT_TRIGGERED)
+    if unpolled is not None:
+        err().print(f"warning: {unpolled}; the run waits until then.", markup=False)
     try:
         if not wait:
             run_id = start_run(name)

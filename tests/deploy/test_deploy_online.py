@@ -44,3 +44,4 @@ def test_a_file_that_does_not_fit_its_afas_is_not_deployed(
 
     offline = _deploy("--offline")
     assert offline.exit_code == 0, offline.output
+    assert "no worker polls pool 'stkkr-test'" in offline.output

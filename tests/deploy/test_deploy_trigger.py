@@ -62,7 +62,19 @@ def test_cli_no_wait_prints_the_flow_run_id(unserved: str) -> None:
     result = CliRunner().invoke(app, ["trigger", unserved, "--no-wait", "--json"])
 
     assert result.exit_code == 0, result.output
-    answer = json.loads(result.output)
+    answer = json.loads(result.stdout)
     assert answer["stkkr"] == unserved and UUID(answer["flow_run_id"])
+    assert "nothing will run stkkr 'unserved'" in result.stderr  # started, with a warning
     missing = CliRunner().invoke(app, ["trigger", "never-deployed"])
     assert missing.exit_code == 4
+
+
+def test_cli_trigger_of_a_deployment_nobody_polls_says_so_at_once(unserved: str) -> None:
+    app = typer.Typer()
+    trigger_cli.register(app)
+
+    result = CliRunner().invoke(app, ["trigger", unserved, "--timeout", "600"])
+
+    assert result.exit_code == 4
+    assert "nothing will run stkkr 'unserved'" in result.output and "stkkr-test" in result.output
+    assert "nothing was started" in result.output
