@@ -11,6 +11,7 @@ _MODULES: list[str] = [
     "consent",
     "demo",
     "deploy",
+    "doctor",
     "dsr",
     "errors",
     "invoice",

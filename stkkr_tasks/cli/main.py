@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 OFFLINE_COMMANDS = frozenset(
-    {"schema", "validate", "simulator", "server", "up", "demo", "doctor", "tenant", "user", "dsr", "invoice"}
+    {"schema", "validate", "simulator", "server", "up", "demo", "tenant", "user", "dsr", "invoice"}
 )
 """Commands that need no Prefect API, or choose their own (`validate --online` asks for it itself)."""
 

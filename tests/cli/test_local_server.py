@@ -100,6 +100,8 @@ def test_the_server_keeps_its_block_key_out_of_its_database(stkkr: Stkkr, home: 
     with sqlite3.connect(home / "prefect" / "prefect.db") as db:
         stored = db.execute("SELECT count(*) FROM configuration WHERE key = 'ENCRYPTION_KEY'").fetchone()[0]
     assert stored == 0
+    checked = stkkr("doctor")
+    assert "ok: the local Prefect server's block key is in" in checked.stdout
 
 
 def test_server_stop_stops_it_and_the_next_command_starts_it_again(stkkr: Stkkr, home: Path) -> None:
