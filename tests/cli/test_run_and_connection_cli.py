@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from stkkr_tasks.cli import connection, run
+from stkkr_tasks.cli import connection, run, trigger
 from stkkr_tasks.run import JSON_KEYS
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -57,6 +57,12 @@ def sim_connection(simulator, invoke, tmp_path) -> str:
     )
     assert result.exit_code == 0, result.output
     return name
+
+
+def _stkkr_name(tmp_path: Path) -> str:
+    return next(
+        line for line in (tmp_path / "stkkr.yaml").read_text().splitlines() if line.startswith("stkkr:")
+    )[7:]
 
 
 def _stkkr(tmp_path: Path, connection_name: str, appointment: str = "AFK") -> Path:
@@ -164,6 +170,12 @@ def test_dry_run_prints_counts_and_elements_and_writes_nothing(
     assert "Would send:" in result.output and '"@PrId": "100001"' in result.output
     assert "would write" in result.output and "nothing was written" in result.output
     assert simulator.writes == []
+    name = _stkkr_name(tmp_path)
+    history_app = typer.Typer()
+    history_app.callback()(lambda: None)
+    trigger.register(history_app)
+    listed = CliRunner().invoke(history_app, ["history", name], env={"COLUMNS": "200"})
+    assert "Completed (dry run)" in listed.output, "stkkr history marks dry runs"
 
 
 def test_run_with_limit_writes_only_n_records(sim_connection, invoke, tmp_path, simulator) -> None:
