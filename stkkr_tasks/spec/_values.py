@@ -32,7 +32,7 @@ def problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("stkkr", "{message}", {"message": message})
 
 
-def check_value(*, allow_row: bool) -> Callable[[Any], Any]:
+def check_value(*, allow_row: bool) -> Callable[[Any, ValidationInfo], Any]:
     """Return a validator of one scalar value that may be a `{{ }}` template.
 
     Args:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def _server_pid(home: Path) -> int:
 
 
 def test_commands_share_one_local_server_and_a_run_finds_the_connection_set_before(
-    stkkr: Stkkr, home: Path, simulator, tmp_path: Path
+    stkkr: Stkkr, home: Path, simulator: Any, tmp_path: Path
 ) -> None:
     assert stkkr("server", "status").returncode == 1
 

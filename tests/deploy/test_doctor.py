@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import typer
 from cryptography.fernet import Fernet
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from stkkr_tasks.cli import doctor
 from stkkr_tasks.deploy import deploy
@@ -16,7 +16,7 @@ from stkkr_tasks.deploy import deploy
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
-def _doctor() -> object:
+def _doctor() -> Result:
     app = typer.Typer()
     app.callback()(lambda: None)
     doctor.register(app)
