@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from stkkr_tasks.cli._store import err as console_err
 from stkkr_tasks.cli._store import out
 
 
@@ -35,7 +35,7 @@ def demo(
     from stkkr_tasks.spec import SpecError
     from stkkr_tasks.spec.files import StkkrFileError
 
-    err = Console(stderr=True, highlight=False)
+    err = console_err()
     try:
         run_demo(console=out(), port=port, simulator_port=simulator_port, rows=rows)
     except (SpecError, ThenError) as exc:

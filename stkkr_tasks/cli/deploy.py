@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from stkkr_tasks.cli._store import err as console_err
@@ -118,7 +117,7 @@ def up(
     try:
         run_stack(port=port, simulator_port=simulator_port, rows=rows, console=console_out())
     except UpError as exc:
-        Console(stderr=True).print(f"[red]{exc}[/red]")
+        console_err().print(str(exc), style="red", markup=False)
         raise typer.Exit(1) from None
 
 
@@ -132,5 +131,5 @@ def _refusing_bad_files() -> Iterator[None]:
     try:
         yield
     except (SpecError, DeployError, StkkrFileError, AlertBlockError) as exc:
-        Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
+        console_err().print(str(exc), style="red", highlight=False, markup=False)
         raise typer.Exit(2) from None
