@@ -1,8 +1,8 @@
-"""The local stack shared by `stkkr up` and `stkkr demo`: a Prefect server child process and the simulator.
+"""Pieces of the local stack shared by `stkkr up`, `stkkr demo` and the local Prefect server: child processes
+in their own process groups (so Ctrl-C reaches only the parent, which stops them in order), the Prefect
+server's environment and health check, and the simulator with its connection blocks.
 
-The Prefect server keeps its state in ``$STKKR_HOME/prefect`` (PREFECT_HOME), so runs made by `stkkr demo`
-are still there when `stkkr up` starts the server again. Children run in their own process groups, so
-Ctrl-C reaches only the parent, which stops them in order.
+The Prefect server keeps its state in ``$STKKR_HOME/prefect`` (PREFECT_HOME); `localserver` runs it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -151,35 +150,6 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = SE
             pass
         time.sleep(0.5)
     raise LocalStackError(f"the Prefect server did not answer at {url} within {timeout:g} s")
-
-
-def start_prefect_server(
-    stack: ExitStack, port: int, env: Mapping[str, str], output: Path | None = None
-) -> Child:
-    """Start ``prefect server start`` on 127.0.0.1:`port` and wait until it is healthy.
-
-    Args:
-        stack: Stops the server when it closes.
-        port: The port of the API and UI.
-        env: The server's environment (see `prefect_env`).
-        output: A file for the server's output; None shares this process's terminal.
-
-    Returns:
-        The running server.
-
-    Raises:
-        LocalStackError: The server did not start.
-    """
-    prefect = str(Path(sys.executable).with_name("prefect"))
-    argv = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-    server = stack.enter_context(run_child("Prefect server", argv, env, output))
-    try:
-        wait_healthy(f"{api_url(port)}/health", server.process)
-    except LocalStackError as exc:
-        if output is None:
-            raise
-        raise LocalStackError(f"{exc}; its output is in {output}") from None
-    return server
 
 
 def start_simulator(stack: ExitStack, port: int, rows: int, url: str, connections: list[str]) -> str:
