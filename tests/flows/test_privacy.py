@@ -262,6 +262,7 @@ transform:
 DELETE = (
     HEAD.replace("action: update", "action: delete")
     + """
+confirm_all: true
 transform:
   keys: {ItId: "{{ row.ItemId }}"}
 """

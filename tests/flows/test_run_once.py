@@ -208,7 +208,7 @@ def test_a_stopped_run_releases_the_keys_it_reserved_ahead(
 
     assert summary.state == "Failed" and summary.not_attempted > 0
     states = asyncio.run(_key_states(stkkr_name))
-    assert set(states) == {"done"}, f"only written keys stay: {states}"
+    assert set(states) <= {"done"}, f"only written keys stay: {states}"
     assert states["done"] == summary.written == len(simulator.writes)
 
 
