@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
+from prefect.settings import PREFECT_API_URL
 
 from stkkr_tasks.localstack import (
     STOP_GRACE_S,
@@ -35,6 +36,7 @@ from stkkr_tasks.localstack import (
     prefect_home,
     wait_healthy,
 )
+from stkkr_tasks.store._config import stkkr_home
 
 DEFAULT_PORT = 4200
 """The port the local server asks for first (the Prefect UI's usual one); a free one when it is taken."""
@@ -88,8 +90,6 @@ class EncryptionKey:
 
 
 def _home() -> Path:
-    from stkkr_tasks.store._config import stkkr_home
-
     home = stkkr_home()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return home
@@ -246,8 +246,6 @@ def stack_api_url(*, port: int | None = None, on_start: Callable[[str], None] | 
     Raises:
         LocalStackError: The local server did not start.
     """
-    from prefect.settings import PREFECT_API_URL
-
     configured = PREFECT_API_URL.value()
     if configured:
         return str(configured)

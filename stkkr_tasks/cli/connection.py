@@ -1,4 +1,4 @@
-"""`stkkr connection set|test|list`: save an AFAS connection as a Prefect block, and check that its token works.
+"""`stkkr connection set|test|list`: save an AFAS connection as a Prefect block, check that its token works.
 
 The token is read from a file, from stdin, or typed at a hidden prompt — never from an argument, which
 would land in the shell history and the process list.

@@ -83,7 +83,7 @@ def deploy(
 def _refuse_online_problems(paths: list[Path] | None) -> None:
     """Check every file as `stkkr validate --online` does; exit 2 (nothing deployed) when one fails."""
     from stkkr_tasks.cli.spec import check_files
-    from stkkr_tasks.deploy.files import deployments_dir
+    from stkkr_tasks.spec.files import deployments_dir
 
     if not check_files(paths or [deployments_dir()], online=True):
         console_err().print(

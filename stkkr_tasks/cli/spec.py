@@ -84,7 +84,7 @@ def check_files(paths: list[Path], *, online: bool) -> bool:
 
 def _stkkr_files(paths: list[Path]) -> tuple[list[Path], bool]:
     """The files named and the stkkr files in the directories named; False when a directory has none."""
-    from stkkr_tasks.deploy.files import StkkrFileError, stkkr_paths
+    from stkkr_tasks.spec.files import StkkrFileError, stkkr_paths
 
     files: list[Path] = []
     found_all = True

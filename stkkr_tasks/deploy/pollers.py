@@ -7,7 +7,12 @@ until someone starts one; `stkkr trigger` and `stkkr deploy` say so at once inst
 
 from __future__ import annotations
 
-from stkkr_tasks.deploy.deploy import deployment_name
+from prefect import get_client
+from prefect.client.schemas.objects import DeploymentStatus, WorkerStatus
+from prefect.exceptions import ObjectNotFound
+from prefect.utilities.asyncutils import run_coro_as_sync
+
+from stkkr_tasks.names import deployment_name
 
 
 async def anobody_polls(name: str) -> str | None:
@@ -19,10 +24,6 @@ async def anobody_polls(name: str) -> str | None:
     Returns:
         A one-line message naming what to start, or None.
     """
-    from prefect import get_client
-    from prefect.client.schemas.objects import DeploymentStatus
-    from prefect.exceptions import ObjectNotFound
-
     async with get_client() as client:
         try:
             deployment = await client.read_deployment_by_name(deployment_name(name))
@@ -41,9 +42,6 @@ async def anobody_polls(name: str) -> str | None:
 
 async def apool_has_workers(pool: str) -> bool:
     """True when at least one worker of work pool `pool` is online."""
-    from prefect import get_client
-    from prefect.client.schemas.objects import WorkerStatus
-
     async with get_client() as client:
         workers = await client.read_workers_for_work_pool(pool)
     return any(worker.status == WorkerStatus.ONLINE for worker in workers)
@@ -51,13 +49,9 @@ async def apool_has_workers(pool: str) -> bool:
 
 def nobody_polls(name: str) -> str | None:
     """Synchronous :func:`anobody_polls`."""
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
     return run_coro_as_sync(anobody_polls(name))
 
 
 def pool_has_workers(pool: str) -> bool:
     """Synchronous :func:`apool_has_workers`."""
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
     return run_coro_as_sync(apool_has_workers(pool))
