@@ -21,6 +21,7 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     Tag,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -84,12 +85,12 @@ ElementValue = Annotated[Any, BeforeValidator(check_value(allow_row=True)), With
 LookupTable = Annotated[dict[str, Any], BeforeValidator(check_lookup_table)]
 
 
-def _action(value: Any) -> Any:
+def _action(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str) and value in ACTIONS:
         return value
     if not isinstance(value, str) or not is_template(value):
         raise problem("use 'insert', 'update' or 'delete', or a {{ }} expression giving one of them per row")
-    return check_value(allow_row=True)(value)
+    return check_value(allow_row=True)(value, info)
 
 
 ActionField = Annotated[

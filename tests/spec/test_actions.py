@@ -66,9 +66,12 @@ def test_an_action_that_is_neither_fixed_nor_an_expression_is_refused() -> None:
 
 def test_batch_is_refused_for_deletes_only() -> None:
     keys = '  keys: {"@PrId": "{{ row.ProjectId }}"}'
-    delete = BASE.format(transform=keys, action="delete").replace(
-        'action: "delete"}', "action: delete, batch: 50}"
-    )
+    delete = (
+        BASE.format(transform=keys, action="delete").replace(
+            'action: "delete"}', "action: delete, batch: 50}"
+        )
+        + "confirm_all: true\n"
+    )  # a delete of every record read must say so
     with pytest.raises(SpecError) as caught:
         load_stkkr_text(delete)
     assert [p.path for p in caught.value.problems] == ["update.batch"]

@@ -211,6 +211,7 @@ async def test_a_grouped_spec_checks_line_fields_and_sub_objects_of_one_line(sim
     assert paths == ["transform.objects.KnBasicAddressAdr"]
 
 
+@pytest.mark.anyio
 async def test_lookup_table_values_are_checked_against_the_field_they_fill(simulator: Any) -> None:
     text = """\
 stkkr: preferred-medium
