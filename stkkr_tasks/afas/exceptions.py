@@ -92,6 +92,10 @@ class AfasPagingError(AfasError):
     """Paging cannot go on without risking to skip rows; the message says why and what to change."""
 
 
+class AfasPagingTiesError(AfasPagingError):
+    """Two rows share the key paging orders on, so it is not unique (see `Pager`)."""
+
+
 class AfasTransportError(AfasError):
     """No usable answer arrived: the connection dropped or the server broke the HTTP protocol.
 
