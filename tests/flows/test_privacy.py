@@ -2,20 +2,19 @@
 
 A simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
 numbers, decimals, dates, e-mail addresses, postcodes, IBANs, phone numbers and persons' names; booleans
-cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors;
-500 answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way
-AFAS formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another
-record), whose filter and transform expressions fail, a grouped stkkr (one element per group of rows, a line
-per row; written, and refused with 500s quoting every row of the group), stkkrs that join the rows with
-GetConnector lookups (read whole into memory; refused, and failing on keys the lookup lacks), and one with a
-wrong token run as Prefect flows -
-first with the tenant's consent off, then on (payload key set). Afterwards no marker value and no token is
-in: Prefect's database file (raw bytes of the file and its WAL, and a logical dump), its result storage
-folder and PREFECT_HOME, the flow runs' logs, states, parameters, artifacts and events (read through the
-Prefect client), the log records of this process, the stkkr database (bytes and dump), any file under
-STKKR_HOME or the output of `stkkr errors list/show --json` - neither as sent nor in any of AFAS's formats.
-Under consent the refused payloads and AFAS's full messages are stored encrypted and decrypt to the row
-values.
+cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors; 500
+answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way AFAS
+formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another record),
+whose filter and transform expressions fail, a grouped stkkr (one element per group of rows, a line per row;
+written, and refused with 500s quoting every row of the group), stkkrs that join the rows with GetConnector
+lookups (read whole into memory; refused, and failing on keys the lookup lacks), and one with a wrong token
+run as Prefect flows - first with the tenant's consent off, then on (payload key set). Afterwards no marker
+value and no token is in: Prefect's database file (raw bytes of the file and its WAL, and a logical dump), its
+result storage folder and PREFECT_HOME, the flow runs' logs, states, parameters, artifacts and events (read
+through the Prefect client), the log records of this process, the stkkr database (bytes and dump), any file
+under STKKR_HOME or the output of `stkkr errors list/show --json` - neither as sent nor in any of AFAS's
+formats. Under consent the refused payloads and AFAS's full messages are stored encrypted and decrypt to the
+row values.
 
 Positive controls keep the proof honest: a canary flow puts a known text into a parameter, a log, an
 artifact and a persisted result, and each search must find it; the simulator must have received the
