@@ -82,7 +82,18 @@ OperatorField = Annotated[
 _VALUE_SCHEMA = {"type": ["string", "number", "integer", "boolean", "null"]}
 WhereValue = Annotated[Any, BeforeValidator(check_value(allow_row=False)), WithJsonSchema(_VALUE_SCHEMA)]
 ElementValue = Annotated[Any, BeforeValidator(check_value(allow_row=True)), WithJsonSchema(_VALUE_SCHEMA)]
-LookupTable = Annotated[dict[str, Any], BeforeValidator(check_lookup_table)]
+LookupTable = Annotated[
+    dict[str, Any],
+    BeforeValidator(check_lookup_table),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": _VALUE_SCHEMA,
+            "not": {"required": ["connector"]},  # a mapping with `connector` is a GetLookup
+            "description": "A static table: key to value.",
+        }
+    ),
+]
 
 
 def _action(value: Any) -> Any:
