@@ -66,7 +66,7 @@ def _alternatives(
 
 def wheres(spec: StkkrSpec) -> Iterator[tuple[Loc, Sequence[Condition | AnyGroup]]]:
     """Yield every where of the spec with its place: `get.where`, then each GetConnector lookup's."""
-    from stkkr_tasks.spec.model import GetLookup  # lazy, as above
+    from stkkr_tasks.spec.model import GetLookup  # lazy: model imports _rules, which imports this module
 
     yield ("get", "where"), spec.get.where
     for name, table in spec.lookups.items():
