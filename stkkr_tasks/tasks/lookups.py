@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stkkr_tasks.afas import AfasError
-from stkkr_tasks.afas.exceptions import AfasPagingTiesError
+from stkkr_tasks.afas import AfasError, AfasPagingTiesError
 from stkkr_tasks.spec.helpers import key_text
 from stkkr_tasks.spec.sandbox import Row
 from stkkr_tasks.tasks._errors import RunAborted, fatal_reason, unexpected
