@@ -8,7 +8,8 @@ AfasError (a StkkrError)           .retryable
 ├── AfasConfigError (ValueError)   bad environment type, token or base URL
 ├── AfasQueryTooLongError (ValueError)  query string over 2049 characters, refused before sending; .length
 ├── AfasPagingError                paging cannot go on without risking to skip rows (order_by not unique,
-│                                  no room in the query for the key filter)
+│   │                              no room in the query for the key filter)
+│   └── AfasPagingTiesError        two rows share the order_by key: it is not unique
 ├── AfasTransportError             .method, .connector; no usable answer (connection dropped, protocol error)
 │   ├── AfasConnectError           the request was never sent (connection refused, DNS, TLS, pool timeout)
 │   └── AfasTimeoutError           .sent: whether AFAS may have received the request
@@ -51,6 +52,7 @@ __all__ = [
     "AfasGatewayError",
     "AfasNotFoundError",
     "AfasPagingError",
+    "AfasPagingTiesError",
     "AfasPayloadTooLargeError",
     "AfasQueryTooLongError",
     "AfasResponseError",
@@ -90,6 +92,10 @@ class AfasQueryTooLongError(AfasError, ValueError):
 
 class AfasPagingError(AfasError):
     """Paging cannot go on without risking to skip rows; the message says why and what to change."""
+
+
+class AfasPagingTiesError(AfasPagingError):
+    """Two rows share the key paging orders on, so it is not unique (see `Pager`)."""
 
 
 class AfasTransportError(AfasError):

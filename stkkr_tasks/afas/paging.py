@@ -28,7 +28,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from stkkr_tasks.afas.exceptions import AfasPagingError, AfasQueryTooLongError
+from stkkr_tasks.afas.exceptions import AfasPagingError, AfasPagingTiesError, AfasQueryTooLongError
 from stkkr_tasks.afas.filters import Filter, Operator
 
 __all__ = ["FetchPage", "Pager"]
@@ -129,7 +129,7 @@ class Pager:
         keys = {self._key(row) for row in rows}
         if len(keys) < len(rows):
             fields = ", ".join(name for name, _ in self._fields)
-            raise AfasPagingError(_TIES.format(fields=fields))
+            raise AfasPagingTiesError(_TIES.format(fields=fields))
 
     def _fresh(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         fresh = []

@@ -16,6 +16,7 @@ from stkkr_tasks.spec import check_online
 from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
 from stkkr_tasks.tasks import ErrorRecorder, Grouper, RunAborted, RunContext, RunOnceGuard
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
+from stkkr_tasks.tasks.lookups import read_lookups
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
@@ -89,7 +90,7 @@ async def open_run(
         The run's context for the tasks, after the online validation passed.
 
     Raises:
-        RunAborted: The connection block is missing or unusable.
+        RunAborted: The connection block is missing or unusable, or a GetConnector lookup cannot be read.
         StkkrMismatch: The stkkr does not fit the AFAS environment.
         AfasError: AFAS refused the token or is unreachable (validation is the first call).
     """
@@ -103,6 +104,7 @@ async def open_run(
         check = await check_online(spec, client)
         if check.problems:
             raise StkkrMismatch([str(problem) for problem in check.problems])
+        compiled = await read_lookups(client, compiled)  # this run's copy: its tables go when the run ends
         environment = connection_environment(connection)
         # The root of request bodies is the main object's name: FiEntries takes {"FiEntryPar": ...}.
         root = (await client.update_connector_meta(spec.update.connector)).name or spec.update.connector

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
 
 from stkkr_tasks.spec._values import problem, undeclared_table
-from stkkr_tasks.spec._walk import Loc, dnf_size, elements, expressions
+from stkkr_tasks.spec._walk import Loc, dnf_size, elements, expressions, wheres
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec.model import StkkrSpec
@@ -54,6 +54,9 @@ def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
         yield ("max_errors",), "has no effect with on_error: stop (the first failure stops the run)"
     if dnf_size(spec) > MAX_WHERE_GROUPS:
         yield ("get", "where"), f"the any: groups combine into more than {MAX_WHERE_GROUPS} alternatives"
+    for loc, where in wheres(spec):
+        if loc[0] == "lookups" and dnf_size(spec, where) > MAX_WHERE_GROUPS:
+            yield loc, f"the any: groups combine into more than {MAX_WHERE_GROUPS} alternatives"
     for loc, expression in expressions(spec):  # a spec validated without the loader's context
         for table in sorted(expression.info.lookups - spec.lookups.keys()):
             yield loc, undeclared_table(table, spec.lookups.keys())

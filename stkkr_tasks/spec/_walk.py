@@ -14,9 +14,21 @@ from typing import TYPE_CHECKING, Any
 from stkkr_tasks.spec.expressions import Expression, compile_expression, compile_value
 
 if TYPE_CHECKING:
-    from stkkr_tasks.spec.model import Condition, ElementSpec, StkkrSpec
+    from stkkr_tasks.spec.model import AnyGroup, Condition, ElementSpec, StkkrSpec
 
-__all__ = ["Loc", "conditions", "dnf", "dnf_size", "elements", "expressions", "format_path", "values"]
+__all__ = [
+    "Loc",
+    "conditions",
+    "dnf",
+    "dnf_size",
+    "dnf_where",
+    "elements",
+    "expressions",
+    "format_path",
+    "values",
+    "where_conditions",
+    "wheres",
+]
 
 Loc = tuple[str | int, ...]
 
@@ -29,13 +41,15 @@ def format_path(loc: Sequence[str | int]) -> str:
     return text
 
 
-def _alternatives(spec: StkkrSpec) -> list[list[list[tuple[Loc, Condition]]]]:
+def _alternatives(
+    where: Sequence[Condition | AnyGroup], base: Loc
+) -> list[list[list[tuple[Loc, Condition]]]]:
     """Per where item, its alternatives; each alternative is an AND-list of placed conditions."""
     from stkkr_tasks.spec.model import AnyGroup  # lazy: model imports _rules, which imports this module
 
     items: list[list[list[tuple[Loc, Condition]]]] = []
-    for index, item in enumerate(spec.get.where):
-        loc: Loc = ("get", "where", index)
+    for index, item in enumerate(where):
+        loc: Loc = (*base, index)
         if not isinstance(item, AnyGroup):
             items.append([[(loc, item)]])
             continue
@@ -50,22 +64,42 @@ def _alternatives(spec: StkkrSpec) -> list[list[list[tuple[Loc, Condition]]]]:
     return items
 
 
+def wheres(spec: StkkrSpec) -> Iterator[tuple[Loc, Sequence[Condition | AnyGroup]]]:
+    """Yield every where of the spec with its place: `get.where`, then each GetConnector lookup's."""
+    from stkkr_tasks.spec.model import GetLookup  # lazy: model imports _rules, which imports this module
+
+    yield ("get", "where"), spec.get.where
+    for name, table in spec.lookups.items():
+        if isinstance(table, GetLookup):
+            yield ("lookups", name, "where"), table.where
+
+
 def conditions(spec: StkkrSpec) -> Iterator[tuple[Loc, Condition]]:
     """Yield every condition of `get.where`, inside `any:` groups too."""
-    for options in _alternatives(spec):
+    yield from where_conditions(spec.get.where, ("get", "where"))
+
+
+def where_conditions(where: Sequence[Condition | AnyGroup], base: Loc) -> Iterator[tuple[Loc, Condition]]:
+    """Yield every condition of one where list (placed under `base`), inside `any:` groups too."""
+    for options in _alternatives(where, base):
         for option in options:
             yield from option
 
 
-def dnf_size(spec: StkkrSpec) -> int:
-    """Return how many AND-groups `get.where` expands to (0 for no where)."""
-    items = _alternatives(spec)
+def dnf_size(spec: StkkrSpec, where: Sequence[Condition | AnyGroup] | None = None) -> int:
+    """Return how many AND-groups a where (default `get.where`) expands to (0 for no where)."""
+    items = _alternatives(spec.get.where if where is None else where, ())
     return math.prod(len(options) for options in items) if items else 0
 
 
 def dnf(spec: StkkrSpec) -> list[list[tuple[Loc, Condition]]]:
     """Expand `get.where` into AND-groups that are OR-ed: (a OR b) AND c becomes [[a, c], [b, c]]."""
-    items = _alternatives(spec)
+    return dnf_where(spec.get.where, ("get", "where"))
+
+
+def dnf_where(where: Sequence[Condition | AnyGroup], base: Loc) -> list[list[tuple[Loc, Condition]]]:
+    """Expand one where list (placed under `base`) into AND-groups that are OR-ed."""
+    items = _alternatives(where, base)
     if not items:
         return []
     return [[pair for option in combination for pair in option] for combination in itertools.product(*items)]
@@ -84,8 +118,9 @@ def elements(element: ElementSpec, loc: Loc = ("transform",)) -> Iterator[tuple[
 
 def values(spec: StkkrSpec) -> Iterator[tuple[Loc, Any]]:
     """Yield every value of `transform` (keys and fields, nested objects too) and of `get.where`."""
-    for loc, condition in conditions(spec):
-        yield (*loc, "value"), condition.value
+    for base, where in wheres(spec):
+        for loc, condition in where_conditions(where, base):
+            yield (*loc, "value"), condition.value
     for loc, element in elements(spec.transform):
         for part in ("keys", "fields"):
             for name, value in getattr(element, part).items():
@@ -100,6 +135,6 @@ def expressions(spec: StkkrSpec) -> Iterator[tuple[Loc, Expression]]:
     if action is not None:
         yield ("update", "action"), action
     for loc, value in values(spec):
-        compiled = compile_value(value, format_path(loc), allow_row=loc[0] != "get")
+        compiled = compile_value(value, format_path(loc), allow_row=loc[0] not in ("get", "lookups"))
         if compiled is not None:
             yield loc, compiled

@@ -13,6 +13,7 @@ Every method raises `ExpressionError` (naming the field path, never a row value)
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -22,16 +23,29 @@ from jinja2.runtime import Context
 
 from stkkr_tasks.afas import Element, Filter
 from stkkr_tasks.spec._actions import ACTIONS, Action
-from stkkr_tasks.spec._walk import Loc, dnf, format_path
+from stkkr_tasks.spec._walk import Loc, dnf, dnf_where, format_path
 from stkkr_tasks.spec.errors import ExpressionError
 from stkkr_tasks.spec.expressions import Expression, compile_expression, compile_value, new_scope
 from stkkr_tasks.spec.helpers import AMSTERDAM, HELPERS, Lookup
-from stkkr_tasks.spec.model import ElementSpec, StkkrSpec
+from stkkr_tasks.spec.model import Condition, ElementSpec, GetLookup, StkkrSpec
 from stkkr_tasks.spec.sandbox import Row
 
 __all__ = ["CompiledStkkr", "compile_spec"]
 
 _ACTION_NAMES: dict[str, Action] = {action: action for action in ACTIONS}
+
+_WherePlan = list[list[tuple[Condition, Expression | None]]]
+
+
+def _where_plan(groups: list[list[tuple[Loc, Condition]]]) -> _WherePlan:
+    """Compile the `{{ }}` values of where conditions (AND-groups that are OR-ed) once."""
+    return [
+        [
+            (condition, compile_value(condition.value, format_path((*loc, "value")), allow_row=False))
+            for loc, condition in group
+        ]
+        for group in groups
+    ]
 
 
 class _Values:
@@ -103,18 +117,18 @@ class CompiledStkkr:
 
     def __init__(self, spec: StkkrSpec) -> None:
         self.spec = spec
-        self._base: dict[str, Any] = {**HELPERS, "lookup": Lookup(spec.lookups)}
+        static = {name: table for name, table in spec.lookups.items() if not isinstance(table, GetLookup)}
+        self.get_lookups: dict[str, GetLookup] = {
+            name: table for name, table in spec.lookups.items() if isinstance(table, GetLookup)
+        }
+        self._static = static
+        self._base: dict[str, Any] = {**HELPERS, "lookup": Lookup(static, unread=self.get_lookups)}
         self._filter = compile_expression(spec.filter, "filter") if spec.filter is not None else None
-        self._where = [
-            [
-                (
-                    condition,
-                    compile_value(condition.value, format_path((*loc, "value")), allow_row=False),
-                )
-                for loc, condition in group
-            ]
-            for group in dnf(spec)
-        ]
+        self._where = _where_plan(dnf(spec))
+        self._lookup_wheres = {
+            name: _where_plan(dnf_where(table.where, ("lookups", name, "where")))
+            for name, table in self.get_lookups.items()
+        }
         self._element = _ElementPlan(spec.transform, ("transform",))
         self._action = compile_value(spec.update.action, "update.action")
         self._order_by = tuple(spec.get.order_by)
@@ -163,6 +177,23 @@ class CompiledStkkr:
         Returns:
             `[[f1, f2], [f3]]` meaning (f1 AND f2) OR f3; `[]` when the stkkr has no where.
         """
+        return self._render_where(self._where, now)
+
+    def lookup_where(self, name: str, now: datetime | None = None) -> list[list[Filter]]:
+        """Return the `where` of GetConnector lookup `name` as AND-groups that are OR-ed (see `where`)."""
+        return self._render_where(self._lookup_wheres[name], now)
+
+    def with_lookups(self, tables: Mapping[str, Mapping[str, Any]]) -> CompiledStkkr:
+        """Return a copy whose `lookup()` also sees `tables`: the GetConnector lookups read for one run.
+
+        The copy belongs to that run; the tables go when the run drops it. This object stays as it is.
+        """
+        run = copy.copy(self)
+        run._base = {**self._base, "lookup": Lookup({**self._static, **tables}, unread=self.get_lookups)}
+        run._per_thread = threading.local()
+        return run
+
+    def _render_where(self, plan: _WherePlan, now: datetime | None) -> list[list[Filter]]:
         scope = self._scope(None, now)
         return [
             [
@@ -175,7 +206,7 @@ class CompiledStkkr:
                 )
                 for condition, expression in group
             ]
-            for group in self._where
+            for group in plan
         ]
 
     def keep(self, row: Mapping[str, Any]) -> bool:

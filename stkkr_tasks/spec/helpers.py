@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date as Date
 from datetime import datetime as DateTime
 from datetime import timedelta
@@ -306,13 +306,19 @@ _NO_DEFAULT = object()
 class Lookup:
     """The `lookup(table, key, default)` helper over the `lookups` tables of one stkkr file."""
 
-    def __init__(self, tables: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, tables: Mapping[str, Mapping[str, Any]], unread: Iterable[str] = ()) -> None:
+        """Index the tables by key text; `unread` names tables that a run reads from a GetConnector."""
         self._tables = {name: {key_text(k): v for k, v in table.items()} for name, table in tables.items()}
+        self._unread = frozenset(unread) - self._tables.keys()
 
     def __call__(self, table: Any, key: Any, default: Any = _NO_DEFAULT) -> Any:
         """Return the table's value for the key, or `default` when the key is not in the table."""
         entries = self._tables.get(table) if isinstance(table, str) else None
         if entries is None:
+            if table in self._unread:
+                raise HelperError(
+                    f"lookup: table {table!r} is read from its GetConnector only when the stkkr runs"
+                )
             raise HelperError("lookup: no lookup table by that name is declared under lookups")
         found = entries.get(key_text(key), _NO_DEFAULT)
         if found is not _NO_DEFAULT:

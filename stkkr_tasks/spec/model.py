@@ -46,6 +46,7 @@ __all__ = [
     "ElementSpec",
     "EverySchedule",
     "FailedRows",
+    "GetLookup",
     "GetSpec",
     "NoSuccessFor",
     "StkkrSpec",
@@ -82,7 +83,18 @@ OperatorField = Annotated[
 _VALUE_SCHEMA = {"type": ["string", "number", "integer", "boolean", "null"]}
 WhereValue = Annotated[Any, BeforeValidator(check_value(allow_row=False)), WithJsonSchema(_VALUE_SCHEMA)]
 ElementValue = Annotated[Any, BeforeValidator(check_value(allow_row=True)), WithJsonSchema(_VALUE_SCHEMA)]
-LookupTable = Annotated[dict[str, Any], BeforeValidator(check_lookup_table)]
+LookupTable = Annotated[
+    dict[str, Any],
+    BeforeValidator(check_lookup_table),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": _VALUE_SCHEMA,
+            "not": {"required": ["connector"]},  # a mapping with `connector` is a GetLookup
+            "description": "A static table: key to value.",
+        }
+    ),
+]
 
 
 def _action(value: Any, info: ValidationInfo) -> Any:
@@ -235,6 +247,30 @@ class GetSpec(_Model):
     """Rows per GetConnector request (1 to 10000)."""
 
 
+DEFAULT_LOOKUP_ROWS = 100_000
+
+
+class GetLookup(_Model):
+    """A lookup table read from a GetConnector (a join): once per run, into memory, before the first page."""
+
+    connector: ConnectorId
+    """The GetConnector id to read, e.g. Profit_OrgPer."""
+    key: FieldId
+    """The field whose value `lookup('name', key)` is given; it must identify a row (unique)."""
+    value: FieldId | None = None
+    """The field lookup() returns; omit it to get the whole row (`lookup('name', row.BcCo).Name`)."""
+    where: list[WhereItem] = []
+    """Filters sent to AFAS, as in `get.where`: only the rows that match are read."""
+    max_rows: int = Field(DEFAULT_LOOKUP_ROWS, ge=1, le=1_000_000, strict=True)
+    """The most rows the table may have; more stop the run before anything is written."""
+
+
+Lookups = Annotated[
+    Annotated[GetLookup, Tag("~connector")] | Annotated[LookupTable, Tag("~table")],
+    Discriminator(_key_tag("connector", GetLookup, "~connector", "~table")),
+]
+
+
 class ElementSpec(_Model):
     """One UpdateConnector element: keys, fields and nested objects; values may be {{ }} templates."""
 
@@ -351,8 +387,9 @@ class StkkrSpec(_Model):
     """An expression evaluated per row; rows for which it is false are left alone."""
     unique: list[FieldId] | None = Field(None, min_length=1)
     """Run-once guard: row fields whose values, once written successfully, are skipped on later runs."""
-    lookups: dict[Annotated[str, Field(pattern=LOOKUP_PATTERN)], LookupTable] = {}
-    """Tables for lookup('name', key, default): name to a mapping of key to value."""
+    lookups: dict[Annotated[str, Field(pattern=LOOKUP_PATTERN)], Lookups] = {}
+    """Tables for lookup('name', key, default): name to a mapping of key to value, or to a GetConnector
+    ({connector, key, value, where, max_rows}) read once per run."""
     transform: ElementSpec
     """How a kept row becomes an UpdateConnector element."""
     update: UpdateSpec

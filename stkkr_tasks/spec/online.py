@@ -13,21 +13,27 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from stkkr_tasks.spec._walk import Loc, conditions, elements, expressions
+from stkkr_tasks.spec._walk import Loc, conditions, elements, expressions, where_conditions
 from stkkr_tasks.spec.errors import Problem
 from stkkr_tasks.spec.expressions import is_template
 from stkkr_tasks.spec.helpers import HelperError, key_text, to_date, to_decimal, to_int
-from stkkr_tasks.spec.model import ElementSpec, StkkrSpec
+from stkkr_tasks.spec.model import Condition, ElementSpec, GetLookup, StkkrSpec
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient
-    from stkkr_tasks.afas.models import AllowedValue, GetConnectorMeta, UpdateConnectorMeta, UpdateObjectMeta
+    from stkkr_tasks.afas.models import (
+        AllowedValue,
+        GetConnectorMeta,
+        GetField,
+        UpdateConnectorMeta,
+        UpdateObjectMeta,
+    )
 
 __all__ = ["OnlineCheck", "check_online", "validate_online"]
 
@@ -103,6 +109,17 @@ async def check_online(spec: StkkrSpec, client: AfasClient) -> OnlineCheck:
         checker.add(
             ("update", "connector"), f"UpdateConnector {name!r} does not exist{_hint(name, update_ids)}"
         )
+    for name, lookup in spec.lookups.items():
+        if not isinstance(lookup, GetLookup):
+            continue
+        if lookup.connector in get_ids:
+            lookup_meta = await client.get_connector_meta(lookup.connector)
+            checker.lookup(name, lookup, lookup_meta)
+        else:
+            checker.add(
+                ("lookups", name, "connector"),
+                f"GetConnector {lookup.connector!r} does not exist{_hint(lookup.connector, get_ids)}",
+            )
     problems = sorted(checker.problems, key=lambda problem: problem.line or 0)
     return OnlineCheck(problems, frozenset(names - {""}))
 
@@ -130,12 +147,7 @@ class _Checker:
                 self.add(loc, f"{what}{_hint(name, fields)}")
             return name in fields
 
-        for loc, condition in conditions(spec):
-            if known((*loc, "field"), condition.field) and condition.op.takes_value:
-                field = fields[condition.field]
-                problem = _misfit(condition.value, field.data_type, field.length, field.decimals, None)
-                if problem:
-                    self.add((*loc, "value"), f"{problem} (field {condition.field!r} of {owner})")
+        self._conditions(conditions(spec), fields, owner)
         for index, name in enumerate(spec.get.order_by):
             known(("get", "order_by", index), name)
         for index, name in enumerate(spec.unique or ()):
@@ -143,6 +155,31 @@ class _Checker:
         for loc, expression in expressions(spec):
             for name in sorted(expression.info.row_fields):
                 known(loc, name, read_as_row=True)
+
+    def lookup(self, name: str, lookup: GetLookup, meta: GetConnectorMeta) -> None:
+        """Check a GetConnector lookup's key, value and where fields against its connector's metainfo."""
+        fields = {field.id: field for field in meta.fields}
+        owner = f"GetConnector {lookup.connector!r}"
+        base: Loc = ("lookups", name)
+        named = [(("key",), lookup.key), *([(("value",), lookup.value)] if lookup.value else [])]
+        for part, field_id in named:
+            if field_id not in fields:
+                self.add((*base, *part), f"{owner} has no field {field_id!r}{_hint(field_id, fields)}")
+        self._conditions(where_conditions(lookup.where, (*base, "where")), fields, owner)
+
+    def _conditions(
+        self, placed: Iterable[tuple[Loc, Condition]], fields: Mapping[str, GetField], owner: str
+    ) -> None:
+        """Check where conditions: each field must exist, each literal value must fit the field."""
+        for loc, condition in placed:
+            field = fields.get(condition.field)
+            if field is None:
+                hint = _hint(condition.field, fields)
+                self.add((*loc, "field"), f"{owner} has no field {condition.field!r}{hint}")
+            elif condition.op.takes_value:
+                problem = _misfit(condition.value, field.data_type, field.length, field.decimals, None)
+                if problem:
+                    self.add((*loc, "value"), f"{problem} (field {condition.field!r} of {owner})")
 
     def update(self, meta: UpdateConnectorMeta) -> None:
         spec = self.spec
@@ -196,7 +233,9 @@ class _Checker:
         """A field whose whole value is `{{ lookup('table', ...) }}` gets the table's values: check each."""
         match = _WHOLE_LOOKUP.match(template)
         table = self.spec.lookups.get(match.group(1)) if match else None
-        for key, value in (table or {}).items():
+        if not isinstance(table, dict):  # a GetConnector lookup's values are AFAS's own
+            return
+        for key, value in table.items():
             problem = _misfit(value, field.data_type, field.length, field.decimals, field.values)
             if problem and match:
                 self.add(("lookups", match.group(1), key), f"{problem} (it goes to {target})")

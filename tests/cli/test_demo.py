@@ -48,7 +48,15 @@ def _expected_counts() -> dict[str, tuple[int, int, int]]:
     prospects = [o for o in organisations if o["Status"] == "Prospect"]
     inactive = [o for o in organisations if o["Status"] == "Inactief"]
     blocked = [c for c in sim.rows("Profit_Contacts") if c["Blocked"]]
+    closed = {p["ProjectId"] for p in used_up}  # close-finished-projects runs first and closes these
+    lopend = [
+        p
+        for p in sim.rows("Profit_Projects")
+        if not p["Blocked"] and p["Status"] == "Lopend" and p["ProjectId"] not in closed
+    ]
+    mailable = {o["BcCo"] for o in sim.rows("Profit_OrgPer") if o["Status"] == "Actief" and o["MailWork"]}
     return {
+        "set-project-customer-reference": (len(lopend), sum(p["BcCo"] not in mailable for p in lopend), 0),
         "close-finished-projects": (len(running), len(running) - len(used_up), 0),
         "set-preferred-medium": (len(organisations), 0, len(inactive)),
         "add-prospect-contacts": (len(prospects), 0, 0),

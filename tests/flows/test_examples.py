@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from blocks import AfasConnection
 from stkkr_tasks.cli import spec as spec_cli
 from stkkr_tasks.spec import load_stkkr
+from stkkr_tasks.spec.model import GetLookup
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "deployments" / "examples").glob("*.yaml"))
 
@@ -22,13 +23,14 @@ def _validate(*args: str) -> object:
     return CliRunner().invoke(app, ["validate", *args], env={"COLUMNS": "200"})
 
 
-def test_the_examples_cover_update_insert_delete_and_a_filter() -> None:
+def test_the_examples_cover_update_insert_delete_a_filter_and_lookups() -> None:
     specs = [load_stkkr(path) for path in EXAMPLES]
     assert len(specs) >= 4
 
     assert {spec.update.action for spec in specs} == {"insert", "update", "delete"}
     assert any(spec.filter for spec in specs)
     assert any(spec.lookups for spec in specs)
+    assert any(isinstance(table, GetLookup) for spec in specs for table in spec.lookups.values())
     assert any(spec.unique for spec in specs)
     assert len({spec.connection for spec in specs}) == 1  # `make demo` / `make up` create one block
 

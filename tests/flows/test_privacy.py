@@ -2,19 +2,19 @@
 
 A simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
 numbers, decimals, dates, e-mail addresses, postcodes, IBANs, phone numbers and persons' names; booleans
-cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors;
-500 answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way
-AFAS formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another
-record), whose filter and transform expressions fail, a grouped stkkr (one element per group of rows, a line
-per row; written, and refused with 500s quoting every row of the group), and one with a wrong token run as
-Prefect flows -
-first with the tenant's consent off, then on (payload key set). Afterwards no marker value and no token is
-in: Prefect's database file (raw bytes of the file and its WAL, and a logical dump), its result storage
-folder and PREFECT_HOME, the flow runs' logs, states, parameters, artifacts and events (read through the
-Prefect client), the log records of this process, the stkkr database (bytes and dump), any file under
-STKKR_HOME or the output of `stkkr errors list/show --json` - neither as sent nor in any of AFAS's formats.
-Under consent the refused payloads and AFAS's full messages are stored encrypted and decrypt to the row
-values.
+cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors; 500
+answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way AFAS
+formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another record),
+whose filter and transform expressions fail, a grouped stkkr (one element per group of rows, a line per row;
+written, and refused with 500s quoting every row of the group), stkkrs that join the rows with GetConnector
+lookups (read whole into memory; refused, and failing on keys the lookup lacks), and one with a wrong token
+run as Prefect flows - first with the tenant's consent off, then on (payload key set). Afterwards no marker
+value and no token is in: Prefect's database file (raw bytes of the file and its WAL, and a logical dump), its
+result storage folder and PREFECT_HOME, the flow runs' logs, states, parameters, artifacts and events (read
+through the Prefect client), the log records of this process, the stkkr database (bytes and dump), any file
+under STKKR_HOME or the output of `stkkr errors list/show --json` - neither as sent nor in any of AFAS's
+formats. Under consent the refused payloads and AFAS's full messages are stored encrypted and decrypt to the
+row values.
 
 Positive controls keep the proof honest: a canary flow puts a known text into a parameter, a log, an
 artifact and a persisted result, and each search must find it; the simulator must have received the
@@ -276,6 +276,30 @@ transform:
   fields: {Qt: "{{ int(row.Note) }}"}
 """
 )
+LOOKUPS = """
+lookups:
+  item: {connector: Priv_Items, key: ItemId}
+  note: {connector: Priv_Items, key: ItemId, value: Note, where: [{field: Code, op: not_empty}]}
+"""
+JOINED = (
+    HEAD
+    + LOOKUPS
+    + """
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Nm: "{{ lookup('item', row.ItemId).Name }}", Nt: "{{ lookup('note', row.ItemId) }}",
+           Qt: "{{ lookup('item', row.ItemId).Qty }}"}
+"""
+)
+JOIN_MISSES = (
+    HEAD
+    + LOOKUPS
+    + """
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Nt: "{{ lookup('note', row.Name) }}"}
+"""
+)
 
 
 @dataclass
@@ -461,6 +485,8 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         _run(proof, GROUPED, good, "grouped")
         _run(proof, GROUPED, refusing, "grouped-500-off")
         _run(proof, FORMATTED, formats, "formatted-off")
+        _run(proof, JOINED, refusing, "lookup-500")
+        _run(proof, JOIN_MISSES, good, "lookup-misses")
 
         env.setenv("STKKR_PAYLOAD_KEY", payload_key.decode())
         asyncio.run(_set_consent(True))
@@ -555,6 +581,8 @@ def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof)
         assert (s[label].state, s[label].written, s[label].failed) == ("Completed", 0, ROWS), label
     assert (s["delete"].state, s["delete"].written, proof.deleted) == ("Completed", ROWS, ROWS)
     assert (s["expressions"].state, s["expressions"].failed) == ("Completed", ROWS)
+    for label in ("lookup-500", "lookup-misses"):  # GetConnector lookups held every row in memory
+        assert (s[label].state, s[label].written, s[label].failed) == ("Completed", 0, ROWS), label
     assert s["wrong-token"].state == "Failed" and "401" in s["wrong-token"].message
     names = [m for m in proof.markers if m.startswith(("PN", "PT"))]
     assert len(names) == 2 * ROWS and all(m in proof.received for m in names)

@@ -84,6 +84,24 @@ VALID: list[tuple[str, dict[str, Any]]] = [
         "lookups",
         variant(("lookups", {"status": {"open": "O", 1: "One"}}), ("filter", "lookup('status', 1) == 'One'")),
     ),
+    (
+        "get-lookup",
+        variant(
+            (
+                "lookups",
+                {
+                    "mail": {"connector": "Profit_OrgPer", "key": "BcCo", "value": "MailWork"},
+                    "org": {
+                        "connector": "Profit_OrgPer",
+                        "key": "BcCo",
+                        "where": [{"field": "ModifiedDate", "op": "<", "value": "{{ today }}"}],
+                        "max_rows": 500,
+                    },
+                },
+            ),
+            ("filter", "lookup('mail', row.BcCo, '') != '' and lookup('org', row.BcCo).Name"),
+        ),
+    ),
     ("insert", variant(("update.action", "insert"), ("transform.keys", {}))),
     ("delete", variant(("update.action", "delete"), ("transform.fields", {}))),
     (
@@ -343,4 +361,29 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [("transform.fields.Ds", "'rows' is only available with group_by")],
     ),
     ("limit-zero", variant(("limit", 0)), [("limit", "at least 1")]),
+    (
+        "get-lookup-incomplete",
+        variant(("lookups", {"t": {"connector": "Profit_OrgPer", "max_rows": 0, "vaule": "Name"}})),
+        [
+            ("lookups.t", "required key 'key'"),
+            ("lookups.t.max_rows", "must be at least 1"),
+            ("lookups.t", "unknown key 'vaule'"),
+        ],
+    ),
+    (
+        "get-lookup-where-uses-row",
+        variant(
+            (
+                "lookups",
+                {
+                    "t": {
+                        "connector": "C",
+                        "key": "K",
+                        "where": [{"field": "A", "op": "=", "value": "{{ row.A }}"}],
+                    }
+                },
+            )
+        ),
+        [("lookups.t.where[0].value", "row")],
+    ),
 ]

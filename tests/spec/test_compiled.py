@@ -10,6 +10,7 @@ import pytest
 from stkkr_tasks.afas import Element, Filter, Operator
 from stkkr_tasks.spec import ExpressionError, compile_spec, load_stkkr_text
 from stkkr_tasks.spec.helpers import AMSTERDAM
+from stkkr_tasks.spec.sandbox import Row
 
 SPEC = """\
 stkkr: close-projects
@@ -141,3 +142,43 @@ def test_rows_evaluated_in_several_threads_stay_apart() -> None:
     with ThreadPoolExecutor(4) as pool:
         keys = list(pool.map(lambda row: compiled.element(row).keys["@PrId"], rows))
     assert keys == [row["ProjectId"] for row in rows]
+
+
+JOIN = """\
+stkkr: join
+connection: sim
+get: {connector: Profit_Projects, order_by: [ProjectId]}
+lookups:
+  group: {CON: Consultancy}
+  org:
+    connector: Profit_OrgPer
+    key: BcCo
+    where: [{any: [{field: Type, op: "=", value: O}, {field: ModifiedDate, op: ">=", value: "{{ today }}"}]}]
+  mail: {connector: Profit_OrgPer, key: BcCo, value: MailWork}
+transform:
+  keys: {"@PrId": "{{ row.ProjectId }}"}
+  fields:
+    Ds: "{{ lookup('org', row.BcCo).Name }} {{ lookup('group', row.ProjectGroup) }}"
+    ClRe: "{{ lookup('mail', row.BcCo, 'none') }}"
+update: {connector: PtProject, action: update}
+"""
+
+
+def test_get_connector_lookups_are_filled_per_run_and_answer_whole_rows() -> None:
+    compiled = compile_spec(load_stkkr_text(JOIN))
+    row = {"ProjectId": "P-1", "ProjectGroup": "CON", "BcCo": "7"}
+
+    assert set(compiled.get_lookups) == {"org", "mail"}
+    assert compiled.lookup_where("org", NOW) == [
+        [Filter("Type", "=", "O")],
+        [Filter("ModifiedDate", ">=", date(2024, 5, 10))],
+    ]
+    assert compiled.lookup_where("mail", NOW) == []
+    with pytest.raises(ExpressionError, match="'org' is read from its GetConnector only when the stkkr runs"):
+        compiled.element(row)
+
+    run = compiled.with_lookups({"org": {"7": Row({"Name": "Acme"})}, "mail": {}})
+
+    assert run.element(row).fields == {"Ds": "Acme Consultancy", "ClRe": "none"}
+    with pytest.raises(ExpressionError):
+        compiled.element(row)  # the tables belong to the run's copy only

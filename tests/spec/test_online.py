@@ -230,3 +230,48 @@ update: {connector: KnOrganisation, action: update}
 
     assert [(p.path, p.line) for p in problems] == [("lookups.medium.Inactief", 7)]
     assert "not one of the allowed values" in problems[0].message and "ViMd" in problems[0].message
+
+
+LOOKUPS = GOOD.replace(
+    "transform:\n",
+    """lookups:
+  customer:
+    connector: Profit_OrgPer
+    key: BcCo
+    value: Name
+    where: [{field: Type, op: "=", value: O}]
+transform:
+""",
+)
+
+
+@pytest.mark.anyio
+async def test_a_get_connector_lookup_that_fits_has_no_problems(simulator: Any) -> None:
+    assert await _validate(simulator, LOOKUPS) == []
+
+
+@pytest.mark.anyio
+async def test_a_get_connector_lookup_names_its_unknown_connector(simulator: Any) -> None:
+    problems = await _validate(
+        simulator, LOOKUPS.replace("connector: Profit_OrgPer", "connector: Profit_OrgPr")
+    )
+    assert [str(problem) for problem in problems] == [
+        "s.yaml:13: lookups.customer.connector: GetConnector 'Profit_OrgPr' does not exist"
+        " (did you mean 'Profit_OrgPer'?)"
+    ]
+
+
+@pytest.mark.anyio
+async def test_a_get_connector_lookup_names_its_unknown_fields(simulator: Any) -> None:
+    text = (
+        LOOKUPS.replace("key: BcCo", "key: BcCoo")
+        .replace("value: Name", "value: Nam")
+        .replace("field: Type", "field: Typ")
+    )
+    problems = await _validate(simulator, text)
+    owner = "GetConnector 'Profit_OrgPer'"
+    assert [str(problem) for problem in problems] == [
+        f"s.yaml:14: lookups.customer.key: {owner} has no field 'BcCoo' (did you mean 'BcCo'?)",
+        f"s.yaml:15: lookups.customer.value: {owner} has no field 'Nam' (did you mean 'Name'?)",
+        f"s.yaml:16: lookups.customer.where[0].field: {owner} has no field 'Typ' (did you mean 'Type'?)",
+    ]

@@ -51,7 +51,16 @@ def test_valid_files_pass_the_schema(config: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["typo-key", "typo-nested", "missing-order-by", "bad-action", "page-size-0", "bad-on-error"]
+    "name",
+    [
+        "typo-key",
+        "typo-nested",
+        "missing-order-by",
+        "bad-action",
+        "page-size-0",
+        "bad-on-error",
+        "get-lookup-incomplete",
+    ],
 )
 def test_structural_mistakes_fail_the_schema_too(name: str) -> None:
     config = next(config for case, config, _ in INVALID if case == name)
