@@ -82,6 +82,7 @@ def run(
         err.print(f"[red]Cannot read {file}: {exc.strerror or exc}[/red]")
         raise typer.Exit(ExitCode.INVALID) from None
     preview_console = err if as_json else out
+    previews: list[dict[str, Any]] = []  # shown after the run: the rows that would fail first
     counters_view = _CountersView()
     live = (
         Live(counters_view, console=err, refresh_per_second=8, transient=True, auto_refresh=True)
@@ -95,7 +96,7 @@ def run(
             spec,
             dry_run,
             on_progress=counters_view.update,
-            on_preview=lambda body: _print_preview(preview_console, body),
+            on_preview=previews.append,
             limit=limit,
             preview=DEFAULT_PREVIEW if preview is None else preview,
         )
@@ -105,6 +106,7 @@ def run(
     finally:
         if live is not None:
             live.stop()
+    _print_previews(preview_console, previews)
     report(summary, as_json=as_json)
 
 
@@ -175,9 +177,16 @@ def _print_summary(console: Console, summary: RunSummary) -> None:
     console.print(f"Flow run: {summary.flow_run_id}", highlight=False)
 
 
-def _print_preview(console: Console, body: dict[str, Any]) -> None:
-    console.print("Would send:", style="bold")
-    console.print_json(json.dumps(body, default=str))
+def _print_previews(console: Console, previews: list[dict[str, Any]]) -> None:
+    """A dry run's preview: the rows that would fail first, then the elements that would be sent."""
+    for body in sorted(previews, key=lambda body: "would_fail" not in body):
+        failure = body.get("would_fail")
+        if failure is not None:
+            text = f"Would fail at {failure['stage']}: {failure['message']}"
+            console.print(text, style="red", markup=False)
+            continue
+        console.print("Would send:", style="bold")
+        console.print_json(json.dumps(body, default=str))
 
 
 def _print_problems(console: Console, file: Path, exc: Exception) -> None:

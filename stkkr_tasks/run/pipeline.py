@@ -26,6 +26,7 @@ from stkkr_tasks.run.session import StkkrMismatch, abort_message, open_run, run_
 from stkkr_tasks.run.summary import RunSummary
 from stkkr_tasks.tasks import (
     Counts,
+    Failure,
     RunAborted,
     RunContext,
     WriteItem,
@@ -92,6 +93,8 @@ async def execute_stkkr(
             # whenever the server was busy (bench/RESULTS.md, 2026-11-26).
             with TagsContext(current_tags=set()):
                 await _pipeline(ctx, hooks, tally)
+            if ctx.dry_run:
+                _preview_failures(hooks, ctx.recorder.queued())
             try:
                 await ctx.recorder.flush()
             except Exception as exc:
@@ -206,6 +209,14 @@ def _preview(ctx: RunContext, hooks: RunHooks, items: list[WriteItem], shown: in
             hooks.on_preview({"delete": {"connector": ctx.connector, "object": target, "keys": keys}})
         shown += 1
     return shown
+
+
+def _preview_failures(hooks: RunHooks, failures: tuple[Failure, ...]) -> None:
+    """Hand a dry run's first failed rows to the terminal (never to Prefect), as `{"would_fail": ...}`."""
+    if hooks.on_preview is None:
+        return
+    for failure in failures[: hooks.preview_limit]:
+        hooks.on_preview({"would_fail": {"stage": failure.stage, "message": failure.message}})
 
 
 def _summarise(

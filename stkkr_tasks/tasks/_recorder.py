@@ -125,6 +125,10 @@ class ErrorRecorder:
             limit = self._max_errors
             self.stop.set(f"Stopped: more than {limit} rows failed (max_errors: {limit}).")
 
+    def queued(self) -> tuple[Failure, ...]:
+        """The failures not yet written: in a dry run, every failure of the run (never written)."""
+        return tuple(self._pending)
+
     def note(self, failure: Failure) -> None:
         """Queue an error record that is not a row (a page that could not be read); it is not counted."""
         self._pending.append(failure)

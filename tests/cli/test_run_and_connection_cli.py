@@ -203,3 +203,15 @@ def test_dry_run_preview_n_shows_that_many_elements(sim_connection, invoke, tmp_
     assert result.exit_code == 0, result.output
     assert result.output.count("Would send:") == 2
     assert invoke("run", str(_stkkr(tmp_path, sim_connection)), "--preview", "2").exit_code == 2
+
+
+def test_dry_run_preview_shows_the_rows_that_would_fail_first(sim_connection, invoke, tmp_path) -> None:
+    failing_late = "{{ 'AFK' if row.ProjectId < '100010' else decimal('no number') }}"
+    path = _stkkr(tmp_path, sim_connection, appointment=failing_late)
+
+    result = invoke("run", str(path), "--dry-run", "--preview", "2")
+
+    assert result.exit_code != 0, result.output
+    assert result.output.count("Would fail at transform") == 2
+    assert result.output.count("Would send:") == 2
+    assert result.output.index("Would fail at transform") < result.output.index("Would send:")
