@@ -43,66 +43,35 @@ _BY_ACTION = {"insert": "inserted", "update": "updated", "delete": "deleted"}
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(Counts):
     """The outcome of one run: returned to the caller, the final state message, and a table artifact.
 
+    The counts are the fields of `Counts` (keywords: `read`, `written`, `failed`, ...), added up over the run.
     Every row read ends in exactly one of `filtered_out`, `skipped`, `written`, `failed` and `not_attempted`
     (in a dry run, `would_write` takes the place of `written`). Failed rows are in the stkkr database as error
-    records (`stkkr errors list`); the kept rows a stopped run never sent are only counted.
+    records (`stkkr errors list`); the kept rows a stopped run never sent are only counted (`not_attempted`:
+    no error record; the next run tries them again).
 
     Attributes:
         stkkr: The stkkr's name.
         flow_run_id: The Prefect flow run id.
         state: "Completed" (possibly with failed rows) or "Failed" (the run could not finish).
-        read: Rows read from the GetConnector.
-        filtered_out: Rows the `filter` expression dropped.
-        skipped: Rows whose `unique` key succeeded in an earlier run.
-        written: Rows written to the UpdateConnector.
-        failed: Rows that failed in filter, transform or update (each has an error record).
         duration_s: Wall-clock duration of the run in seconds.
         message: The final state message (counts and the reason of a failure; no row values).
-        not_attempted: Kept rows that were never sent because the run stopped (no error record; the next
-            run tries them again).
-        would_write: In a dry run, the rows that would have been written.
         dry_run: True when nothing was written on purpose.
         problems: Why the stkkr does not fit the AFAS environment (online validation), if it does not.
-        pages: GetConnector pages read.
         then: The runs that followed this one in this process through `then:` (`run_stkkr`).
-        kept: The rows (or groups) handed to the transform, which `limit` bounds.
-        limit_reached: True when the run stopped reading because it reached `limit`.
-        inserted: Of `written`, the rows inserted (likewise `updated`, `deleted`).
-        updated: Of `written`, the rows updated.
-        deleted: Of `written`, the rows deleted.
-        groups_written: With `group_by`: the groups written (their rows are in `written`).
-        groups_failed: With `group_by`: the groups that failed (their rows are in `failed`).
-        batch_fallback: True when AFAS refused several elements per request and the run sent them one by one.
         limit: The run's bound on kept rows (or groups), if it had one.
     """
 
     stkkr: str
     flow_run_id: str
     state: State
-    read: int = 0
-    filtered_out: int = 0
-    skipped: int = 0
-    written: int = 0
-    failed: int = 0
     duration_s: float = 0.0
     message: str = ""
-    not_attempted: int = 0
-    would_write: int = 0
     dry_run: bool = False
     problems: tuple[str, ...] = field(default=())
-    pages: int = 0
     then: tuple[RunSummary, ...] = ()
-    kept: int = 0
-    limit_reached: bool = False
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    groups_written: int = 0
-    groups_failed: int = 0
-    batch_fallback: bool = False
     limit: int | None = None
 
     @classmethod

@@ -25,17 +25,18 @@ T = TypeVar("T")
 WRITERS_PER_PAGE = 8
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Counts:
     """Row counts, as data: what one task did to one page, or, added up by the flow, what a run did so far.
 
     Every row read ends in exactly one of `filtered_out`, `skipped`, `written` (or `would_write` in a dry
     run), `failed` and `not_attempted` (kept rows never sent because the run stopped: no error record each,
-    the next run tries them).
+    the next run tries them). `pages` counts the GetConnector pages read.
     `kept` counts the rows (or groups) handed to the transform, which `limit` bounds; `limit_reached` says
     that the run stopped reading because of it. `inserted`, `updated` and `deleted` split `written` by action.
     With `group_by` the row counts stay row counts; `groups_written` and `groups_failed` count the groups.
     `batch_fallback` says that AFAS refused several elements per request and the run went on without batch.
+    A new count added here is also a field of the run's `RunSummary` and a column of its artifact.
     """
 
     read: int = 0
@@ -72,7 +73,7 @@ class Counts:
         return cls(failed=rows, groups_failed=int(group))
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(_add(getattr(self, name), getattr(other, name)) for name in COUNT_FIELDS))
+        return Counts(**{name: _add(getattr(self, name), getattr(other, name)) for name in COUNT_FIELDS})
 
     def accounted(self) -> int:
         """Rows that reached a final outcome so far."""
