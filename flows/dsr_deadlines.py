@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import acreate_table_artifact
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
-from prefect.states import Completed, Failed, State
+from prefect.states import State
 
+from stkkr_tasks.run.artifacts import finish_with_counts
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore, dsr
 
@@ -38,15 +38,12 @@ async def dsr_deadlines(now: datetime | None = None) -> State[dict[str, Any]]:
     today = dsr.today_in_amsterdam(now)
     async with ErrorStore() as store:
         counts = await dsr.deadline_counts(TenantStore(store), today)
-    table = [{"requests": name.replace("_", " "), "count": count} for name, count in counts.items()]
     message = (
         f"{counts['overdue']} data-subject request(s) overdue, {counts['due_by_tomorrow']} due by "
         f"{today + timedelta(days=1)}, {counts['open']} open: see `stkkr dsr list --open`"
     )
-    await acreate_table_artifact(table=table, key=ARTIFACT_KEY, description=message)
-    if counts["overdue"] or counts["due_by_tomorrow"]:
-        return Failed(message=message, data=counts)
-    return Completed(message=message, data=counts)
+    late = bool(counts["overdue"] or counts["due_by_tomorrow"])
+    return await finish_with_counts(counts, key=ARTIFACT_KEY, message=message, column="requests", failed=late)
 
 
 def dsr_deadlines_deployment() -> RunnerDeployment:

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import acreate_table_artifact
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
-from prefect.states import Completed, State
+from prefect.states import State
 
+from stkkr_tasks.run.artifacts import finish_with_counts
 from stkkr_tasks.spec.files import valid_stkkr_files
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore
@@ -74,9 +74,8 @@ async def purge_inactive_customers(
         f"{counts['invoices_deleted']} invoice(s) older than {invoice_years} years "
         f"{'to delete' if dry_run else 'deleted'}"
     )
-    table = [{"what": name.replace("_", " "), "count": count} for name, count in counts.items()]
-    await acreate_table_artifact(table=table, key=ARTIFACT_KEY, description=message)
-    return Completed(message=message, data={**counts, "dry_run": dry_run})
+    data = {**counts, "dry_run": dry_run}
+    return await finish_with_counts(counts, key=ARTIFACT_KEY, message=message, column="what", data=data)
 
 
 def purge_deployment() -> RunnerDeployment:

@@ -1,4 +1,6 @@
-"""The failed-rows artifact of a run: its error records' meta-information as a markdown table, never values.
+"""The artifacts of runs: the failed-rows artifact of a stkkr run, and the counts table of the other flows.
+
+The failed-rows artifact shows a run's error records' meta-information as a markdown table, never values.
 
 Each run with failed rows gets a markdown artifact with key ``failed-rows-<stkkr>`` (so the Prefect UI keeps
 a timeline per stkkr) listing, per error record: stage, HTTP status, AFAS error number, log reference, the
@@ -9,12 +11,14 @@ the same period as the records themselves (`prune_failure_artifacts`).
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from prefect.artifacts import acreate_markdown_artifact
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
+from prefect.states import Completed, Failed, State
 
 from stkkr_tasks.store import ErrorStore
 
@@ -121,6 +125,34 @@ async def prune_failure_artifacts(client: PrefectClient, before: datetime, dry_r
         for artifact_id in old:
             await client.delete_artifact(artifact_id)
     return len(old)
+
+
+async def finish_with_counts(
+    counts: Mapping[str, int],
+    *,
+    key: str,
+    message: str,
+    column: str,
+    failed: bool = False,
+    data: dict[str, Any] | None = None,
+) -> State[dict[str, Any]]:
+    """Show a flow's counts as the table artifact `key`, a row per count, and give the flow's final state.
+
+    Args:
+        counts: Counts by name (`due_by_tomorrow` shows as "due by tomorrow"); counts only, never row values.
+        key: The artifact key.
+        message: The state message, also the artifact's description.
+        column: The heading of the column of names.
+        failed: Give a Failed state (which Prefect automations alert on) instead of a Completed one.
+        data: The state's result; default: the counts.
+
+    Returns:
+        The state for the flow to return.
+    """
+    table = [{column: name.replace("_", " "), "count": count} for name, count in counts.items()]
+    await acreate_table_artifact(table=table, key=key, description=message)
+    state = Failed if failed else Completed
+    return state(message=message, data=dict(counts) if data is None else data)
 
 
 def _cell(value: object) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-from flows.dsr_deadlines import dsr_deadlines
+from flows.dsr_deadlines import ARTIFACT_KEY, dsr_deadlines
 from flows.purge import purge_inactive_customers
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore, dsr
@@ -60,6 +63,15 @@ async def test_dsr_deadlines_fails_when_a_request_is_due_tomorrow_or_overdue(
         "overdue": overdue,
         "due_by_tomorrow": due,
     }
+    async with get_client() as client:
+        by_run = ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+        (artifact,) = await client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=by_run))
+    assert (artifact.key, artifact.type, artifact.description) == (ARTIFACT_KEY, "table", state.message)
+    assert json.loads(str(artifact.data)) == [
+        {"requests": "open", "count": 1},
+        {"requests": "overdue", "count": overdue},
+        {"requests": "due by tomorrow", "count": due},
+    ]
 
 
 async def test_dsr_deadlines_passes_when_every_request_is_closed(tenants: TenantStore) -> None:
