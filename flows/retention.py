@@ -17,32 +17,19 @@ from typing import Any
 from prefect import flow, get_client, task
 from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.filters import (
-    FlowFilter,
-    FlowFilterName,
-    FlowRunFilter,
-    FlowRunFilterStartTime,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
-from prefect.client.schemas.objects import StateType
-from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments.runner import RunnerDeployment
-from prefect.exceptions import ObjectNotFound
 from prefect.schedules import Cron
 from prefect.states import Completed, State
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
-from stkkr_tasks.deploy.retention import PruneCounts, prune_stkkr_database
+from stkkr_tasks.deploy.retention import PruneCounts, prune_flow_runs, prune_stkkr_database
 from stkkr_tasks.run.artifacts import prune_failure_artifacts
 from stkkr_tasks.store import MAX_RETENTION_DAYS, retention_cutoff
 
 ARTIFACT_KEY = "prune-error-records"
 NIGHTLY_CRON = "0 3 * * *"
 NIGHTLY_TIMEZONE = "Europe/Amsterdam"
-_TERMINAL = [StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED]
-_PAGE = 200
 
 
 class RetentionCounts(TypedDict):
@@ -75,34 +62,8 @@ async def prune_failure_artifacts_task(before: datetime, dry_run: bool) -> int:
 
 @task(name="prune-prefect-history", cache_policy=NO_CACHE, persist_result=False)
 async def prune_prefect_history(before: datetime, dry_run: bool, flows: list[str] | None = None) -> int:
-    """Delete (or count) Prefect flow runs that started before `before` and are finished.
-
-    The Prefect server deletes a flow run's task runs and logs with it.
-
-    Args:
-        before: Runs that started before this moment are deleted.
-        dry_run: Only count them.
-        flows: Only runs of these flows (by name); None: runs of every flow.
-    """
-    flow_filter = FlowFilter(name=FlowFilterName(any_=flows)) if flows is not None else None
-    run_filter = FlowRunFilter(
-        start_time=FlowRunFilterStartTime(before_=before),
-        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_TERMINAL)),
-    )
-    async with get_client() as client:
-        if dry_run:
-            return await client.count_flow_runs(flow_filter=flow_filter, flow_run_filter=run_filter)
-        deleted = 0
-        while runs := await client.read_flow_runs(
-            flow_filter=flow_filter, flow_run_filter=run_filter, sort=FlowRunSort.START_TIME_ASC, limit=_PAGE
-        ):
-            for run in runs:
-                try:
-                    await client.delete_flow_run(run.id)
-                except ObjectNotFound:  # deleted by a concurrent run of this flow
-                    continue
-                deleted += 1
-        return deleted
+    """Delete (or count) finished Prefect flow runs that started before `before` (of `flows`, or of all)."""
+    return await prune_flow_runs(before, dry_run=dry_run, flows=flows)
 
 
 @flow(

@@ -1,7 +1,8 @@
-"""Prune the stkkr database: error records past the retention period, run-once keys of vanished stkkrs.
+"""Prune the stkkr database: error records past the retention period, run-once keys of vanished stkkrs;
+and, when asked, Prefect's own history of finished flow runs.
 
-Used by the retention flow (nightly, and `stkkr retention`) and at the start of `stkkr serve`, so a machine
-that was off at 03:00 still keeps the 30-day promise.
+Used by the retention flow (nightly, and `stkkr retention`); the database prune also at the start of
+`stkkr serve`, so a machine that was off at 03:00 still keeps the 30-day promise.
 """
 
 from __future__ import annotations
@@ -11,11 +12,23 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from prefect import get_client
-from prefect.client.schemas.filters import FlowFilter, FlowFilterId
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterId,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterStartTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.exceptions import ObjectNotFound
 
 from stkkr_tasks.store import MAX_RETENTION_DAYS, ErrorStore, retention_cutoff
 
 _PAGE = 200
+_TERMINAL = [StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED]
 
 
 @dataclass(frozen=True)
@@ -75,3 +88,37 @@ async def prune_stkkr_database(
             records = await store.prune(cutoff, batch_size=batch_size)
         keys = await store.prune_run_once_keys(keys_cutoff, keep, dry_run=dry_run)
     return PruneCounts(error_records=records, run_once_keys=keys)
+
+
+async def prune_flow_runs(before: datetime, *, dry_run: bool = False, flows: list[str] | None = None) -> int:
+    """Delete (or count) Prefect flow runs that started before `before` and are finished.
+
+    The Prefect server deletes a flow run's task runs and logs with it.
+
+    Args:
+        before: Runs that started before this moment are deleted.
+        dry_run: Only count them.
+        flows: Only runs of these flows (by name); None: runs of every flow.
+
+    Returns:
+        How many were (or would be) deleted.
+    """
+    flow_filter = FlowFilter(name=FlowFilterName(any_=flows)) if flows is not None else None
+    run_filter = FlowRunFilter(
+        start_time=FlowRunFilterStartTime(before_=before),
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_TERMINAL)),
+    )
+    async with get_client() as client:
+        if dry_run:
+            return await client.count_flow_runs(flow_filter=flow_filter, flow_run_filter=run_filter)
+        deleted = 0
+        while runs := await client.read_flow_runs(
+            flow_filter=flow_filter, flow_run_filter=run_filter, sort=FlowRunSort.START_TIME_ASC, limit=_PAGE
+        ):
+            for run in runs:
+                try:
+                    await client.delete_flow_run(run.id)
+                except ObjectNotFound:  # deleted by a concurrent run of this flow
+                    continue
+                deleted += 1
+        return deleted
