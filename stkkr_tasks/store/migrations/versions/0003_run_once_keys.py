@@ -22,7 +22,6 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _ENVIRONMENT = 500
 
 
