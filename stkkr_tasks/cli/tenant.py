@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +11,7 @@ from rich.table import Table
 
 from stkkr_tasks.cli._store import EXIT_USAGE, fail, out, print_json
 from stkkr_tasks.cli._tenants import JsonOption, parse_date, with_tenants
-from stkkr_tasks.tenants import TenantStore, dsr
+from stkkr_tasks.tenants import Tenant, TenantStore, dsr
 
 tenant_app = typer.Typer(
     help="Customers (tenants): contact person, licence, last interaction.", no_args_is_help=True
@@ -25,6 +26,11 @@ LicenceFrom = Annotated[str | None, typer.Option(help="Licence valid from (YYYY-
 LicenceUntil = Annotated[str | None, typer.Option(help="Licence valid until (YYYY-MM-DD), inclusive.")]
 
 
+TenantId = Annotated[str, typer.Argument(help="The tenant id: the `tenant:` of its stkkr files.")]
+#: Saves a tenant's fields (`add_tenant` or `set_tenant`) and gives the tenant back.
+Save = Callable[[TenantStore, str, dict[str, Any]], Awaitable[Tenant]]
+
+
 def _fields(**options: Any) -> dict[str, Any]:
     fields = {k: v for k, v in options.items() if v is not None and not k.startswith("licence")}
     for key in ("licence_from", "licence_until"):
@@ -33,48 +39,56 @@ def _fields(**options: Any) -> dict[str, Any]:
     return fields
 
 
-@tenant_app.command("add")
-def add(
-    tenant_id: Annotated[str, typer.Argument(help="The tenant id: the `tenant:` of its stkkr files.")],
-    name: Name = None,
-    contact_name: ContactName = None,
-    contact_email: ContactEmail = None,
-    contact_phone: ContactPhone = None,
-    plan: Plan = None,
-    licence_from: LicenceFrom = None,
-    licence_until: LicenceUntil = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Add a tenant."""
-    fields = _fields(**locals() | {"tenant_id": None, "as_json": None})
-    tenant = with_tenants(lambda store: store.add_tenant(tenant_id, **fields))
-    if as_json:
-        print_json(tenant.meta())
-    else:
-        out().print(f"Added tenant {escape(tenant.id)!r}.")
+def _fields_command(save: Save, done: str, *, need_fields: bool) -> Callable[..., None]:
+    """The command of `add` or `set`: the tenant id and its field options, saved with `save`.
+
+    Args:
+        save: Saves the given fields.
+        done: The line printed after, with `{id}` and `{fields}` (the names of the fields given).
+        need_fields: Refuse a call without any field option.
+    """
+
+    def command(
+        tenant_id: TenantId,
+        name: Name = None,
+        contact_name: ContactName = None,
+        contact_email: ContactEmail = None,
+        contact_phone: ContactPhone = None,
+        plan: Plan = None,
+        licence_from: LicenceFrom = None,
+        licence_until: LicenceUntil = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        fields = _fields(
+            name=name,
+            contact_name=contact_name,
+            contact_email=contact_email,
+            contact_phone=contact_phone,
+            plan=plan,
+            licence_from=licence_from,
+            licence_until=licence_until,
+        )
+        if need_fields and not fields:
+            fail("nothing to change: give at least one option (see --help)", EXIT_USAGE)
+        tenant = with_tenants(lambda store: save(store, tenant_id, fields))
+        if as_json:
+            print_json(tenant.meta())
+        else:
+            out().print(done.format(id=repr(escape(tenant.id)), fields=", ".join(sorted(fields))))
+
+    return command
 
 
-@tenant_app.command("set")
-def set_(
-    tenant_id: Annotated[str, typer.Argument(help="The tenant id.")],
-    name: Name = None,
-    contact_name: ContactName = None,
-    contact_email: ContactEmail = None,
-    contact_phone: ContactPhone = None,
-    plan: Plan = None,
-    licence_from: LicenceFrom = None,
-    licence_until: LicenceUntil = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Change a tenant's fields (only those given)."""
-    fields = _fields(**locals() | {"tenant_id": None, "as_json": None})
-    if not fields:
-        fail("nothing to change: give at least one option (see --help)", EXIT_USAGE)
-    tenant = with_tenants(lambda store: store.set_tenant(tenant_id, fields))
-    if as_json:
-        print_json(tenant.meta())
-    else:
-        out().print(f"Changed tenant {escape(tenant.id)!r}: {', '.join(sorted(fields))}.")
+tenant_app.command("add", help="Add a tenant.")(
+    _fields_command(
+        lambda store, tenant_id, fields: store.add_tenant(tenant_id, **fields),
+        "Added tenant {id}.",
+        need_fields=False,
+    )
+)
+tenant_app.command("set", help="Change a tenant's fields (only those given).")(
+    _fields_command(TenantStore.set_tenant, "Changed tenant {id}: {fields}.", need_fields=True)
+)
 
 
 @tenant_app.command("list")

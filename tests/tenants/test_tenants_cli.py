@@ -39,6 +39,10 @@ def test_tenants_users_and_invoices(tmp_path: Path) -> None:
     assert (added["name"], added["contact_email"]) == ("Acme BV", "jan@acme.example")
     assert as_json("tenant", "set", "acme", "--plan", "pro", "--licence-until", "2027-12-31")["plan"] == "pro"
     assert stkkr("tenant", "set", "acme", "--licence-until", "31-12-2027").exit_code == 2
+    nothing = stkkr("tenant", "set", "acme")
+    assert nothing.exit_code == 2 and "nothing to change" in nothing.output
+    changed = stkkr("tenant", "set", "acme", "--contact-phone", "1")
+    assert changed.output.strip() == "Changed tenant 'acme': contact_phone."
     jan = as_json(
         "user", "add", "jan", "--tenant", "acme", "--email", "jan@acme.example", stdin=PASSWORD + "\n"
     )
