@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from stkkr_tasks.simulator import Simulator
 
 # Set before Prefect or stkkr read their settings.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -44,7 +47,7 @@ def prefect_server() -> Iterator[None]:
 
 
 @pytest.fixture
-def make_simulator() -> Iterator[Callable[..., Any]]:
+def make_simulator() -> Iterator[Callable[..., Simulator]]:
     """Factory that starts simulators on loopback; all are stopped after the test."""
     from contextlib import ExitStack
 
@@ -52,7 +55,7 @@ def make_simulator() -> Iterator[Callable[..., Any]]:
 
     with ExitStack() as stack:
 
-        def start(**kwargs: Any) -> Any:
+        def start(**kwargs: Any) -> Simulator:
             sim = Simulator(**kwargs)
             stack.enter_context(sim.serve())
             return sim
@@ -61,6 +64,6 @@ def make_simulator() -> Iterator[Callable[..., Any]]:
 
 
 @pytest.fixture
-def simulator(make_simulator: Callable[..., Any]) -> Any:
+def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
     """A running simulator with 200 rows per connector, seed 1."""
     return make_simulator(rows=200, seed=1)

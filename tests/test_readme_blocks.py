@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def environment(prefect_server: None, stkkr_home: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def connections(prefect_server: None) -> None:
+def connections(prefect_server: None) -> Iterator[None]:
     """The README's connections, saved for a simulator that runs while the module's tests do."""
     from blocks import AfasConnection
     from stkkr_tasks.simulator import Simulator

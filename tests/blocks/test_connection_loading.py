@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import typer
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import BlockDocumentCreate
 from prefect.utilities.asyncutils import run_coro_as_sync
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from blocks import (
     AfasConnection,
@@ -23,6 +25,9 @@ from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.spec import SpecError, load_stkkr_text
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
+
+#: Runs the CLI with arguments (and `input` on stdin).
+Invoke = Callable[..., Result]
 
 OLD_TOKEN = "<token><version>1</version><data>" + "0ld0ld" * 10 + "</data></token>"
 NEW_TOKEN = "<token><version>1</version><data>" + "fe11ce" * 10 + "</data></token>"
@@ -77,12 +82,12 @@ def test_load_connection_works_outside_an_event_loop() -> None:
 
 
 @pytest.fixture
-def invoke():
+def invoke() -> Invoke:
     app = typer.Typer()
     connection.register(app)
     runner = CliRunner()
 
-    def call(*args: str, input: str | None = None):
+    def call(*args: str, input: str | None = None) -> Result:
         return runner.invoke(app, list(args), input=input)
 
     return call
@@ -96,7 +101,7 @@ def outdated() -> str:
     return name
 
 
-def test_connection_test_names_an_outdated_block(invoke, outdated: str) -> None:
+def test_connection_test_names_an_outdated_block(invoke: Invoke, outdated: str) -> None:
     name = outdated
 
     result = invoke("connection", "test", name)
@@ -106,7 +111,7 @@ def test_connection_test_names_an_outdated_block(invoke, outdated: str) -> None:
 
 
 def test_connection_set_says_it_replaces_an_outdated_block_and_keeps_no_old_token(
-    invoke, outdated: str, tmp_path
+    invoke: Invoke, outdated: str, tmp_path: Path
 ) -> None:
     name = outdated
     token_file = tmp_path / "token.xml"
@@ -120,7 +125,9 @@ def test_connection_set_says_it_replaces_an_outdated_block_and_keeps_no_old_toke
     assert loaded.token.get_secret_value() == NEW_TOKEN
 
 
-def test_connection_set_without_a_token_does_not_keep_an_outdated_blocks_token(invoke, outdated: str) -> None:
+def test_connection_set_without_a_token_does_not_keep_an_outdated_blocks_token(
+    invoke: Invoke, outdated: str
+) -> None:
     name = outdated
 
     result = invoke("connection", "set", name, "--environment", "12345", input="")
@@ -139,7 +146,7 @@ update: {{connector: PtProject, action: update}}
 
 
 @pytest.mark.parametrize("bad", ["acme-", "acme--test", "Acme", "acme_test", "a" * 64])
-def test_the_cli_and_the_stkkr_file_refuse_the_same_connection_names(invoke, bad: str) -> None:
+def test_the_cli_and_the_stkkr_file_refuse_the_same_connection_names(invoke: Invoke, bad: str) -> None:
     result = invoke("connection", "set", bad, "--environment", "12345", input=NEW_TOKEN)
 
     assert result.exit_code == 2

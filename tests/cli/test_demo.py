@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import typer
 from rich.console import Console
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from stkkr_tasks.cli import demo as demo_cli
 from stkkr_tasks.demo import DemoError, example_files, run_demo, run_examples
@@ -25,7 +25,7 @@ ROWS = 100
 EXAMPLES = Path(__file__).resolve().parents[2] / "deployments" / "examples"
 
 
-def _stkkr_demo(deployments: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+def _stkkr_demo(deployments: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
     """`stkkr demo` through typer's CliRunner, with `deployments` as the deployments directory."""
     app = typer.Typer()
     app.callback()(lambda: None)

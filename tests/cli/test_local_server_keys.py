@@ -52,7 +52,9 @@ def test_a_database_that_holds_its_own_key_gives_it_to_the_key_file(home: Path) 
     assert localserver.database_key() is None  # and the database no longer holds their key
 
 
-def test_the_key_file_can_live_elsewhere(home: Path, tmp_path_factory, monkeypatch) -> None:
+def test_the_key_file_can_live_elsewhere(
+    home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     elsewhere = tmp_path_factory.mktemp("vault") / "server.key"
     monkeypatch.setenv("STKKR_SERVER_KEY_FILE", str(elsewhere))
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from stkkr_tasks.localstack import free_port
+from stkkr_tasks.simulator import Simulator
 
 STKKR = str(Path(sys.executable).with_name("stkkr"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +77,7 @@ def busy_port() -> Iterator[int]:
 
 
 @pytest.fixture
-def connections(stkkr: Stkkr, simulator) -> dict[str, str]:
+def connections(stkkr: Stkkr, simulator: Simulator) -> dict[str, str]:
     """A working connection to the simulator and one to a port where nothing listens."""
     closed = f"http://127.0.0.1:{free_port()}/ProfitRestServices"
     names = {"working": "nt-working", "unreachable": "nt-unreachable"}

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from stkkr_tasks.cli import connection, run, trigger
 from stkkr_tasks.run import JSON_KEYS
+from stkkr_tasks.simulator import Simulator
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
+
+#: Runs the CLI with arguments (and `input` on stdin).
+Invoke = Callable[..., Result]
 
 STKKR = """
 stkkr: {name}
@@ -38,17 +43,17 @@ def cli() -> typer.Typer:
 
 
 @pytest.fixture
-def invoke(cli):
+def invoke(cli: typer.Typer) -> Invoke:
     runner = CliRunner()
 
-    def call(*args: str, input: str | None = None):
+    def call(*args: str, input: str | None = None) -> Result:
         return runner.invoke(cli, list(args), input=input)
 
     return call
 
 
 @pytest.fixture
-def sim_connection(simulator, invoke, tmp_path) -> str:
+def sim_connection(simulator: Simulator, invoke: Invoke, tmp_path: Path) -> str:
     name = f"sim-{uuid.uuid4().hex[:8]}"
     token_file = tmp_path / "token.xml"
     token_file.write_text(simulator.token + "\n")
@@ -73,7 +78,9 @@ def _stkkr(tmp_path: Path, connection_name: str, appointment: str = "AFK") -> Pa
     return path
 
 
-def test_connection_test_says_the_token_works(sim_connection, invoke, simulator) -> None:
+def test_connection_test_says_the_token_works(
+    sim_connection: str, invoke: Invoke, simulator: Simulator
+) -> None:
     result = invoke("connection", "test", sim_connection)
 
     assert result.exit_code == 0, result.output
@@ -81,7 +88,7 @@ def test_connection_test_says_the_token_works(sim_connection, invoke, simulator)
     assert simulator.token not in result.output
 
 
-def test_connection_from_stdin_with_a_wrong_token_is_refused(simulator, invoke) -> None:
+def test_connection_from_stdin_with_a_wrong_token_is_refused(simulator: Simulator, invoke: Invoke) -> None:
     name = f"sim-{uuid.uuid4().hex[:8]}"
     wrong = "ab" * 32
     assert invoke("connection", "set", name, "--base-url", simulator.base_url, input=wrong).exit_code == 0
@@ -93,14 +100,14 @@ def test_connection_from_stdin_with_a_wrong_token_is_refused(simulator, invoke) 
     assert wrong not in result.output
 
 
-def test_connection_set_needs_environment_or_base_url(invoke) -> None:
+def test_connection_set_needs_environment_or_base_url(invoke: Invoke) -> None:
     result = invoke("connection", "set", "acme", "--token-file", "-", input="secret")
 
     assert result.exit_code == 2
     assert "--environment" in result.output
 
 
-def test_connection_set_refuses_http_to_another_machine_unless_allowed(invoke) -> None:
+def test_connection_set_refuses_http_to_another_machine_unless_allowed(invoke: Invoke) -> None:
     name = f"proxy-{uuid.uuid4().hex[:8]}"
     url = "http://proxy.acme.internal/ProfitRestServices"
     result = invoke("connection", "set", name, "--base-url", url, "--token-file", "-", input="ab" * 32)
@@ -114,14 +121,14 @@ def test_connection_set_refuses_http_to_another_machine_unless_allowed(invoke) -
     assert invoke(*allowed, input="ab" * 32).exit_code == 0
 
 
-def test_connection_test_of_an_unknown_name(invoke) -> None:
+def test_connection_test_of_an_unknown_name(invoke: Invoke) -> None:
     result = invoke("connection", "test", "nobody-here")
 
     assert result.exit_code == 2
     assert "stkkr connection set nobody-here" in result.output
 
 
-def test_run_json_all_written_exits_0(sim_connection, invoke, tmp_path) -> None:
+def test_run_json_all_written_exits_0(sim_connection: str, invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--json")
 
     assert result.exit_code == 0, result.output
@@ -131,14 +138,16 @@ def test_run_json_all_written_exits_0(sim_connection, invoke, tmp_path) -> None:
     assert summary["failed"] == 0
 
 
-def test_run_with_failed_rows_exits_1(sim_connection, invoke, tmp_path) -> None:
+def test_run_with_failed_rows_exits_1(sim_connection: str, invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("run", str(_stkkr(tmp_path, sim_connection, appointment="{{ 'X' * 3 }}")), "--json")
 
     assert result.exit_code == 1
     assert json.loads(result.stdout)["failed"] == 20
 
 
-def test_run_of_an_invalid_file_exits_2_and_sends_nothing(invoke, tmp_path, simulator) -> None:
+def test_run_of_an_invalid_file_exits_2_and_sends_nothing(
+    invoke: Invoke, tmp_path: Path, simulator: Simulator
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("stkkr: Bad Name\nget: {connector: Profit_Projects}\n")
 
@@ -150,7 +159,7 @@ def test_run_of_an_invalid_file_exits_2_and_sends_nothing(invoke, tmp_path, simu
     assert simulator.requests == []
 
 
-def test_run_that_fails_exits_3(simulator, invoke, tmp_path) -> None:
+def test_run_that_fails_exits_3(simulator: Simulator, invoke: Invoke, tmp_path: Path) -> None:
     name = f"sim-{uuid.uuid4().hex[:8]}"
     invoke("connection", "set", name, "--base-url", simulator.base_url, input="ab" * 32)
 
@@ -162,7 +171,7 @@ def test_run_that_fails_exits_3(simulator, invoke, tmp_path) -> None:
 
 
 def test_dry_run_prints_counts_and_elements_and_writes_nothing(
-    sim_connection, invoke, tmp_path, simulator
+    sim_connection: str, invoke: Invoke, tmp_path: Path, simulator: Simulator
 ) -> None:
     result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--dry-run")
 
@@ -178,7 +187,9 @@ def test_dry_run_prints_counts_and_elements_and_writes_nothing(
     assert "Completed (dry run)" in listed.output, "stkkr history marks dry runs"
 
 
-def test_run_with_limit_writes_only_n_records(sim_connection, invoke, tmp_path, simulator) -> None:
+def test_run_with_limit_writes_only_n_records(
+    sim_connection: str, invoke: Invoke, tmp_path: Path, simulator: Simulator
+) -> None:
     result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--json", "--limit", "2")
 
     assert result.exit_code == 0, result.output
@@ -186,7 +197,9 @@ def test_run_with_limit_writes_only_n_records(sim_connection, invoke, tmp_path, 
     assert len(simulator.writes) == 2
 
 
-def test_connection_list_names_each_connection_and_where_it_points(sim_connection, invoke, simulator) -> None:
+def test_connection_list_names_each_connection_and_where_it_points(
+    sim_connection: str, invoke: Invoke, simulator: Simulator
+) -> None:
     result = invoke("connection", "list", "--json")
 
     assert result.exit_code == 0, result.output
@@ -197,7 +210,9 @@ def test_connection_list_names_each_connection_and_where_it_points(sim_connectio
     assert sim_connection in table.output and simulator.token not in table.output
 
 
-def test_dry_run_preview_n_shows_that_many_elements(sim_connection, invoke, tmp_path) -> None:
+def test_dry_run_preview_n_shows_that_many_elements(
+    sim_connection: str, invoke: Invoke, tmp_path: Path
+) -> None:
     result = invoke("run", str(_stkkr(tmp_path, sim_connection)), "--dry-run", "--preview", "2")
 
     assert result.exit_code == 0, result.output
@@ -205,7 +220,9 @@ def test_dry_run_preview_n_shows_that_many_elements(sim_connection, invoke, tmp_
     assert invoke("run", str(_stkkr(tmp_path, sim_connection)), "--preview", "2").exit_code == 2
 
 
-def test_dry_run_preview_shows_the_rows_that_would_fail_first(sim_connection, invoke, tmp_path) -> None:
+def test_dry_run_preview_shows_the_rows_that_would_fail_first(
+    sim_connection: str, invoke: Invoke, tmp_path: Path
+) -> None:
     failing_late = "{{ 'AFK' if row.ProjectId < '100010' else decimal('no number') }}"
     path = _stkkr(tmp_path, sim_connection, appointment=failing_late)
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_helpers import stkkr_document
+
+from tests.deploy.deploy_helpers import stkkr_document
 
 # A run that waits for its stkkr's concurrency slot (ENQUEUE) retries after this many seconds (default 30).
 # Set at collection, before the session's Prefect test server starts; it only shortens that wait.

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from prefect import get_client
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
-from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
+from prefect.client.schemas.responses import DeploymentResponse
+from prefect.client.schemas.schedules import SCHEDULE_TYPES, CronSchedule, IntervalSchedule
 
 from stkkr_tasks.deploy import DeployError, deploy
 from stkkr_tasks.deploy.steps import STEP
@@ -17,7 +18,7 @@ from stkkr_tasks.deploy.steps import STEP
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
-async def _read(name: str):
+async def _read(name: str) -> tuple[DeploymentResponse, list[SCHEDULE_TYPES]]:
     async with get_client() as client:
         deployment = await client.read_deployment_by_name(f"{name}/{name}")
         schedules = await client.read_deployment_schedules(deployment.id)

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 import typer
-from deploy_helpers import CONNECTION
 from prefect import get_client
 from prefect.exceptions import ObjectNotFound
 from typer.testing import CliRunner
 
 from blocks import AfasConnection
 from stkkr_tasks.cli import deploy as deploy_cli
+from stkkr_tasks.simulator import Simulator
+from tests.deploy.deploy_helpers import CONNECTION
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -27,7 +28,7 @@ def _deploy(*args: str) -> Any:
 
 
 def test_a_file_that_does_not_fit_its_afas_is_not_deployed(
-    write_stkkr: Callable[..., Path], simulator
+    write_stkkr: Callable[..., Path], simulator: Simulator
 ) -> None:
     AfasConnection(base_url=simulator.base_url, token=simulator.token).save(CONNECTION, overwrite=True)
     path = write_stkkr(

@@ -17,7 +17,6 @@ import httpx
 import pytest
 import typer
 import yaml
-from deploy_helpers import CONNECTION, eventually, start_serve, stkkr_document, stop_serve
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import FlowRun
@@ -26,6 +25,7 @@ from typer.testing import CliRunner
 from stkkr_tasks.cli import trigger as trigger_cli
 from stkkr_tasks.deploy import history, start_run, trigger
 from stkkr_tasks.store import ErrorStore, NewErrorRecord, retention_cutoff
+from tests.deploy.deploy_helpers import CONNECTION, eventually, start_serve, stkkr_document, stop_serve
 
 pytestmark = pytest.mark.usefixtures("served")
 

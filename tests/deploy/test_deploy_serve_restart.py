@@ -6,9 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from deploy_helpers import eventually, start_serve, stop_serve
 from prefect import get_client
 from prefect.client.schemas.objects import DeploymentStatus
+
+from tests.deploy.deploy_helpers import eventually, start_serve, stop_serve
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_helpers import CONNECTION
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -22,6 +21,7 @@ from stkkr_tasks.demo import run_examples
 from stkkr_tasks.run import ThenError, run_stkkr
 from stkkr_tasks.seam import connection_block
 from stkkr_tasks.spec.files import load_stkkr_files
+from tests.deploy.deploy_helpers import CONNECTION
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

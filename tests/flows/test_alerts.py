@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from stkkr_tasks.deploy.alerts import AlertBlockError, plan_alerts, sync_alerts
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.run.events import EVENT, finished_event
 from stkkr_tasks.run.summary import RunSummary
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.spec import StkkrSpec
 from tests.flows.receiver import Receiver, receiving
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -77,7 +79,12 @@ def _automations(stkkr: str) -> list[Any]:
 
 
 def test_failed_runs_and_failed_rows_notify_once_passing_runs_never(
-    simulator, connect, make_spec, stkkr_name, receiver, webhook_block
+    simulator: Simulator,
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    stkkr_name: str,
+    receiver: Receiver,
+    webhook_block: str,
 ) -> None:
     connection = connect(simulator)
     spec = make_spec(PROJECTS, connection, block=webhook_block, filter="row.Chargeable")
@@ -121,7 +128,11 @@ def test_failed_runs_and_failed_rows_notify_once_passing_runs_never(
 
 
 def test_deploy_updates_and_removes_automations_to_match_the_file(
-    simulator, connect, make_spec, stkkr_name, webhook_block
+    simulator: Simulator,
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    stkkr_name: str,
+    webhook_block: str,
 ) -> None:
     spec = make_spec(PROJECTS, connect(simulator), block=webhook_block, filter="True")
     _sync(spec)
@@ -144,7 +155,7 @@ def test_deploy_updates_and_removes_automations_to_match_the_file(
 
 
 def test_a_missing_notification_block_is_refused_before_anything_changes(
-    simulator, connect, make_spec, stkkr_name
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
 ) -> None:
     spec = make_spec(PROJECTS, connect(simulator), block="no-such-block", filter="True")
     with pytest.raises(AlertBlockError, match="no notification block called 'no-such-block'"):
@@ -152,7 +163,9 @@ def test_a_missing_notification_block_is_refused_before_anything_changes(
     assert _automations(stkkr_name) == []
 
 
-def test_the_event_carries_counts_only(simulator, connect, make_spec, stkkr_name) -> None:
+def test_the_event_carries_counts_only(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+) -> None:
     spec = make_spec(PROJECTS, connect(simulator), block="x", filter="True")
     summary = RunSummary(
         stkkr=stkkr_name, flow_run_id="abc", state="Completed", read=200, failed=7, written=193

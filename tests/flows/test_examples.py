@@ -6,17 +6,18 @@ from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from blocks import AfasConnection
 from stkkr_tasks.cli import spec as spec_cli
+from stkkr_tasks.simulator import Simulator
 from stkkr_tasks.spec import load_stkkr
 from stkkr_tasks.spec.model import GetLookup
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "deployments" / "examples").glob("*.yaml"))
 
 
-def _validate(*args: str) -> object:
+def _validate(*args: str) -> Result:
     """`stkkr validate ARGS` through typer's CliRunner."""
     app = typer.Typer()
     spec_cli.register(app)
@@ -44,7 +45,7 @@ def test_example_validates_offline(path: Path) -> None:
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_every_example_validates_online_against_the_simulator(simulator) -> None:
+def test_every_example_validates_online_against_the_simulator(simulator: Simulator) -> None:
     connection = load_stkkr(EXAMPLES[0]).connection
     AfasConnection(base_url=simulator.base_url, token=simulator.token).save(connection, overwrite=True)
 

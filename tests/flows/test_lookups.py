@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.spec import StkkrSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -46,7 +49,9 @@ def _lookup_reads(simulator: Any) -> int:
     )
 
 
-def test_a_lookup_joins_each_row_with_its_get_connector(simulator, connect, make_spec) -> None:
+def test_a_lookup_joins_each_row_with_its_get_connector(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     organisations = {row["BcCo"]: row for row in simulator.rows("Profit_OrgPer")}
     active = {bcco for bcco, row in organisations.items() if row["Status"] == "Actief"}
     projects = [row for row in simulator.rows("Profit_Projects") if not row["Blocked"]]
@@ -76,7 +81,9 @@ def test_a_lookup_joins_each_row_with_its_get_connector(simulator, connect, make
     assert _lookup_reads(simulator) == 4  # read again by the next run: nothing is kept between runs
 
 
-def test_a_lookup_pages_through_a_large_get_connector(make_simulator, connect, make_spec) -> None:
+def test_a_lookup_pages_through_a_large_get_connector(
+    make_simulator: Callable[..., Simulator], connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     simulator = make_simulator(rows=2_500, seed=3)
     spec = make_spec(JOIN, connect(simulator), max_rows=100_000, key="BcCo")
 
@@ -87,7 +94,9 @@ def test_a_lookup_pages_through_a_large_get_connector(make_simulator, connect, m
     assert _lookup_reads(simulator) > 3  # 2,500 organisations come in pages of 1,000
 
 
-def test_a_lookup_past_max_rows_stops_the_run_before_any_write(simulator, connect, make_spec) -> None:
+def test_a_lookup_past_max_rows_stops_the_run_before_any_write(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     active = sum(1 for row in simulator.rows("Profit_OrgPer") if row["Status"] == "Actief")
     assert active > 10
     summary = run_stkkr(make_spec(JOIN, connect(simulator), max_rows=10, key="BcCo"))
@@ -97,7 +106,9 @@ def test_a_lookup_past_max_rows_stops_the_run_before_any_write(simulator, connec
     assert (summary.read, simulator.writes) == (0, [])
 
 
-def test_a_lookup_whose_key_is_not_unique_stops_the_run(simulator, connect, make_spec) -> None:
+def test_a_lookup_whose_key_is_not_unique_stops_the_run(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     summary = run_stkkr(make_spec(JOIN, connect(simulator), max_rows=100_000, key="Type"))
 
     assert summary.state == "Failed"
@@ -105,7 +116,9 @@ def test_a_lookup_whose_key_is_not_unique_stops_the_run(simulator, connect, make
     assert (summary.read, simulator.writes) == (0, [])
 
 
-def test_a_lookup_of_an_unknown_field_is_refused_before_reading(simulator, connect, make_spec) -> None:
+def test_a_lookup_of_an_unknown_field_is_refused_before_reading(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     summary = run_stkkr(make_spec(JOIN, connect(simulator), max_rows=100_000, key="BcCoo"))
 
     assert summary.state == "Failed"

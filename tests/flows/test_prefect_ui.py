@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ import httpx
 import pytest
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.spec import StkkrSpec
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -128,7 +130,12 @@ def _shots(tmp_path: Path) -> Path:
 
 
 def test_the_flow_run_page_shows_name_summary_and_failed_rows(
-    ui_server, simulator, connect, make_spec, stkkr_name, tmp_path
+    ui_server: str,
+    simulator: Simulator,
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    stkkr_name: str,
+    tmp_path: Path,
 ) -> None:
     summary = run_stkkr(make_spec(PROJECTS, connect(simulator)))
     assert summary.failed > 0

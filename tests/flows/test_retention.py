@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,9 @@ NOW = datetime(2025, 6, 30, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None) -> ErrorStore:
+async def store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> AsyncIterator[ErrorStore]:
     """The stkkr database the flow uses (STKKR_DATABASE_URL), with records aged 29 and 31 days."""
     url = f"sqlite:///{tmp_path / 'stkkr.db'}"
     monkeypatch.setenv("STKKR_DATABASE_URL", url)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.spec import StkkrSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -22,7 +25,10 @@ update: {{connector: PtProject, action: update}}
 
 
 def test_a_run_hides_the_keys_in_page_urls_from_httpx_log(
-    simulator, connect, make_spec, caplog: pytest.LogCaptureFixture
+    simulator: Simulator,
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     httpx_logger = logging.getLogger("httpx")
     for installed in [f for f in httpx_logger.filters if type(f).__name__ == "_HideRowValues"]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
+from typer.testing import Result
 
 import stkkr_tasks.afas.client as client_module
 from stkkr_tasks.afas import RetryPolicy
 from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.run import run_stkkr
-from stkkr_tasks.simulator import Faults
-from stkkr_tasks.store import ErrorStore, aget_fingerprint_key, key_fingerprint
+from stkkr_tasks.simulator import Faults, Simulator
+from stkkr_tasks.spec import StkkrSpec
+from stkkr_tasks.store import ErrorRecord, ErrorStore, aget_fingerprint_key, key_fingerprint
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -37,11 +40,13 @@ update: {{connector: KnContact, action: insert}}
 """
 
 
-def _departments(simulator) -> set[str]:
+def _departments(simulator: Simulator) -> set[str]:
     return {row["Department"] for row in simulator.rows("Profit_Contacts") if row["Department"]}
 
 
-def test_a_key_repeated_on_later_pages_is_written_once(make_simulator, connect, make_spec) -> None:
+def test_a_key_repeated_on_later_pages_is_written_once(
+    make_simulator: Callable[..., Simulator], connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     simulator = make_simulator(rows=300, seed=1)
     departments = _departments(simulator)
     spec = make_spec(DEPARTMENTS, connect(simulator), page_size=5)
@@ -55,14 +60,18 @@ def test_a_key_repeated_on_later_pages_is_written_once(make_simulator, connect, 
     assert summary.skipped == summary.read - len(departments)
 
 
-def _inserted(simulator) -> Counter:
+def _inserted(simulator: Simulator) -> Counter:
     return Counter(
         w.body["KnContact"]["Element"]["Fields"]["ExAd"] for w in simulator.writes if w.method == "POST"
     )
 
 
 def test_an_unknown_outcome_keeps_the_key_until_resolved(
-    make_simulator, connect, make_spec, error_records, stkkr_name
+    make_simulator: Callable[..., Simulator],
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=120, seed=1)
     departments = _departments(simulator)
@@ -96,7 +105,11 @@ def test_an_unknown_outcome_keeps_the_key_until_resolved(
 
 
 def test_a_crashed_runs_reservation_is_skipped_and_reported(
-    make_simulator, connect, make_spec, error_records, stkkr_name
+    make_simulator: Callable[..., Simulator],
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=60, seed=1)
     connection = connect(simulator)
@@ -123,7 +136,11 @@ async def _reserve_as_a_crashed_run(stkkr: str, base_url: str, department: str) 
 
 
 def test_a_row_with_an_empty_unique_key_fails_with_a_clear_record(
-    make_simulator, connect, make_spec, error_records, stkkr_name
+    make_simulator: Callable[..., Simulator],
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=60, seed=1)
     empty = sum(1 for row in simulator.rows("Profit_Contacts") if not row["Department"])
@@ -143,7 +160,12 @@ def test_a_row_with_an_empty_unique_key_fails_with_a_clear_record(
     assert all(r.stage == "filter" and "run-once key (Department) is empty" in r.message for r in records)
 
 
-def test_another_fingerprint_key_refuses_to_run(make_simulator, connect, make_spec, monkeypatch) -> None:
+def test_another_fingerprint_key_refuses_to_run(
+    make_simulator: Callable[..., Simulator],
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     simulator = make_simulator(rows=40, seed=1)
     spec = make_spec(DEPARTMENTS, connect(simulator), page_size=20)
     assert run_stkkr(spec).state == "Completed"  # the database now knows the key
@@ -157,7 +179,9 @@ def test_another_fingerprint_key_refuses_to_run(make_simulator, connect, make_sp
     assert "stkkr-fingerprint-key" in refused.message and "STKKR_FINGERPRINT_KEY" in refused.message
 
 
-def test_run_once_keys_belong_to_the_afas_environment(make_simulator, connect, make_spec) -> None:
+def test_run_once_keys_belong_to_the_afas_environment(
+    make_simulator: Callable[..., Simulator], connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     rehearsal, production = make_simulator(rows=60, seed=1), make_simulator(rows=60, seed=1)
     departments = _departments(rehearsal)
     spec_rehearsal = make_spec(DEPARTMENTS, connect(rehearsal), page_size=20)
@@ -171,7 +195,7 @@ def test_run_once_keys_belong_to_the_afas_environment(make_simulator, connect, m
     assert set(_inserted(production)) == departments
 
 
-def _cli(*args: str):
+def _cli(*args: str) -> Result:
     from typer.testing import CliRunner
 
     from stkkr_tasks.cli.main import _register, app
@@ -199,7 +223,10 @@ update: {{connector: PtProject, action: update}}
 
 
 def test_a_stopped_run_releases_the_keys_it_reserved_ahead(
-    make_simulator, connect, make_spec, stkkr_name
+    make_simulator: Callable[..., Simulator],
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=120, seed=1)
     spec = make_spec(STOPPING, connect(simulator))
@@ -223,7 +250,10 @@ async def _key_states(stkkr: str) -> Counter:
 
 
 def test_errors_list_by_key_is_scoped_to_the_environment(
-    make_simulator, connect, make_spec, stkkr_name
+    make_simulator: Callable[..., Simulator],
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    stkkr_name: str,
 ) -> None:
     rehearsal, production = make_simulator(rows=40, seed=1), make_simulator(rows=40, seed=1)
     connections = {sim: connect(sim) for sim in (rehearsal, production)}
@@ -246,7 +276,12 @@ def test_errors_list_by_key_is_scoped_to_the_environment(
 
 
 def test_an_insert_answered_504_keeps_its_key_reserved(
-    make_simulator, connect, make_spec, error_records, stkkr_name, monkeypatch
+    make_simulator: Callable[..., Simulator],
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A gateway's 502/504 comes after AFAS processed the insert: like a lost answer, never written again.
     monkeypatch.setattr(client_module, "RetryPolicy", lambda: RetryPolicy(attempts=10, base_delay=0.001))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,9 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from stkkr_tasks.deploy.overview import KEY as OVERVIEW_KEY
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.run.artifacts import failure_key, prune_failure_artifacts
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.spec import StkkrSpec
+from stkkr_tasks.store import ErrorRecord
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -46,7 +50,9 @@ def _artifacts(client: Any, key: str, flow_run_id: str | None = None) -> Any:
     )
 
 
-def test_runs_are_named_after_the_stkkr_and_the_time(simulator, connect, make_spec, stkkr_name) -> None:
+def test_runs_are_named_after_the_stkkr_and_the_time(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+) -> None:
     spec = make_spec(PROJECTS, connect(simulator))
     real = run_stkkr(spec)
     dry = run_stkkr(spec, dry_run=True)
@@ -58,7 +64,11 @@ def test_runs_are_named_after_the_stkkr_and_the_time(simulator, connect, make_sp
 
 
 def test_a_run_with_failed_rows_lists_their_meta_information_never_values(
-    simulator, connect, make_spec, stkkr_name, error_records
+    simulator: Simulator,
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    stkkr_name: str,
+    error_records: Callable[[str], list[ErrorRecord]],
 ) -> None:
     summary = run_stkkr(make_spec(PROJECTS, connect(simulator)))
     assert summary.failed > 0
@@ -79,14 +89,18 @@ def test_a_run_with_failed_rows_lists_their_meta_information_never_values(
     assert [v for v in values if len(v) >= 6 and v in text] == []
 
 
-def test_a_clean_run_has_no_failed_rows_artifact(simulator, connect, make_spec, stkkr_name) -> None:
+def test_a_clean_run_has_no_failed_rows_artifact(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+) -> None:
     text = PROJECTS.replace("'AFK' if row.Chargeable else 'XXX'", "'AFK'")
     summary = run_stkkr(make_spec(text, connect(simulator)))
     assert summary.ok
     assert _query(lambda c: _artifacts(c, failure_key(stkkr_name))) == []
 
 
-def test_the_overview_lists_every_stkkr_with_its_last_run(simulator, connect, make_spec, stkkr_name) -> None:
+def test_the_overview_lists_every_stkkr_with_its_last_run(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+) -> None:
     summary = run_stkkr(make_spec(PROJECTS, connect(simulator)))
 
     (artifact,) = _query(lambda c: _artifacts(c, OVERVIEW_KEY, summary.flow_run_id))
@@ -98,7 +112,7 @@ def test_the_overview_lists_every_stkkr_with_its_last_run(simulator, connect, ma
 
 
 def test_retention_deletes_failed_rows_artifacts_past_the_period(
-    simulator, connect, make_spec, stkkr_name
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
 ) -> None:
     run_stkkr(make_spec(PROJECTS, connect(simulator)))
     now = datetime.now(UTC)

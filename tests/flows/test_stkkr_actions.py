@@ -10,6 +10,7 @@ import asyncio
 import json
 import math
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +23,9 @@ from prefect.client.schemas.filters import (
 )
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.spec import StkkrSpec
+from stkkr_tasks.store import ErrorRecord
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -61,7 +65,9 @@ async def _prefect_side(flow_run_id: str, key: str, min_task_runs: int) -> tuple
     return flow_run, task_runs, artifacts[0] if artifacts else None
 
 
-def test_update_with_filter_expression(simulator, connect, make_spec, stkkr_name) -> None:
+def test_update_with_filter_expression(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+) -> None:
     rows = [r for r in simulator.rows("Profit_Projects") if not r["Blocked"]]
     kept = {r["ProjectId"] for r in rows if r["HoursBooked"] >= r["HoursBudget"]}
     assert 0 < len(kept) < len(rows)
@@ -96,7 +102,9 @@ def test_update_with_filter_expression(simulator, connect, make_spec, stkkr_name
     assert not any(project in str(artifact.data) for project in kept), "the artifact holds counts only"
 
 
-def test_pages_hand_the_write_slots_over_in_order(simulator, connect, make_spec) -> None:
+def test_pages_hand_the_write_slots_over_in_order(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     rows = [r for r in simulator.rows("Profit_Projects") if not r["Blocked"]]
     in_order = sorted(rows, key=lambda r: r["ProjectId"])
     page_of = {r["ProjectId"]: index // 50 for index, r in enumerate(in_order)}
@@ -114,7 +122,9 @@ def test_pages_hand_the_write_slots_over_in_order(simulator, connect, make_spec)
         assert late <= 8, f"page {page}: {late} writes after page {page + 1} started (8 may be in flight)"
 
 
-def test_insert_with_nested_objects_and_helpers(simulator, connect, make_spec) -> None:
+def test_insert_with_nested_objects_and_helpers(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     before = simulator.rows("Profit_OrgPer")
     sources = [r for r in before if r["Type"] == "O" and r["BcCo"] <= "100020"]
     spec = make_spec(
@@ -151,7 +161,9 @@ update: {{connector: KnOrganisation, action: insert}}
     assert "KnBasicAddressAdr" in str(posts[0].body["KnOrganisation"]["Element"]["Objects"])
 
 
-def test_delete(simulator, connect, make_spec) -> None:
+def test_delete(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     blocked = {r["ContactId"] for r in simulator.rows("Profit_Contacts") if r["Blocked"]}
     assert blocked
     spec = make_spec(
@@ -179,7 +191,11 @@ update: {{connector: KnContact, action: delete}}
 
 
 def test_where_with_or_groups_in_a_dry_run_writes_nothing(
-    simulator, connect, make_spec, error_records, stkkr_name
+    simulator: Simulator,
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
 ) -> None:
     expected = [
         r
@@ -218,7 +234,7 @@ update: {{connector: PtProject, action: update}}
 
 
 def test_rows_that_leave_the_where_set_do_not_push_others_off_the_next_page(
-    simulator, connect, make_spec
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
 ) -> None:
     pending = [r for r in simulator.rows("Profit_Projects") if not r["CheckedOut"]]
     assert len(pending) > 100, "several pages of rows the run takes out of its own `where`"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator, WriteRecord
 from stkkr_tasks.simulator.faults import Faults
+from stkkr_tasks.spec import StkkrSpec
+from stkkr_tasks.store import ErrorRecord
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -25,13 +30,17 @@ update: {{connector: PtProject, action: update, batch: 50}}
 """
 
 
-def _elements(write) -> list[dict]:
+def _elements(write: WriteRecord) -> list[dict]:
     element = write.body["PtProject"]["Element"]
     return element if isinstance(element, list) else [element]
 
 
 def test_two_bad_elements_among_fifty_are_isolated_and_the_others_written(
-    simulator, connect, make_spec, error_records, stkkr_name
+    simulator: Simulator,
+    connect: Callable[..., str],
+    make_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
 ) -> None:
     ids = sorted(row["ProjectId"] for row in simulator.rows("Profit_Projects"))
     bad = [ids[7], ids[31]]
@@ -52,7 +61,7 @@ def test_two_bad_elements_among_fifty_are_isolated_and_the_others_written(
 
 
 def test_a_connector_that_refuses_several_elements_falls_back_to_single_ones(
-    simulator, connect, make_spec
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
 ) -> None:
     simulator.faults = Faults(element_arrays=False)
     rows = simulator.rows("Profit_Projects")
@@ -66,7 +75,9 @@ def test_a_connector_that_refuses_several_elements_falls_back_to_single_ones(
     assert all(len(_elements(write)) == 1 for write in simulator.writes)
 
 
-def test_batched_writes_keep_the_run_once_guard(simulator, connect, make_spec) -> None:
+def test_batched_writes_keep_the_run_once_guard(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     ids = sorted(row["ProjectId"] for row in simulator.rows("Profit_Projects"))
     text = BATCHED.replace("transform:", "unique: [ProjectId]\ntransform:")
     spec = make_spec(text, connect(simulator), bad=[ids[3]])

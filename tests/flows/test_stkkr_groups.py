@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator, WriteRecord
 from stkkr_tasks.spec import StkkrSpec, load_stkkr_text
+from stkkr_tasks.store import ErrorRecord
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -33,19 +35,21 @@ def example_spec(stkkr_name: str) -> Callable[..., StkkrSpec]:
     return make
 
 
-def _statements(simulator) -> dict[str, list[dict[str, Any]]]:
+def _statements(simulator: Simulator) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(simulator.rows("Bank_Statement_Lines"), key=lambda r: r["LineId"]):
         groups[row["StatementId"]].append(row)
     return groups
 
 
-def _entry_lines(write) -> list[dict[str, Any]]:
+def _entry_lines(write: WriteRecord) -> list[dict[str, Any]]:
     objects = write.body["FiEntryPar"]["Element"]["Objects"]
     return [line["Fields"] for line in objects[0]["FiEntries"]["Element"]]
 
 
-def test_groups_spanning_pages_become_one_balanced_entry_each(simulator, connect, example_spec) -> None:
+def test_groups_spanning_pages_become_one_balanced_entry_each(
+    simulator: Simulator, connect: Callable[..., str], example_spec: Callable[..., StkkrSpec]
+) -> None:
     statements = _statements(simulator)
 
     summary = run_stkkr(example_spec(connect(simulator)))
@@ -67,7 +71,11 @@ def test_groups_spanning_pages_become_one_balanced_entry_each(simulator, connect
 
 
 def test_a_refused_group_is_one_error_record_and_the_others_are_written(
-    simulator, connect, example_spec, error_records, stkkr_name
+    simulator: Simulator,
+    connect: Callable[..., str],
+    example_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
 ) -> None:
     statements = _statements(simulator)
     bad = sorted(statements)[2]
@@ -85,7 +93,11 @@ def test_a_refused_group_is_one_error_record_and_the_others_are_written(
 
 
 def test_a_group_larger_than_max_group_rows_stops_the_run(
-    simulator, connect, example_spec, error_records, stkkr_name
+    simulator: Simulator,
+    connect: Callable[..., str],
+    example_spec: Callable[..., StkkrSpec],
+    error_records: Callable[[str], list[ErrorRecord]],
+    stkkr_name: str,
 ) -> None:
     summary = run_stkkr(example_spec(connect(simulator), extra="max_group_rows: 4\n"))
 
@@ -96,7 +108,9 @@ def test_a_group_larger_than_max_group_rows_stops_the_run(
     assert simulator.writes == []
 
 
-def test_limit_counts_groups_and_unique_skips_booked_statements(simulator, connect, example_spec) -> None:
+def test_limit_counts_groups_and_unique_skips_booked_statements(
+    simulator: Simulator, connect: Callable[..., str], example_spec: Callable[..., StkkrSpec]
+) -> None:
     spec = example_spec(connect(simulator), extra="limit: 3\n")
 
     first = run_stkkr(spec)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator
+from stkkr_tasks.spec import StkkrSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -24,7 +28,7 @@ limit: 7
 """
 
 
-def _rows_up_to_kept(simulator, kept: int) -> int:
+def _rows_up_to_kept(simulator: Simulator, kept: int) -> int:
     """How many rows (in ProjectId order) a run reads until it has kept `kept` unblocked ones."""
     rows = sorted(simulator.rows("Profit_Projects"), key=lambda r: r["ProjectId"])
     seen = 0
@@ -35,7 +39,9 @@ def _rows_up_to_kept(simulator, kept: int) -> int:
     raise AssertionError("too few rows")
 
 
-def test_limit_in_the_file_stops_after_n_kept_rows(simulator, connect, make_spec) -> None:
+def test_limit_in_the_file_stops_after_n_kept_rows(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     expected_read = _rows_up_to_kept(simulator, 7)
 
     summary = run_stkkr(make_spec(LIMITED, connect(simulator)))
@@ -50,7 +56,7 @@ def test_limit_in_the_file_stops_after_n_kept_rows(simulator, connect, make_spec
 
 
 def test_limit_argument_overrides_the_file_and_counts_only_new_rows(
-    simulator, connect, make_spec, stkkr_name
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
 ) -> None:
     spec = make_spec(LIMITED.replace("transform:", "unique: [ProjectId]\ntransform:"), connect(simulator))
 
@@ -63,7 +69,9 @@ def test_limit_argument_overrides_the_file_and_counts_only_new_rows(
     assert len(set(written)) == 6
 
 
-def test_limit_not_reached_reads_everything(simulator, connect, make_spec) -> None:
+def test_limit_not_reached_reads_everything(
+    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+) -> None:
     rows = simulator.rows("Profit_Projects")
     unblocked = sum(not r["Blocked"] for r in rows)
 

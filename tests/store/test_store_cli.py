@@ -12,7 +12,7 @@ import pytest
 import typer
 from cryptography.fernet import Fernet
 from prefect.blocks.system import Secret
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from stkkr_tasks.cli import consent, errors, retention
 from stkkr_tasks.store import ErrorStore, NewErrorRecord, key_fingerprint
@@ -24,7 +24,7 @@ for module in (consent, errors, retention):
     module.register(app)
 
 
-def stkkr(*args: str) -> object:
+def stkkr(*args: str) -> Result:
     return runner.invoke(app, list(args), env={"COLUMNS": "200"})
 
 
