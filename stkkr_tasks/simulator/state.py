@@ -34,6 +34,17 @@ class WriteRecord:
     path: str
     keys: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def sent(self) -> dict[str, Any]:
+        """The body of a POST or PUT.
+
+        Raises:
+            ValueError: The write is a DELETE, which sends no body.
+        """
+        if self.body is None:
+            raise ValueError(f"a {self.method} to {self.connector} sends no body")
+        return self.body
+
 
 class SimState:
     """Everything the ASGI app reads and changes; safe to inspect from other threads."""

@@ -46,9 +46,10 @@ def test_notify_add_saves_webhook_and_slack_blocks(cli: typer.Typer) -> None:
     result = CliRunner().invoke(cli, ["notify", "add", slack, "--slack", slack_url])
     assert result.exit_code == 0 and "secret" not in result.stdout
 
-    saved = CustomWebhookNotificationBlock.load(hook)
+    saved, saved_slack = CustomWebhookNotificationBlock.load(hook), SlackWebhook.load(slack)
+    assert isinstance(saved, CustomWebhookNotificationBlock) and isinstance(saved_slack, SlackWebhook)
     assert (saved.url, saved.json_data) == (url, {"subject": "{{subject}}", "body": "{{body}}"})
-    assert SlackWebhook.load(slack).url.get_secret_value() == slack_url
+    assert saved_slack.url.get_secret_value() == slack_url
 
     again = CliRunner().invoke(cli, ["notify", "add", hook, "--webhook", url])
     assert again.exit_code == 2 and "--overwrite" in again.stderr

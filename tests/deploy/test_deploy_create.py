@@ -45,7 +45,8 @@ async def test_deploy_creates_one_deployment_per_stkkr(write_stkkr: Callable[...
     assert every.parameters == {"stkkr": "dep-every"}
     assert every.tags == ["stkkr:dep-every", "tenant:acme"]
     assert every.description == "Test stkkr dep-every"
-    assert every.global_concurrency_limit.limit == 1
+    assert every.global_concurrency_limit is not None and every.global_concurrency_limit.limit == 1
+    assert every.concurrency_options is not None
     assert every.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.ENQUEUE
     assert every.work_pool_name == "stkkr-test"
     assert every.entrypoint == "flows/stkkrs.py:dep_every"
@@ -56,7 +57,9 @@ async def test_deploy_creates_one_deployment_per_stkkr(write_stkkr: Callable[...
 
     cron, cron_schedules = await _read("dep-cron")
     assert cron.tags == ["stkkr:dep-cron"]
-    assert [(s.cron, s.timezone) for s in cron_schedules] == [("0 7 * * 1-5", "Europe/Amsterdam")]
+    (schedule,) = cron_schedules
+    assert isinstance(schedule, CronSchedule)
+    assert (schedule.cron, schedule.timezone) == ("0 7 * * 1-5", "Europe/Amsterdam")
 
     manual, manual_schedules = await _read("dep-manual")
     assert manual_schedules == []
@@ -66,7 +69,7 @@ async def test_deploy_creates_one_deployment_per_stkkr(write_stkkr: Callable[...
         pool = await client.read_work_pool("stkkr-test")
         retention = await client.read_deployment_by_name("prune-error-records/nightly")
     assert pool.type == "process"
-    assert retention.global_concurrency_limit.limit == 1
+    assert retention.global_concurrency_limit is not None and retention.global_concurrency_limit.limit == 1
 
 
 @pytest.mark.anyio

@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,7 +20,7 @@ import typer
 import yaml
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.objects import FlowRun, State
 from typer.testing import CliRunner
 
 from stkkr_tasks.cli import trigger as trigger_cli
@@ -37,7 +38,20 @@ def runs_of(stkkr: str) -> list[FlowRun]:
     with get_client(sync_client=True) as client:
         tagged = FlowRunFilter(tags=FlowRunFilterTags(all_=[f"stkkr:{stkkr}"]))
         runs = client.read_flow_runs(flow_run_filter=tagged)
-    return sorted(runs, key=lambda r: r.start_time or r.expected_start_time)
+    return sorted(runs, key=_when)
+
+
+def _when(run: FlowRun) -> datetime:
+    """When a run started, or is to start."""
+    when = run.start_time or run.expected_start_time
+    assert when is not None, f"run {run.name} has no start time"
+    return when
+
+
+def state(run: FlowRun) -> State:
+    """The state of a run that has one."""
+    assert run.state is not None, f"run {run.name} has no state"
+    return run.state
 
 
 def read_run(flow_run_id: UUID) -> FlowRun:
@@ -66,7 +80,7 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
 
     root = tmp_path_factory.mktemp("served") / "deployments"
     root.mkdir()
-    stkkrs = {
+    stkkrs: dict[str, dict[str, Any]] = {
         "tick": {"schedule": {"every": "2s"}},
         "counted": {},
         "overlap": {},
@@ -156,7 +170,7 @@ def test_a_scheduled_stkkr_runs_by_itself_at_least_twice(started: dict[str, Any]
 
     assert all(run.auto_scheduled for run in runs)
     assert all(run.deployment_id == started["tick"] for run in runs)
-    assert all(run.state.message.startswith(f"read {ROWS},") for run in runs)
+    assert all(str(state(run).message).startswith(f"read {ROWS},") for run in runs)
 
 
 def test_trigger_waits_and_returns_the_summary_counts() -> None:
@@ -169,28 +183,29 @@ def test_trigger_waits_and_returns_the_summary_counts() -> None:
 
 
 def test_two_triggers_of_the_same_stkkr_never_overlap(started: dict[str, Any]) -> None:
-    runs = [eventually(lambda i=i: final(i), f"run {i} to end", timeout=120) for i in started["overlap"]]
+    runs = [eventually(partial(final, i), f"run {i} to end", timeout=120) for i in started["overlap"]]
 
-    assert all(run.state.is_completed() for run in runs)
-    first, second = sorted(runs, key=lambda r: r.start_time)
+    assert all(state(run).is_completed() for run in runs)
+    first, second = sorted(runs, key=_when)
+    assert first.end_time is not None and second.start_time is not None
     assert first.end_time <= second.start_time
 
 
 def test_then_starts_the_next_stkkr_after_success_as_a_linked_run(started: dict[str, Any]) -> None:
     head = eventually(lambda: final(started["chain-head"]), "chain-head to end", timeout=120)
-    assert head.state.is_completed()
+    assert state(head).is_completed()
 
     (tail,) = eventually(lambda: runs_of("chain-tail"), "chain-tail to be started")
     assert tail.parent_task_run_id is not None
     with get_client(sync_client=True) as client:
         link = client.read_task_run(tail.parent_task_run_id)
     assert link.flow_run_id == head.id
-    assert eventually(lambda: final(tail.id), "chain-tail to end", timeout=120).state.is_completed()
+    assert state(eventually(lambda: final(tail.id), "chain-tail to end", timeout=120)).is_completed()
 
 
 def test_then_starts_nothing_after_a_failed_run(started: dict[str, Any]) -> None:
     head = eventually(lambda: final(started["broken-head"]), "broken-head to end", timeout=120)
-    assert head.state.is_failed()
+    assert state(head).is_failed()
 
     eventually(lambda: engine_finished(head.id), "broken-head's process to finish")
     assert runs_of("broken-tail") == []
@@ -198,13 +213,13 @@ def test_then_starts_nothing_after_a_failed_run(started: dict[str, Any]) -> None
 
 def test_history_shows_the_runs_with_their_counts(started: dict[str, Any]) -> None:
     for flow_run_id in started["overlap"]:
-        eventually(lambda i=flow_run_id: final(i), f"run {flow_run_id} to end", timeout=120)
+        eventually(partial(final, flow_run_id), f"run {flow_run_id} to end", timeout=120)
 
     records = history("overlap", limit=5)
     assert {r.summary.flow_run_id for r in records} == {str(i) for i in started["overlap"]}
     assert all(r.has_counts and r.state_name == "Completed" for r in records)
     assert all((r.summary.read, r.summary.written, r.summary.failed) == (ROWS, ROWS, 0) for r in records)
-    assert records[0].started >= records[1].started
+    assert records[0].started and records[1].started and records[0].started >= records[1].started
 
     app = typer.Typer()
     trigger_cli.register(app)

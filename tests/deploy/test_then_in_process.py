@@ -39,7 +39,7 @@ def simulator(make_simulator: Callable[..., Any]) -> Iterator[Any]:
 def writes_by_description(simulator: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for write in simulator.writes:
-        description = write.body["PtProject"]["Element"]["Fields"]["Ds"]
+        description = write.sent["PtProject"]["Element"]["Fields"]["Ds"]
         counts[description] = counts.get(description, 0) + 1
     return counts
 

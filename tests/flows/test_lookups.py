@@ -68,9 +68,9 @@ def test_a_lookup_joins_each_row_with_its_get_connector(
     assert (summary.state, summary.written, summary.failed) == ("Completed", len(expected), 0)
     assert summary.filtered_out == len(projects) - len(expected)
     written = {
-        write.body["PtProject"]["Element"]["@PrId"]: (
-            write.body["PtProject"]["Element"]["Fields"]["Ds"],
-            write.body["PtProject"]["Element"]["Fields"]["ClRe"],
+        write.sent["PtProject"]["Element"]["@PrId"]: (
+            write.sent["PtProject"]["Element"]["Fields"]["Ds"],
+            write.sent["PtProject"]["Element"]["Fields"]["ClRe"],
         )
         for write in simulator.writes
     }

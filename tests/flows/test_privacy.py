@@ -459,7 +459,6 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
     )
     loggers = [logging.getLogger(name) for name in ("prefect", "stkkr_tasks", "flows", "blocks", "httpx")]
     handler = _Records(proof.log_lines)
-    levels = [logger.level for logger in loggers]
     with ExitStack() as stack, pytest.MonkeyPatch.context() as env:
         stack.enter_context(temporary_settings(updates={PREFECT_RESULTS_LOCAL_STORAGE_PATH: proof.storage}))
         stack.enter_context(sim.serve())
@@ -467,9 +466,9 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         stack.enter_context(formatting.serve())
         for logger in loggers:
             logger.addHandler(handler)
+            stack.callback(logger.setLevel, logger.level)
             logger.setLevel(logging.DEBUG)
             stack.callback(logger.removeHandler, handler)
-        stack.callback(lambda: [lg.setLevel(lv) for lg, lv in zip(loggers, levels, strict=True)])
         good, bad_token, refusing, formats = (f"privacy-{uuid.uuid4().hex[:8]}" for _ in range(4))
         AfasConnection(base_url=sim.base_url, token=sim.token).save(good)
         AfasConnection(base_url=sim.base_url, token=wrong_token).save(bad_token)
@@ -701,7 +700,7 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
 
     for label in ("too-long-on", "500-on"):
         assert len(records[label]) == ROWS and all(r.consent and r.has_payload for r in records[label])
-        clear = json.dumps([decrypt_payload(r.payload_encrypted, proof.payload_key) for r in records[label]])
+        clear = json.dumps(_decrypted(records[label], proof.payload_key))
         assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))
         assert _found("".join(r.payload_encrypted or "" for r in records[label]), proof.markers) == []
 
@@ -711,9 +710,7 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
     quoted = [r for r in records["grouped-500-off"] if r.error_number is not None]
     assert quoted and all(PLACEHOLDER in r.message for r in quoted)
     assert len(records["grouped-500-on"]) == groups and all(r.has_payload for r in records["grouped-500-on"])
-    clear = json.dumps(
-        [decrypt_payload(r.payload_encrypted, proof.payload_key) for r in records["grouped-500-on"]]
-    )
+    clear = json.dumps(_decrypted(records["grouped-500-on"], proof.payload_key))
     assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))
 
 
@@ -735,7 +732,7 @@ def test_afas_formatted_values_and_other_records_leave_only_a_template(proof: Pr
     assert any("is uit dienst" in r.message for r in off)  # another record was named; its name went
     assert _found("".join(r.message for r in off), proof.formatted + proof.markers) == []
 
-    messages = [decrypt_payload(r.payload_encrypted, proof.payload_key)["message"] for r in on]
+    messages = [payload["message"] for payload in _decrypted(on, proof.payload_key)]
     clear = " ".join(messages)  # positive control: AFAS did quote the values, in its own formats
     assert len(messages) == ROWS and all(" mei " in m or "-" in m for m in messages)
     assert any(owner in clear or owner.upper() in clear for owner in NAMES)
@@ -764,3 +761,10 @@ def test_no_value_in_the_output_of_stkkr_errors_list_and_show(proof: Proof) -> N
 
     assert "Artikelcode" in text and PLACEHOLDER in text
     assert _leaks(proof, text) == {}
+
+
+def _decrypted(records: Iterable[ErrorRecord], key: bytes) -> list[dict[str, Any]]:
+    """The decrypted payloads of records that must have one."""
+    payloads = [r.payload_encrypted for r in records]
+    assert all(payloads), "a record without a payload"
+    return [decrypt_payload(payload, key) for payload in payloads if payload]

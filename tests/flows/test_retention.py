@@ -6,6 +6,7 @@ import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from prefect import flow, get_client
@@ -16,13 +17,25 @@ from prefect.client.schemas.filters import (
     FlowFilter,
     FlowFilterName,
 )
+from prefect.client.schemas.schedules import CronSchedule
 
-from flows.retention import ARTIFACT_KEY, arun_retention, prune_error_records, retention_deployment
+from flows.retention import (
+    ARTIFACT_KEY,
+    RetentionCounts,
+    arun_retention,
+    prune_error_records,
+    retention_deployment,
+)
 from stkkr_tasks.store import ErrorStore, NewErrorRecord, RetentionPeriodError
 
 pytestmark = pytest.mark.anyio
 
 NOW = datetime(2025, 6, 30, 3, 0, tzinfo=UTC)
+
+
+async def _prune(**options: Any) -> RetentionCounts:
+    """Run the flow and return its counts (Prefect hands back the result of the State the flow returns)."""
+    return cast(RetentionCounts, await prune_error_records(**options))
 
 
 @pytest.fixture
@@ -43,7 +56,7 @@ async def test_prunes_older_records_and_reports_counts_only(store: ErrorStore) -
     state = await prune_error_records(now=NOW, batch_size=1, return_state=True)
     assert state.is_completed()
     assert state.message == "Deleted 2 error records older than 30 days"
-    counts = await state.result()
+    counts = cast(RetentionCounts, await state.aresult())
     assert counts == {
         "error_records": 2,
         "run_once_keys": 0,
@@ -63,7 +76,7 @@ async def test_prunes_older_records_and_reports_counts_only(store: ErrorStore) -
         )
     assert artifact.type == "table"
     assert "error records" in str(artifact.data) and "2" in str(artifact.data)
-    assert await prune_error_records(now=NOW) == {**counts, "error_records": 0}  # safe to run twice
+    assert await _prune(now=NOW) == {**counts, "error_records": 0}  # safe to run twice
 
 
 async def test_arun_retention_returns_the_counts_it_declares(store: ErrorStore) -> None:
@@ -93,7 +106,7 @@ async def test_prunes_run_once_keys_of_stkkrs_that_no_longer_exist(store: ErrorS
         await keys.start_run(now=NOW - timedelta(days=31))
         await keys.apply(flow_run_id="r", reserve=["a"])
 
-    counts = await prune_error_records(now=NOW)
+    counts = await _prune(now=NOW)
 
     assert counts["run_once_keys"] == 1
     assert await store.run_once(gone, "afas:1:test").states(["a"]) == {}
@@ -110,7 +123,7 @@ async def test_errors_past_the_period_are_hidden_before_the_prune_and_a_shorter_
 
 
 async def test_dry_run_only_counts(store: ErrorStore) -> None:
-    counts = await prune_error_records(now=NOW, days=30, dry_run=True)
+    counts = await _prune(now=NOW, days=30, dry_run=True)
     assert counts["error_records"] == 2 and counts["dry_run"] is True
     assert await store.count_errors() == 3
 
@@ -118,9 +131,9 @@ async def test_dry_run_only_counts(store: ErrorStore) -> None:
 async def test_a_period_over_30_days_fails_the_run_with_a_clear_message(store: ErrorStore) -> None:
     state = await prune_error_records(days=45, now=NOW, return_state=True)
     assert state.is_failed()
-    assert "45 days is refused" in state.message and "at most 30 days" in state.message
+    assert "45 days is refused" in str(state.message) and "at most 30 days" in str(state.message)
     with pytest.raises(RetentionPeriodError):
-        await state.result()
+        await state.aresult()
     assert await store.count_errors() == 3
 
 
@@ -135,8 +148,8 @@ async def test_optionally_prunes_prefect_flow_runs(store: ErrorStore) -> None:
     await probe()
     later = datetime.now(UTC) + timedelta(days=5)
     options = {"prefect_history_days": 1, "prefect_history_flows": [name], "now": later, "days": 30}
-    assert (await prune_error_records(dry_run=True, **options))["flow_runs"] == 2
-    assert (await prune_error_records(**options))["flow_runs"] == 2
+    assert (await _prune(dry_run=True, **options))["flow_runs"] == 2
+    assert (await _prune(**options))["flow_runs"] == 2
     async with get_client() as client:
         runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[name])))
     assert runs == []
@@ -149,11 +162,14 @@ async def test_nightly_deployment_runs_at_3_in_amsterdam_one_at_a_time(prefect_s
         stored = await client.read_deployment(deployment_id)
     assert stored.name == "nightly"
     (schedule,) = stored.schedules
+    assert isinstance(schedule.schedule, CronSchedule)
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 3 * * *", "Europe/Amsterdam")
     assert schedule.active
     assert stored.global_concurrency_limit is not None and stored.global_concurrency_limit.limit == 1
     assert stored.parameters == {"days": 14}
-    assert stored.entrypoint.endswith("flows/retention.py:prune_error_records")
+    assert stored.entrypoint is not None and stored.entrypoint.endswith(
+        "flows/retention.py:prune_error_records"
+    )
 
 
 def test_nightly_deployment_refuses_a_period_over_30_days() -> None:

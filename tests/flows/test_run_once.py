@@ -53,7 +53,7 @@ def test_a_key_repeated_on_later_pages_is_written_once(
 
     summary = run_stkkr(spec)
 
-    sent = Counter(write.body["KnContact"]["Element"]["Fields"]["ExAd"] for write in simulator.writes)
+    sent = Counter(write.sent["KnContact"]["Element"]["Fields"]["ExAd"] for write in simulator.writes)
     assert set(sent) == departments
     assert max(sent.values()) == 1, f"a department was inserted more than once: {sent}"
     assert summary.written == len(departments)
@@ -62,7 +62,7 @@ def test_a_key_repeated_on_later_pages_is_written_once(
 
 def _inserted(simulator: Simulator) -> Counter:
     return Counter(
-        w.body["KnContact"]["Element"]["Fields"]["ExAd"] for w in simulator.writes if w.method == "POST"
+        w.sent["KnContact"]["Element"]["Fields"]["ExAd"] for w in simulator.writes if w.method == "POST"
     )
 
 
@@ -126,7 +126,7 @@ def test_a_crashed_runs_reservation_is_skipped_and_reported(
     assert department not in record.message
 
 
-async def _reserve_as_a_crashed_run(stkkr: str, base_url: str, department: str) -> None:
+async def _reserve_as_a_crashed_run(stkkr: str, base_url: str | None, department: str) -> None:
     secret = await aget_fingerprint_key()
     fingerprint = key_fingerprint(secret, stkkr, (department,))
     async with ErrorStore() as store:

@@ -78,7 +78,7 @@ def test_update_with_filter_expression(
     assert summary.failed == 0
     assert summary.filtered_out == len(rows) - len(kept)
     puts = [w for w in simulator.writes if w.method == "PUT"]
-    assert {w.body["PtProject"]["Element"]["@PrId"] for w in puts} == kept
+    assert {w.sent["PtProject"]["Element"]["@PrId"] for w in puts} == kept
     assert all(r["CheckedOut"] for r in simulator.rows("Profit_Projects") if r["ProjectId"] in kept)
 
     pages = math.ceil(len(rows) / 50)
@@ -115,7 +115,7 @@ def test_pages_hand_the_write_slots_over_in_order(
     )
 
     assert (summary.state, summary.written) == ("Completed", len(rows))
-    order = [page_of[w.body["PtProject"]["Element"]["@PrId"]] for w in simulator.writes if w.method == "PUT"]
+    order = [page_of[w.sent["PtProject"]["Element"]["@PrId"]] for w in simulator.writes if w.method == "PUT"]
     for page in range(max(order)):
         next_starts = order.index(page + 1)
         late = order[next_starts:].count(page)
@@ -158,7 +158,7 @@ update: {{connector: KnOrganisation, action: insert}}
     assert {r["AdressLine1"] for r in added} == {"Nieuwe straat 7"}
     posts = [w for w in simulator.writes if w.method == "POST"]
     assert len(posts) == len(sources)
-    assert "KnBasicAddressAdr" in str(posts[0].body["KnOrganisation"]["Element"]["Objects"])
+    assert "KnBasicAddressAdr" in str(posts[0].sent["KnOrganisation"]["Element"]["Objects"])
 
 
 def test_delete(

@@ -31,7 +31,7 @@ update: {{connector: PtProject, action: update, batch: 50}}
 
 
 def _elements(write: WriteRecord) -> list[dict]:
-    element = write.body["PtProject"]["Element"]
+    element = write.sent["PtProject"]["Element"]
     return element if isinstance(element, list) else [element]
 
 

@@ -43,7 +43,7 @@ def _statements(simulator: Simulator) -> dict[str, list[dict[str, Any]]]:
 
 
 def _entry_lines(write: WriteRecord) -> list[dict[str, Any]]:
-    objects = write.body["FiEntryPar"]["Element"]["Objects"]
+    objects = write.sent["FiEntryPar"]["Element"]["Objects"]
     return [line["Fields"] for line in objects[0]["FiEntries"]["Element"]]
 
 

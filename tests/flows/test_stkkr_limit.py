@@ -65,7 +65,7 @@ def test_limit_argument_overrides_the_file_and_counts_only_new_rows(
 
     assert (first.written, first.limit_reached, first.limit) == (3, True, 3)
     assert (second.written, second.skipped) == (3, 3)  # the 3 done before are skipped, not counted
-    written = [w.body["PtProject"]["Element"]["@PrId"] for w in simulator.writes]
+    written = [w.sent["PtProject"]["Element"]["@PrId"] for w in simulator.writes]
     assert len(set(written)) == 6
 
 
