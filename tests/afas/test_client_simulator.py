@@ -361,8 +361,9 @@ async def test_metainfo(simulator: Any) -> None:
     assert {"KnPerson", "KnOrganisation", "KnContact", "PtProject"} <= {
         c.id for c in listing.update_connectors
     }
-    assert get_meta.field("ProjectId") is not None and get_meta.field("HoursBudget").data_type == "decimal"
-    assert update_meta.field("Nm").mandatory and update_meta.field("BcCo").primary_key
+    budget, name, key = get_meta.field("HoursBudget"), update_meta.field("Nm"), update_meta.field("BcCo")
+    assert get_meta.field("ProjectId") is not None and budget is not None and budget.data_type == "decimal"
+    assert name is not None and name.mandatory and key is not None and key.primary_key
     address = update_meta.object("KnBasicAddressAdr")
     assert address is not None and address.field("CoId") is not None
 

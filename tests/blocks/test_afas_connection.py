@@ -76,6 +76,7 @@ def test_save_and_load_round_trip() -> None:
         language="nl-nl",
     ).save(name)
     loaded = AfasConnection.load(name)
+    assert isinstance(loaded, AfasConnection)
     assert loaded.environment == "12345"
     assert loaded.environment_type == "accept"
     assert loaded.integration_id == "12345_678900"

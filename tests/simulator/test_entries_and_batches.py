@@ -22,7 +22,7 @@ def _line(account_type: str, account: str, debit: str = "0", credit: str = "0") 
     return {"Fields": fields}
 
 
-ENTRY = {
+ENTRY: dict[str, Any] = {
     "FiEntryPar": {
         "Element": {
             "Fields": {"Year": YEAR, "Peri": 3, "UnId": 1, "JoCo": "50"},

@@ -121,7 +121,7 @@ def test_messages_never_echo_values(http: httpx.Client) -> None:
 
 
 def test_unknown_update_connector(http: httpx.Client) -> None:
-    body = {"KnNope": {"Element": {"Fields": {}}}}
+    body: dict[str, Any] = {"KnNope": {"Element": {"Fields": {}}}}
     assert_afas_error(http.post("/connectors/KnNope", json=body), "niet ondersteund of de gebruiker")
 
 
@@ -166,7 +166,7 @@ def test_update_changes_later_gets(http: httpx.Client, sim: Simulator, key_style
 
 
 def test_cached_views_see_inserts_and_updates(http: httpx.Client) -> None:
-    params = {"skip": -1, "take": -1, "orderbyfieldids": "-ProjectId"}
+    params: dict[str, str | int] = {"skip": -1, "take": -1, "orderbyfieldids": "-ProjectId"}
     first = http.get("/connectors/Profit_Projects", params=params).json()["rows"]
     body = {"PtProject": {"Element": {"Fields": {"PrGp": "CON", "Ds": "Nieuw project"}}}}
     new_id = http.post("/connectors/PtProject", json=body).json()["results"]["PtProject"]["PrId"]

@@ -20,4 +20,5 @@ def test_the_annotated_example_is_valid() -> None:
     assert first is not None
     spec = compile_spec(load_stkkr_text(first.group(1), source="README.md")).spec
     assert spec.stkkr == "close-finished-projects"
-    assert spec.lookups["group"]["CON"] == "Consultancy"
+    group = spec.lookups["group"]
+    assert isinstance(group, dict) and group["CON"] == "Consultancy"

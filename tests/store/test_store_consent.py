@@ -65,7 +65,7 @@ async def test_consent_on_stores_the_payload_encrypted_at_rest(
     other, acme = await store.list_errors()
     assert acme.consent is True and acme.has_payload
     assert other.consent is False and not other.has_payload
-    assert acme.payload_encrypted.startswith("gAAAAA")  # a Fernet token
+    assert acme.payload_encrypted is not None and acme.payload_encrypted.startswith("gAAAAA")  # Fernet
     assert decrypt_payload(acme.payload_encrypted, _keys.encode())["PtProject"]["Element"]["Fields"] == {
         "EmAd": MARKERS[1],
         "Amount": MARKERS[2],
@@ -89,6 +89,7 @@ async def test_decryption_needs_the_right_key(store: ErrorStore) -> None:
     await store.set_consent("acme", True)
     await store.add_errors([failed()])
     (record,) = await store.list_errors()
+    assert record.payload_encrypted is not None
     with pytest.raises(PayloadKeyError, match="no payload key is configured"):
         decrypt_payload(record.payload_encrypted, None)
     with pytest.raises(PayloadKeyError, match="not the key this payload was encrypted with") as caught:
@@ -127,5 +128,6 @@ async def test_payload_key_from_the_secret_block(payload_key_block: bytes, store
     await store.set_consent("acme", True)
     await store.add_errors([failed()])
     (record,) = await store.list_errors()
+    assert record.payload_encrypted is not None
     payload = decrypt_payload(record.payload_encrypted, payload_key_block)
     assert payload["PtProject"]["Element"]["@PrId"] == MARKERS[0]

@@ -99,7 +99,7 @@ async def test_secret_block_is_created_on_first_use_and_reused(
     monkeypatch.delenv("STKKR_FINGERPRINT_KEY")
     try:
         first = await aget_fingerprint_key()
-        stored = await Secret.aload(FINGERPRINT_KEY_BLOCK)
+        stored: Secret[str] = await Secret.aload(FINGERPRINT_KEY_BLOCK)
         assert stored.get().encode() == first
         assert len(first) == 64
         assert await aget_fingerprint_key() == first
