@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.run.events import EVENT, finished_event
 from stkkr_tasks.run.summary import RunSummary
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
+from tests.fixture_types import Connect, MakeSpec
 from tests.flows.receiver import Receiver, receiving
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -80,8 +80,8 @@ def _automations(stkkr: str) -> list[Any]:
 
 def test_failed_runs_and_failed_rows_notify_once_passing_runs_never(
     simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
+    connect: Connect,
+    make_spec: MakeSpec,
     stkkr_name: str,
     receiver: Receiver,
     webhook_block: str,
@@ -128,11 +128,7 @@ def test_failed_runs_and_failed_rows_notify_once_passing_runs_never(
 
 
 def test_deploy_updates_and_removes_automations_to_match_the_file(
-    simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    stkkr_name: str,
-    webhook_block: str,
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str, webhook_block: str
 ) -> None:
     spec = make_spec(PROJECTS, connect(simulator), block=webhook_block, filter="True")
     _sync(spec)
@@ -155,7 +151,7 @@ def test_deploy_updates_and_removes_automations_to_match_the_file(
 
 
 def test_a_missing_notification_block_is_refused_before_anything_changes(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     spec = make_spec(PROJECTS, connect(simulator), block="no-such-block", filter="True")
     with pytest.raises(AlertBlockError, match="no notification block called 'no-such-block'"):
@@ -164,7 +160,7 @@ def test_a_missing_notification_block_is_refused_before_anything_changes(
 
 
 def test_the_event_carries_counts_only(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     spec = make_spec(PROJECTS, connect(simulator), block="x", filter="True")
     summary = RunSummary(

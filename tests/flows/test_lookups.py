@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
+from tests.fixture_types import Connect, MakeSimulator, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -50,7 +49,7 @@ def _lookup_reads(simulator: Any) -> int:
 
 
 def test_a_lookup_joins_each_row_with_its_get_connector(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     organisations = {row["BcCo"]: row for row in simulator.rows("Profit_OrgPer")}
     active = {bcco for bcco, row in organisations.items() if row["Status"] == "Actief"}
@@ -82,7 +81,7 @@ def test_a_lookup_joins_each_row_with_its_get_connector(
 
 
 def test_a_lookup_pages_through_a_large_get_connector(
-    make_simulator: Callable[..., Simulator], connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     simulator = make_simulator(rows=2_500, seed=3)
     spec = make_spec(JOIN, connect(simulator), max_rows=100_000, key="BcCo")
@@ -95,7 +94,7 @@ def test_a_lookup_pages_through_a_large_get_connector(
 
 
 def test_a_lookup_past_max_rows_stops_the_run_before_any_write(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     active = sum(1 for row in simulator.rows("Profit_OrgPer") if row["Status"] == "Actief")
     assert active > 10
@@ -107,7 +106,7 @@ def test_a_lookup_past_max_rows_stops_the_run_before_any_write(
 
 
 def test_a_lookup_whose_key_is_not_unique_stops_the_run(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     summary = run_stkkr(make_spec(JOIN, connect(simulator), max_rows=100_000, key="Type"))
 
@@ -117,7 +116,7 @@ def test_a_lookup_whose_key_is_not_unique_stops_the_run(
 
 
 def test_a_lookup_of_an_unknown_field_is_refused_before_reading(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     summary = run_stkkr(make_spec(JOIN, connect(simulator), max_rows=100_000, key="BcCoo"))
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pytest
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
+from tests.fixture_types import Connect, MakeSpec
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -132,8 +132,8 @@ def _shots(tmp_path: Path) -> Path:
 def test_the_flow_run_page_shows_name_summary_and_failed_rows(
     ui_server: str,
     simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
+    connect: Connect,
+    make_spec: MakeSpec,
     stkkr_name: str,
     tmp_path: Path,
 ) -> None:

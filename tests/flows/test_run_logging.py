@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import pytest
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
+from tests.fixture_types import Connect, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -25,10 +24,7 @@ update: {{connector: PtProject, action: update}}
 
 
 def test_a_run_hides_the_keys_in_page_urls_from_httpx_log(
-    simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    caplog: pytest.LogCaptureFixture,
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, caplog: pytest.LogCaptureFixture
 ) -> None:
     httpx_logger = logging.getLogger("httpx")
     for installed in [f for f in httpx_logger.filters if type(f).__name__ == "_HideRowValues"]:

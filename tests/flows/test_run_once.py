@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from typer.testing import Result
@@ -15,8 +14,8 @@ from stkkr_tasks.afas import RetryPolicy
 from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Faults, Simulator
-from stkkr_tasks.spec import StkkrSpec
-from stkkr_tasks.store import ErrorRecord, ErrorStore, aget_fingerprint_key, key_fingerprint
+from stkkr_tasks.store import ErrorStore, aget_fingerprint_key, key_fingerprint
+from tests.fixture_types import Connect, ErrorRecords, MakeSimulator, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -45,7 +44,7 @@ def _departments(simulator: Simulator) -> set[str]:
 
 
 def test_a_key_repeated_on_later_pages_is_written_once(
-    make_simulator: Callable[..., Simulator], connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     simulator = make_simulator(rows=300, seed=1)
     departments = _departments(simulator)
@@ -67,10 +66,10 @@ def _inserted(simulator: Simulator) -> Counter:
 
 
 def test_an_unknown_outcome_keeps_the_key_until_resolved(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
+    make_simulator: MakeSimulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    error_records: ErrorRecords,
     stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=120, seed=1)
@@ -105,10 +104,10 @@ def test_an_unknown_outcome_keeps_the_key_until_resolved(
 
 
 def test_a_crashed_runs_reservation_is_skipped_and_reported(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
+    make_simulator: MakeSimulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    error_records: ErrorRecords,
     stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=60, seed=1)
@@ -136,10 +135,10 @@ async def _reserve_as_a_crashed_run(stkkr: str, base_url: str | None, department
 
 
 def test_a_row_with_an_empty_unique_key_fails_with_a_clear_record(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
+    make_simulator: MakeSimulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    error_records: ErrorRecords,
     stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=60, seed=1)
@@ -161,10 +160,7 @@ def test_a_row_with_an_empty_unique_key_fails_with_a_clear_record(
 
 
 def test_another_fingerprint_key_refuses_to_run(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    monkeypatch: pytest.MonkeyPatch,
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simulator = make_simulator(rows=40, seed=1)
     spec = make_spec(DEPARTMENTS, connect(simulator), page_size=20)
@@ -180,7 +176,7 @@ def test_another_fingerprint_key_refuses_to_run(
 
 
 def test_run_once_keys_belong_to_the_afas_environment(
-    make_simulator: Callable[..., Simulator], connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     rehearsal, production = make_simulator(rows=60, seed=1), make_simulator(rows=60, seed=1)
     departments = _departments(rehearsal)
@@ -223,10 +219,7 @@ update: {{connector: PtProject, action: update}}
 
 
 def test_a_stopped_run_releases_the_keys_it_reserved_ahead(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    stkkr_name: str,
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     simulator = make_simulator(rows=120, seed=1)
     spec = make_spec(STOPPING, connect(simulator))
@@ -250,10 +243,7 @@ async def _key_states(stkkr: str) -> Counter:
 
 
 def test_errors_list_by_key_is_scoped_to_the_environment(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    stkkr_name: str,
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     rehearsal, production = make_simulator(rows=40, seed=1), make_simulator(rows=40, seed=1)
     connections = {sim: connect(sim) for sim in (rehearsal, production)}
@@ -276,10 +266,10 @@ def test_errors_list_by_key_is_scoped_to_the_environment(
 
 
 def test_an_insert_answered_504_keeps_its_key_reserved(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
+    make_simulator: MakeSimulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    error_records: ErrorRecords,
     stkkr_name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

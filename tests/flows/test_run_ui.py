@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,8 +15,7 @@ from stkkr_tasks.deploy.overview import KEY as OVERVIEW_KEY
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.run.artifacts import failure_key, prune_failure_artifacts
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
-from stkkr_tasks.store import ErrorRecord
+from tests.fixture_types import Connect, ErrorRecords, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -51,7 +49,7 @@ def _artifacts(client: Any, key: str, flow_run_id: str | None = None) -> Any:
 
 
 def test_runs_are_named_after_the_stkkr_and_the_time(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     spec = make_spec(PROJECTS, connect(simulator))
     real = run_stkkr(spec)
@@ -64,11 +62,7 @@ def test_runs_are_named_after_the_stkkr_and_the_time(
 
 
 def test_a_run_with_failed_rows_lists_their_meta_information_never_values(
-    simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    stkkr_name: str,
-    error_records: Callable[[str], list[ErrorRecord]],
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str, error_records: ErrorRecords
 ) -> None:
     summary = run_stkkr(make_spec(PROJECTS, connect(simulator)))
     assert summary.failed > 0
@@ -90,7 +84,7 @@ def test_a_run_with_failed_rows_lists_their_meta_information_never_values(
 
 
 def test_a_clean_run_has_no_failed_rows_artifact(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     text = PROJECTS.replace("'AFK' if row.Chargeable else 'XXX'", "'AFK'")
     summary = run_stkkr(make_spec(text, connect(simulator)))
@@ -99,7 +93,7 @@ def test_a_clean_run_has_no_failed_rows_artifact(
 
 
 def test_the_overview_lists_every_stkkr_with_its_last_run(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     summary = run_stkkr(make_spec(PROJECTS, connect(simulator)))
 
@@ -112,7 +106,7 @@ def test_the_overview_lists_every_stkkr_with_its_last_run(
 
 
 def test_retention_deletes_failed_rows_artifacts_past_the_period(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     run_stkkr(make_spec(PROJECTS, connect(simulator)))
     now = datetime.now(UTC)

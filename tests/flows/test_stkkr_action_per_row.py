@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
-from stkkr_tasks.store import ErrorRecord
+from tests.fixture_types import Connect, ErrorRecords, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -41,11 +39,7 @@ def _expected(row: dict) -> str:
 
 
 def test_each_row_goes_out_with_its_own_method_and_the_summary_counts_per_action(
-    simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
-    stkkr_name: str,
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     rows = simulator.rows("Profit_Projects")
     expected = Counter(_expected(row) for row in rows)

@@ -10,7 +10,6 @@ import asyncio
 import json
 import math
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,8 +23,7 @@ from prefect.client.schemas.filters import (
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
-from stkkr_tasks.store import ErrorRecord
+from tests.fixture_types import Connect, ErrorRecords, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -66,7 +64,7 @@ async def _prefect_side(flow_run_id: str, key: str, min_task_runs: int) -> tuple
 
 
 def test_update_with_filter_expression(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     rows = [r for r in simulator.rows("Profit_Projects") if not r["Blocked"]]
     kept = {r["ProjectId"] for r in rows if r["HoursBooked"] >= r["HoursBudget"]}
@@ -103,7 +101,7 @@ def test_update_with_filter_expression(
 
 
 def test_pages_hand_the_write_slots_over_in_order(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     rows = [r for r in simulator.rows("Profit_Projects") if not r["Blocked"]]
     in_order = sorted(rows, key=lambda r: r["ProjectId"])
@@ -123,7 +121,7 @@ def test_pages_hand_the_write_slots_over_in_order(
 
 
 def test_insert_with_nested_objects_and_helpers(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     before = simulator.rows("Profit_OrgPer")
     sources = [r for r in before if r["Type"] == "O" and r["BcCo"] <= "100020"]
@@ -161,9 +159,7 @@ update: {{connector: KnOrganisation, action: insert}}
     assert "KnBasicAddressAdr" in str(posts[0].sent["KnOrganisation"]["Element"]["Objects"])
 
 
-def test_delete(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
-) -> None:
+def test_delete(simulator: Simulator, connect: Connect, make_spec: MakeSpec) -> None:
     blocked = {r["ContactId"] for r in simulator.rows("Profit_Contacts") if r["Blocked"]}
     assert blocked
     spec = make_spec(
@@ -191,11 +187,7 @@ update: {{connector: KnContact, action: delete}}
 
 
 def test_where_with_or_groups_in_a_dry_run_writes_nothing(
-    simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
-    stkkr_name: str,
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     expected = [
         r
@@ -234,7 +226,7 @@ update: {{connector: PtProject, action: update}}
 
 
 def test_rows_that_leave_the_where_set_do_not_push_others_off_the_next_page(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     pending = [r for r in simulator.rows("Profit_Projects") if not r["CheckedOut"]]
     assert len(pending) > 100, "several pages of rows the run takes out of its own `where`"

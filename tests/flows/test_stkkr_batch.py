@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator, WriteRecord
 from stkkr_tasks.simulator.faults import Faults
-from stkkr_tasks.spec import StkkrSpec
-from stkkr_tasks.store import ErrorRecord
+from tests.fixture_types import Connect, ErrorRecords, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -36,11 +33,7 @@ def _elements(write: WriteRecord) -> list[dict]:
 
 
 def test_two_bad_elements_among_fifty_are_isolated_and_the_others_written(
-    simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
-    stkkr_name: str,
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     ids = sorted(row["ProjectId"] for row in simulator.rows("Profit_Projects"))
     bad = [ids[7], ids[31]]
@@ -61,7 +54,7 @@ def test_two_bad_elements_among_fifty_are_isolated_and_the_others_written(
 
 
 def test_a_connector_that_refuses_several_elements_falls_back_to_single_ones(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     simulator.faults = Faults(element_arrays=False)
     rows = simulator.rows("Profit_Projects")
@@ -76,7 +69,7 @@ def test_a_connector_that_refuses_several_elements_falls_back_to_single_ones(
 
 
 def test_batched_writes_keep_the_run_once_guard(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     ids = sorted(row["ProjectId"] for row in simulator.rows("Profit_Projects"))
     text = BATCHED.replace("transform:", "unique: [ProjectId]\ntransform:")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,7 +14,8 @@ from stkkr_tasks.afas import RetryPolicy
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Faults, Simulator
 from stkkr_tasks.spec import StkkrSpec
-from stkkr_tasks.store import PLACEHOLDER, ErrorRecord
+from stkkr_tasks.store import PLACEHOLDER
+from tests.fixture_types import Connect, ErrorRecords, MakeSimulator, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -39,18 +39,13 @@ update: {{connector: PtProject, action: update}}
 
 
 def _projects(
-    make_spec: Callable[..., StkkrSpec],
-    connection: str,
-    *,
-    page_size: int = 50,
-    extra: str = "",
-    fields: str = "",
+    make_spec: MakeSpec, connection: str, *, page_size: int = 50, extra: str = "", fields: str = ""
 ) -> StkkrSpec:
     return make_spec(PROJECTS, connection, page_size=page_size, extra=extra, fields=fields)
 
 
 def test_unique_skips_rows_written_before(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     spec = _projects(make_spec, connect(simulator), extra="unique: [ProjectId]")
     chargeable = sum(1 for r in simulator.rows("Profit_Projects") if r["Chargeable"])
@@ -66,11 +61,7 @@ def test_unique_skips_rows_written_before(
 
 
 def test_on_error_stop_stops_at_the_first_failed_row(
-    simulator: Simulator,
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
-    stkkr_name: str,
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     summary = run_stkkr(_projects(make_spec, connect(simulator), extra="on_error: stop"))
 
@@ -84,9 +75,7 @@ def test_on_error_stop_stops_at_the_first_failed_row(
     assert len(error_records(stkkr_name)) == 1, "one error record: the row that failed"
 
 
-def test_max_errors_stops_past_the_limit(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
-) -> None:
+def test_max_errors_stops_past_the_limit(simulator: Simulator, connect: Connect, make_spec: MakeSpec) -> None:
     summary = run_stkkr(_projects(make_spec, connect(simulator), page_size=500, extra="max_errors: 3"))
 
     assert summary.state == "Failed"
@@ -96,10 +85,10 @@ def test_max_errors_stops_past_the_limit(
 
 
 def test_every_row_is_written_or_recorded_under_faults(
-    make_simulator: Callable[..., Simulator],
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
+    make_simulator: MakeSimulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    error_records: ErrorRecords,
     stkkr_name: str,
 ) -> None:
     simulator = make_simulator(rows=200, seed=1)
@@ -129,7 +118,7 @@ def test_every_row_is_written_or_recorded_under_faults(
 
 
 def test_online_validation_refuses_to_start(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     spec = make_spec(
         """
@@ -153,7 +142,7 @@ update: {{connector: PtProject, action: update}}
 
 
 def test_a_refused_token_fails_the_run_with_a_clean_message(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     wrong = "<token><version>1</version><data>" + "ab" * 32 + "</data></token>"
     summary = run_stkkr(_projects(make_spec, connect(simulator, token=wrong)))
@@ -165,7 +154,7 @@ def test_a_refused_token_fails_the_run_with_a_clean_message(
 
 
 def test_unreachable_afas_fails_the_run(
-    connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], monkeypatch: pytest.MonkeyPatch
+    connect: Connect, make_spec: MakeSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(client_module, "RetryPolicy", lambda: RetryPolicy(attempts=2, base_delay=0.01))
     with socket.socket() as probe:  # a port nobody listens on
@@ -179,7 +168,7 @@ def test_unreachable_afas_fails_the_run(
     assert summary.read == 0
 
 
-def test_a_missing_connection_says_how_to_create_it(make_spec: Callable[..., StkkrSpec]) -> None:
+def test_a_missing_connection_says_how_to_create_it(make_spec: MakeSpec) -> None:
     summary = run_stkkr(_projects(make_spec, "no-such-connection"))
 
     assert summary.state == "Failed"
@@ -212,10 +201,7 @@ def _refusing_key_filters(app: Any) -> Any:
 
 
 def test_a_page_that_fails_keeps_the_key_it_was_asked_by_out_of_the_error_record(
-    connect: Callable[..., str],
-    make_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
-    stkkr_name: str,
+    connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     sim = Simulator(rows=200, seed=1)
     sim.app = _refusing_key_filters(sim.app)
@@ -234,7 +220,7 @@ def test_a_page_that_fails_keeps_the_key_it_was_asked_by_out_of_the_error_record
 
 @pytest.mark.parametrize("declared", [False, True])
 def test_an_order_by_that_is_not_unique_fails_the_run_unless_declared(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], declared: bool
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, declared: bool
 ) -> None:
     text = PROJECTS.replace("order_by: [ProjectId]", "order_by: [ProjectGroup]")
     extra = "  order_by_unique: false" if declared else ""  # indented: part of get

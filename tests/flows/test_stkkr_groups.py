@@ -13,7 +13,7 @@ import pytest
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator, WriteRecord
 from stkkr_tasks.spec import StkkrSpec, load_stkkr_text
-from stkkr_tasks.store import ErrorRecord
+from tests.fixture_types import Connect, ErrorRecords, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -48,7 +48,7 @@ def _entry_lines(write: WriteRecord) -> list[dict[str, Any]]:
 
 
 def test_groups_spanning_pages_become_one_balanced_entry_each(
-    simulator: Simulator, connect: Callable[..., str], example_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, example_spec: MakeSpec
 ) -> None:
     statements = _statements(simulator)
 
@@ -72,9 +72,9 @@ def test_groups_spanning_pages_become_one_balanced_entry_each(
 
 def test_a_refused_group_is_one_error_record_and_the_others_are_written(
     simulator: Simulator,
-    connect: Callable[..., str],
-    example_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
+    connect: Connect,
+    example_spec: MakeSpec,
+    error_records: ErrorRecords,
     stkkr_name: str,
 ) -> None:
     statements = _statements(simulator)
@@ -94,9 +94,9 @@ def test_a_refused_group_is_one_error_record_and_the_others_are_written(
 
 def test_a_group_larger_than_max_group_rows_stops_the_run(
     simulator: Simulator,
-    connect: Callable[..., str],
-    example_spec: Callable[..., StkkrSpec],
-    error_records: Callable[[str], list[ErrorRecord]],
+    connect: Connect,
+    example_spec: MakeSpec,
+    error_records: ErrorRecords,
     stkkr_name: str,
 ) -> None:
     summary = run_stkkr(example_spec(connect(simulator), extra="max_group_rows: 4\n"))
@@ -109,7 +109,7 @@ def test_a_group_larger_than_max_group_rows_stops_the_run(
 
 
 def test_limit_counts_groups_and_unique_skips_booked_statements(
-    simulator: Simulator, connect: Callable[..., str], example_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, example_spec: MakeSpec
 ) -> None:
     spec = example_spec(connect(simulator), extra="limit: 3\n")
 

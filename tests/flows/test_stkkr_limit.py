@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
-from stkkr_tasks.spec import StkkrSpec
+from tests.fixture_types import Connect, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -40,7 +38,7 @@ def _rows_up_to_kept(simulator: Simulator, kept: int) -> int:
 
 
 def test_limit_in_the_file_stops_after_n_kept_rows(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     expected_read = _rows_up_to_kept(simulator, 7)
 
@@ -56,7 +54,7 @@ def test_limit_in_the_file_stops_after_n_kept_rows(
 
 
 def test_limit_argument_overrides_the_file_and_counts_only_new_rows(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec], stkkr_name: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, stkkr_name: str
 ) -> None:
     spec = make_spec(LIMITED.replace("transform:", "unique: [ProjectId]\ntransform:"), connect(simulator))
 
@@ -70,7 +68,7 @@ def test_limit_argument_overrides_the_file_and_counts_only_new_rows(
 
 
 def test_limit_not_reached_reads_everything(
-    simulator: Simulator, connect: Callable[..., str], make_spec: Callable[..., StkkrSpec]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     rows = simulator.rows("Profit_Projects")
     unblocked = sum(not r["Blocked"] for r in rows)
