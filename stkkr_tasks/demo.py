@@ -129,7 +129,7 @@ def run_examples(
             spec = file.spec
             console.print(
                 f"[{number}/{len(files)}] {spec.stkkr} ({spec.update.action} "
-                f"{spec.get.connector} → {spec.update.connector}, {file.path.name})…"
+                f"{spec.source} → {spec.update.connector}, {file.path.name})…"
             )
             summary = run_stkkr(spec)  # a Completed run runs its `then:` stkkrs too, as `stkkr run` does
             _print_outcome(console, summary)

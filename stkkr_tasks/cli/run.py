@@ -1,4 +1,4 @@
-"""`stkkr run FILE [--dry-run] [--json] [--limit N]`: run a stkkr now, in this process, and report it.
+"""`stkkr run FILE [--dry-run] [--json] [--limit N] [--input PATH]`: run a stkkr now, in this process.
 
 Exit status: 0 every kept row was written; 1 the run completed with failed rows; 2 invalid file or usage
 (nothing sent to AFAS); 3 the run failed or was stopped.
@@ -61,6 +61,10 @@ def run(
         int | None,
         typer.Option("--preview", min=0, help="With --dry-run: show this many elements (default 5)."),
     ] = None,
+    input: Annotated[
+        str | None,
+        typer.Option("--input", help="The file a stkkr with input: reads (a path or an fsspec URL)."),
+    ] = None,
 ) -> None:
     """Run a stkkr now: read, filter, transform and write, then show the summary; then run its `then:`."""
     from stkkr_tasks.run import ThenError, run_stkkr
@@ -99,6 +103,7 @@ def run(
             on_preview=previews.append,
             limit=limit,
             preview=DEFAULT_PREVIEW if preview is None else preview,
+            input=input,
         )
     except (ExpressionError, ThenError) as exc:
         err.print(f"{file}: {exc}", style="red", highlight=False, markup=False)

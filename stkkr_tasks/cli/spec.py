@@ -45,21 +45,26 @@ def validate(
     online: Annotated[
         bool, typer.Option("--online", help="Also check connectors and fields against the connection's AFAS.")
     ] = False,
+    input: Annotated[
+        str | None,
+        typer.Option("--input", help="Check this file's header against a stkkr with input: (path or URL)."),
+    ] = None,
 ) -> None:
     """Check stkkr files; print every problem as file:line: path: message. Exit 0 when all are valid."""
     if online:
         from stkkr_tasks.cli._prefect import use_prefect
 
         use_prefect()
-    raise typer.Exit(0 if check_files(paths, online=online) else 2)
+    raise typer.Exit(0 if check_files(paths, online=online, upload=input) else 2)
 
 
-def check_files(paths: list[Path], *, online: bool) -> bool:
+def check_files(paths: list[Path], *, online: bool, upload: str | None = None) -> bool:
     """Check the stkkr files under `paths` as `stkkr validate` does, printing its lines; True when all pass.
 
     Args:
         paths: Files or directories.
         online: Also check each file against its connection's AFAS (the Prefect API must be set up).
+        upload: An uploaded file whose header is checked against each stkkr with `input:`.
     """
     from stkkr_tasks.deploy.chain import then_problems
     from stkkr_tasks.spec import SpecError, load_stkkr
@@ -74,12 +79,29 @@ def check_files(paths: list[Path], *, online: bool) -> bool:
             continue
         problems = asyncio.run(_check_online(spec)) if online else []
         problems += then_problems(file, spec)  # `then:` names known stkkrs and makes no cycle
+        problems += _upload_problems(spec, upload) if upload is not None else []
         _report(problems)
         all_valid = all_valid and not problems
         if not problems:
             checked = f" (checked against connection {spec.connection!r})" if online else ""
             typer.echo(f"{file}: valid{checked}")
     return all_valid
+
+
+def _upload_problems(spec: StkkrSpec, upload: str) -> list[Problem]:
+    """The header of the uploaded file against the columns the stkkr reads (as a run checks it first)."""
+    from stkkr_tasks.spec import row_fields
+    from stkkr_tasks.uploads import UploadError, UploadFile, location
+
+    if spec.input is None:
+        return [
+            spec.problem_at(("get",), "--input is for a stkkr with input:; this one reads a GetConnector")
+        ]
+    try:
+        with UploadFile(spec.input, location(upload), row_fields(spec)):
+            return []
+    except UploadError as exc:
+        return [spec.problem_at(("input",), str(exc))]
 
 
 def _stkkr_files(paths: list[Path]) -> tuple[list[Path], bool]:

@@ -32,6 +32,12 @@ def trigger(
     ),
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for the run.")] = 3600.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    input: Annotated[
+        str | None,
+        typer.Option(
+            "--input", help="The file a stkkr with input: reads (a path or fsspec URL the worker reads)."
+        ),
+    ] = None,
 ) -> None:
     """Start a stkkr's deployment now (it runs where the deployment runs: `stkkr serve` or a worker)."""
     from stkkr_tasks.cli.run import report
@@ -47,10 +53,10 @@ def trigger(
         err().print(f"warning: {unpolled}; the run waits until then.", markup=False)
     try:
         if not wait:
-            run_id = start_run(name)
+            run_id = start_run(name, input=input)
             typer.echo(json.dumps({"stkkr": name, "flow_run_id": str(run_id)}) if as_json else str(run_id))
             return
-        summary = trigger_stkkr(name, timeout=timeout)
+        summary = trigger_stkkr(name, timeout=timeout, input=input)
     except TriggerError as exc:
         Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
         raise typer.Exit(_NOT_TRIGGERED) from None

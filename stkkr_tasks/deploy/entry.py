@@ -59,7 +59,9 @@ def deployment_flow(attribute: str) -> StkkrFlow:
 def _failing_flow(name: str, message: str) -> StkkrFlow:
     """A flow named after the stkkr whose runs end Failed with ``message`` (same parameters as its flow)."""
 
-    async def cannot_run(stkkr: str = name, dry_run: bool = False, limit: int | None = None) -> State:
+    async def cannot_run(
+        stkkr: str = name, dry_run: bool = False, limit: int | None = None, input: str | None = None
+    ) -> State:
         return Failed(message=message)
 
     return flow(name=name, persist_result=False, log_prints=False)(cannot_run)

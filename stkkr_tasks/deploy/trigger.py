@@ -6,6 +6,7 @@ concurrency limit: a trigger while the stkkr is running waits its turn (ENQUEUE)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from stkkr_tasks.deploy.history import records
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.names import deployment_name
 from stkkr_tasks.run.summary import RunSummary
+from stkkr_tasks.uploads import location
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -31,7 +33,11 @@ class TriggerError(StkkrError, RuntimeError):
 
 
 async def atrigger(
-    name: str, *, timeout: float | None = DEFAULT_TIMEOUT, poll_interval: float = 1.0
+    name: str,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    poll_interval: float = 1.0,
+    input: str | Path | None = None,
 ) -> RunSummary:
     """Start stkkr ``name``'s deployment, wait for the run to end and return its summary.
 
@@ -39,6 +45,8 @@ async def atrigger(
         name: The stkkr name (its deployment is ``<name>/<name>``).
         timeout: Give up waiting after this many seconds (None: wait forever).
         poll_interval: Seconds between state checks while waiting.
+        input: For a stkkr with ``input:``: the file its run reads, a path or fsspec URL that the worker
+            can read (a local path is made absolute). Only the location is a flow parameter, never rows.
 
     Returns:
         The ``RunSummary`` of the run.
@@ -48,7 +56,7 @@ async def atrigger(
             (it keeps going; look it up with ``stkkr history``).
     """
 
-    flow_run = await _run_deployment(name, timeout=timeout, poll_interval=poll_interval)
+    flow_run = await _run_deployment(name, timeout=timeout, poll_interval=poll_interval, upload=input)
     if not (flow_run.state and flow_run.state.is_final()):
         raise TriggerError(
             f"stkkr {name!r}: flow run {flow_run.id} did not end within {timeout:g} s "
@@ -59,17 +67,25 @@ async def atrigger(
     return record.summary
 
 
-async def astart_run(name: str) -> UUID:
+async def astart_run(name: str, *, input: str | Path | None = None) -> UUID:
     """Start stkkr ``name``'s deployment and return the new flow run's id at once (no waiting).
+
+    ``input`` is the uploaded file of a stkkr with ``input:``, as for :func:`atrigger`.
 
     Raises:
         TriggerError: The stkkr has no deployment.
     """
-    flow_run = await _run_deployment(name, timeout=0, poll_interval=None)
+    flow_run = await _run_deployment(name, timeout=0, poll_interval=None, upload=input)
     return flow_run.id
 
 
-def trigger(name: str, *, timeout: float | None = DEFAULT_TIMEOUT, poll_interval: float = 1.0) -> RunSummary:
+def trigger(
+    name: str,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    poll_interval: float = 1.0,
+    input: str | Path | None = None,
+) -> RunSummary:
     """Synchronous :func:`atrigger`: the same arguments, result and errors.
 
     Example:
@@ -81,10 +97,10 @@ def trigger(name: str, *, timeout: float | None = DEFAULT_TIMEOUT, poll_interval
         ```
     """
 
-    return run_coro_as_sync(atrigger(name, timeout=timeout, poll_interval=poll_interval))
+    return run_coro_as_sync(atrigger(name, timeout=timeout, poll_interval=poll_interval, input=input))
 
 
-def start_run(name: str) -> UUID:
+def start_run(name: str, *, input: str | Path | None = None) -> UUID:
     """Synchronous :func:`astart_run`.
 
     Example:
@@ -95,15 +111,22 @@ def start_run(name: str) -> UUID:
         ```
     """
 
-    return run_coro_as_sync(astart_run(name))
+    return run_coro_as_sync(astart_run(name, input=input))
 
 
-async def _run_deployment(name: str, *, timeout: float | None, poll_interval: float | None) -> FlowRun:
+async def _run_deployment(
+    name: str, *, timeout: float | None, poll_interval: float | None, upload: str | Path | None = None
+) -> FlowRun:
     """Prefect's ``arun_deployment`` (not linked as a subflow), with a missing deployment as TriggerError."""
 
+    parameters = {"input": location(upload)} if upload is not None else None
     try:
         return await arun_deployment(
-            deployment_name(name), timeout=timeout, poll_interval=poll_interval, as_subflow=False
+            deployment_name(name),
+            parameters=parameters,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            as_subflow=False,
         )
     except ObjectNotFound:
         raise TriggerError(

@@ -25,8 +25,9 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[...,
     """Compile a stkkr into an async Prefect flow named after it.
 
     Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
-    parameters are `stkkr` (its own name, which deployments pass), `dry_run` and `limit` (which overrides the
-    file's `limit:`). Start it through
+    parameters are `stkkr` (its own name, which deployments pass), `dry_run`, `limit` (which overrides the
+    file's `limit:`) and `input` (for a stkkr with `input:`: the path or fsspec URL of the uploaded file,
+    never its rows). Start it through
     `run_stkkr` (which adds the run tags and follows `then:`), or call it directly: the flow adds
     `stkkr:<name>` and `tenant:<tenant>` to its run when they are missing.
 
@@ -51,10 +52,12 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[...,
     compiled = compile_spec(spec)
     name = spec.stkkr
 
-    async def run_stkkr_flow(stkkr: str = name, dry_run: bool = False, limit: int | None = None) -> State:
+    async def run_stkkr_flow(
+        stkkr: str = name, dry_run: bool = False, limit: int | None = None, input: str | None = None
+    ) -> State:
         if stkkr != name:
             return Failed(message=f"This flow runs stkkr {name!r}, not {stkkr!r}.")
-        return await execute_stkkr(spec, compiled, dry_run, limit or spec.limit)
+        return await execute_stkkr(spec, compiled, dry_run, limit or spec.limit, upload=input)
 
     return flow(
         name=name,

@@ -35,6 +35,7 @@ from stkkr_tasks.tasks import (
     transform_rows,
     update_records,
 )
+from stkkr_tasks.uploads import UploadError, delete_upload
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -60,7 +61,11 @@ class _Tally:
 
 
 async def execute_stkkr(
-    spec: StkkrSpec, compiled: CompiledStkkr, dry_run: bool, limit: int | None = None
+    spec: StkkrSpec,
+    compiled: CompiledStkkr,
+    dry_run: bool,
+    limit: int | None = None,
+    upload: str | None = None,
 ) -> State:
     """Run a stkkr inside its flow run: open, pipeline, summarise; every exception becomes a clean state.
 
@@ -68,6 +73,9 @@ async def execute_stkkr(
         spec: The stkkr.
         compiled: Its compiled expressions.
         dry_run: Read, filter and transform only.
+        limit: Stop after this many kept rows (or groups); None for no bound.
+        upload: The file a stkkr with `input:` reads (a path or fsspec URL); deleted after a completed,
+            real run when the stkkr says `input_delete: true`.
 
     Returns:
         Completed or Failed, with the summary's message and the `RunSummary` as data.
@@ -87,6 +95,7 @@ async def execute_stkkr(
             dry_run=dry_run,
             limit=limit,
             on_warning=get_run_logger().warning,
+            upload=upload,
         ) as ctx:
             # The run's tags stay on the flow run. Task runs get none: for a tagged task run Prefect asks the
             # server for tag concurrency slots first, and that round trip stalled the pipeline for a second
@@ -117,6 +126,8 @@ async def execute_stkkr(
         time.monotonic() - started,
         limit,
     )
+    if upload is not None and spec.input_delete and summary.state == "Completed" and not dry_run:
+        summary = await _delete_upload(summary, upload)
     await _publish(summary)
     await after_run(spec, summary)
     if summary.state == "Completed":
@@ -258,6 +269,15 @@ def _summarise(
     if summary.failed and not dry_run:
         parts.append(f"Failed rows: `stkkr errors list --stkkr {stkkr}`.")
     return replace(summary, message=" ".join(parts))
+
+
+async def _delete_upload(summary: RunSummary, upload: str) -> RunSummary:
+    """Delete the uploaded file (`input_delete: true`); the summary's message says whether it went."""
+    try:
+        await asyncio.to_thread(delete_upload, upload)
+    except UploadError as exc:
+        return replace(summary, message=f"{summary.message} {exc}.")
+    return replace(summary, message=f"{summary.message} The uploaded file was deleted.")
 
 
 async def _publish(summary: RunSummary) -> None:

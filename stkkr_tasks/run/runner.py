@@ -15,6 +15,7 @@ from stkkr_tasks.run.session import run_tags
 from stkkr_tasks.run.summary import RunSummary
 from stkkr_tasks.run.then import followers, then_chain
 from stkkr_tasks.spec import StkkrSpec, load_stkkr
+from stkkr_tasks.uploads import location
 
 
 def load(path_or_spec: str | Path | StkkrSpec) -> StkkrSpec:
@@ -37,12 +38,14 @@ async def arun_stkkr(
     follow_then: bool = True,
     limit: int | None = None,
     preview: int = DEFAULT_PREVIEW,
+    input: str | Path | None = None,
 ) -> RunSummary:
     """The async twin of `run_stkkr`, for callers inside an event loop; same arguments and result."""
     spec = load(path_or_spec)
     chain = then_chain(spec) if follow_then and not dry_run else {}
     hooks = RunHooks(on_progress=on_progress, on_preview=on_preview, preview_limit=preview)
-    return await _run_with_then(spec, dry_run, hooks, chain if follow_then else None, limit)
+    upload = location(input) if input is not None else None
+    return await _run_with_then(spec, dry_run, hooks, chain if follow_then else None, limit, upload)
 
 
 async def _run_with_then(
@@ -51,12 +54,14 @@ async def _run_with_then(
     hooks: RunHooks,
     chain: Mapping[str, StkkrSpec] | None,
     limit: int | None = None,
+    upload: str | None = None,
 ) -> RunSummary:
     """Run one stkkr, then (after a Completed, real run) the stkkrs of its `then:`, depth first.
 
-    `limit` bounds this stkkr only; the stkkrs of its `then:` run with their own files' `limit:`.
+    `limit` and `upload` are for this stkkr only; the stkkrs of its `then:` run with their own files'
+    `limit:` and no uploaded file.
     """
-    summary = await _run_once(spec, dry_run, hooks, limit)
+    summary = await _run_once(spec, dry_run, hooks, limit, upload)
     if not spec.then or chain is None:
         return summary
     if dry_run:
@@ -68,11 +73,13 @@ async def _run_with_then(
     return replace(summary, then=tuple(after))
 
 
-async def _run_once(spec: StkkrSpec, dry_run: bool, hooks: RunHooks, limit: int | None) -> RunSummary:
+async def _run_once(
+    spec: StkkrSpec, dry_run: bool, hooks: RunHooks, limit: int | None, upload: str | None = None
+) -> RunSummary:
     """Run one stkkr's flow with its tags; its summary comes back in the final state."""
     stkkr_flow = compile_stkkr(spec)
     with use_hooks(hooks), tags(*run_tags(spec)):
-        state = await stkkr_flow(dry_run=dry_run, limit=limit, return_state=True)
+        state = await stkkr_flow(dry_run=dry_run, limit=limit, input=upload, return_state=True)
     summary = await state.aresult(raise_on_failure=False) if state.is_final() else None
     if isinstance(summary, RunSummary):
         return summary
@@ -95,6 +102,7 @@ def run_stkkr(
     follow_then: bool = True,
     limit: int | None = None,
     preview: int = DEFAULT_PREVIEW,
+    input: str | Path | None = None,
 ) -> RunSummary:
     """Run a stkkr as a Prefect flow in this process and return its summary.
 
@@ -110,6 +118,8 @@ def run_stkkr(
             `summary.then`. A dry run starts none and says so in its message.
         limit: Stop after this many kept rows (or groups); overrides the file's `limit:`.
         preview: Dry run only: how many elements `on_preview` is called with (default 5).
+        input: For a stkkr with `input:`: the file to read, a local path or an fsspec URL. Only its
+            location goes to Prefect (a flow parameter); it is read as a stream, page by page.
 
     Returns:
         The run's summary; `summary.state` is "Failed" when the run could not finish.
@@ -136,5 +146,6 @@ def run_stkkr(
             follow_then=follow_then,
             limit=limit,
             preview=preview,
+            input=input,
         )
     )

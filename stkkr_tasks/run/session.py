@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 from stkkr_tasks.afas import AfasError
@@ -12,11 +13,12 @@ from stkkr_tasks.afas.httpx_log import hide_row_values
 from stkkr_tasks.connections import ConnectionBlockError, aload_connection
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import ConnectionBlock
-from stkkr_tasks.spec import check_online
+from stkkr_tasks.spec import check_online, row_fields
 from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
 from stkkr_tasks.tasks import ErrorRecorder, Grouper, RunAborted, RunContext, RunOnceGuard
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
 from stkkr_tasks.tasks.lookups import read_lookups
+from stkkr_tasks.uploads import UploadError, UploadFile
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
@@ -75,6 +77,7 @@ async def open_run(
     dry_run: bool = False,
     limit: int | None = None,
     on_warning: Callable[[str], None] | None = None,
+    upload: str | None = None,
 ) -> AsyncIterator[RunContext]:
     """Open everything one run needs and close it afterwards.
 
@@ -85,16 +88,19 @@ async def open_run(
         dry_run: When True nothing is written and no error record is stored.
         limit: Stop after this many kept rows (or groups); None for no bound.
         on_warning: Called with a safe warning message (e.g. AFAS refused several elements per request).
+        upload: The file a stkkr with `input:` reads (a path or fsspec URL); None for a GetConnector.
 
     Yields:
         The run's context for the tasks, after the online validation passed.
 
     Raises:
-        RunAborted: The connection block is missing or unusable, or a GetConnector lookup cannot be read.
+        RunAborted: The connection block is missing or unusable, a GetConnector lookup cannot be read, or
+            the uploaded file is missing, unreadable or lacks a column the stkkr reads (nothing was sent).
         StkkrMismatch: The stkkr does not fit the AFAS environment.
         AfasError: AFAS refused the token or is unreachable (validation is the first call).
     """
     hide_row_values()  # page and delete URLs carry row keys: keep them out of httpx's request log
+    _check_source(spec, upload)
     connection = await load_connection(spec.connection)
     try:
         client = connection.get_client()
@@ -109,7 +115,12 @@ async def open_run(
         # The root of request bodies is the main object's name: FiEntries takes {"FiEntryPar": ...}.
         root = (await client.update_connector_meta(spec.update.connector)).name or spec.update.connector
         store = ErrorStore()
-        async with store:
+        async with AsyncExitStack() as files, store:
+            opened = None
+            if spec.input is not None and upload is not None:
+                opened = await _open_upload(UploadFile(spec.input, upload, row_fields(spec)))
+            if opened is not None:
+                files.push_async_callback(asyncio.to_thread, opened.close)
             guard = await _run_once_guard(store, spec, environment, flow_run_id) if spec.unique else None
             consent = await store.consent(spec.tenant)
             recorder = ErrorRecorder(
@@ -126,20 +137,25 @@ async def open_run(
                 names=check.names,
                 environment=environment,
             )
-            pager = client.pager(
-                spec.get.connector,
-                order_by=spec.get.order_by,
-                where=compiled.where() or None,
-                page_size=spec.get.page_size,
-                unique_order=spec.get.order_by_unique,
+            pager = (
+                client.pager(
+                    spec.get.connector,
+                    order_by=spec.get.order_by,
+                    where=compiled.where() or None,
+                    page_size=spec.get.page_size,
+                    unique_order=spec.get.order_by_unique,
+                )
+                if spec.get is not None
+                else None
             )
             yield RunContext(
                 stkkr=spec.stkkr,
                 compiled=compiled,
                 client=client,
                 pager=pager,
+                upload=opened,
                 recorder=recorder,
-                get_connector=spec.get.connector,
+                get_connector=spec.source,
                 connector=spec.update.connector,
                 object_name=spec.update.object,
                 dry_run=dry_run,
@@ -152,6 +168,34 @@ async def open_run(
             )
             if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
                 await guard.flush()
+
+
+def _check_source(spec: StkkrSpec, upload: str | None) -> None:
+    """A stkkr with `input:` needs its file; one with `get:` takes none.
+
+    Raises:
+        RunAborted: The file is missing, or given to a stkkr that reads a GetConnector.
+    """
+    if spec.input is not None and upload is None:
+        raise RunAborted(
+            f"The stkkr {spec.stkkr!r} reads an uploaded {spec.input.format} file, and none was given: "
+            "pass it with `stkkr run FILE --input PATH`, `stkkr trigger NAME --input PATH`, "
+            "run_stkkr(..., input=PATH) or the deployment parameter `input`"
+        )
+    if spec.input is None and upload is not None:
+        raise RunAborted(f"The stkkr {spec.stkkr!r} reads a GetConnector; it takes no input file")
+
+
+async def _open_upload(upload: UploadFile) -> UploadFile:
+    """Open the uploaded file in a thread and check its header against the columns the stkkr reads.
+
+    Raises:
+        RunAborted: It cannot be opened, or its header lacks a column (the message names it).
+    """
+    try:
+        return await asyncio.to_thread(upload.__enter__)
+    except UploadError as exc:
+        raise RunAborted(f"The uploaded file cannot be read; nothing was sent: {exc}") from None
 
 
 def connection_environment(connection: ConnectionBlock) -> str:

@@ -10,6 +10,7 @@ compiled.where(); compiled.keep(row); compiled.element(row)
 from __future__ import annotations
 
 from stkkr_tasks.spec._actions import Action
+from stkkr_tasks.spec._walk import row_fields
 from stkkr_tasks.spec.compiled import CompiledStkkr, compile_spec
 from stkkr_tasks.spec.errors import ExpressionError, Problem, SpecError
 from stkkr_tasks.spec.loader import load_stkkr, load_stkkr_text
@@ -30,5 +31,6 @@ __all__ = [
     "json_schema",
     "load_stkkr",
     "load_stkkr_text",
+    "row_fields",
     "validate_online",
 ]

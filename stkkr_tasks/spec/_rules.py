@@ -35,9 +35,9 @@ def raise_problems(spec: StkkrSpec) -> None:
 
 def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     """Yield (place, message) for every broken cross-field rule."""
+    yield from _source_rules(spec)
     yield from _action_rules(spec)
     yield from _group_rules(spec)
-    yield from _duplicates(("get", "order_by"), spec.get.order_by)
     if spec.unique:
         yield from _duplicates(("unique",), spec.unique)
     yield from _duplicates(("then",), spec.then)
@@ -62,6 +62,28 @@ def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
             yield loc, undeclared_table(table, spec.lookups.keys())
 
 
+def _source_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
+    """A stkkr reads exactly one source: a GetConnector (`get`) or an uploaded file (`input`)."""
+    if spec.get is None and spec.input is None:
+        yield ("get",), "give get: (a GetConnector to read) or input: (a file uploaded per run)"
+    if spec.get is not None and spec.input is not None:
+        yield ("input",), "a stkkr reads either a GetConnector (get:) or an uploaded file (input:), not both"
+    if spec.get is not None:
+        yield from _duplicates(("get", "order_by"), spec.get.order_by)
+    if spec.input_delete and spec.input is None:
+        yield ("input_delete",), "only a stkkr with input: has an uploaded file to delete"
+    upload = spec.input
+    if upload is None:
+        return
+    yield from _duplicates(("input", "key"), upload.key)
+    if upload.format == "xlsx":
+        for part in ("delimiter", "encoding"):
+            if part in upload.model_fields_set:
+                yield ("input", part), f"{part} is for csv files; an xlsx file has none"
+    elif upload.sheet is not None:
+        yield ("input", "sheet"), "sheet is for xlsx files; a csv file has none"
+
+
 def _alert_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     yield from _duplicates(("alerts",), [alert.slug for alert in spec.alerts])
     for index, alert in enumerate(spec.alerts):
@@ -74,7 +96,8 @@ def _action_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     top = spec.transform
     actions = spec.update.actions
     writes = sorted(actions - {"delete"})
-    if actions == {"delete"} and not spec.get.where and spec.filter is None and not spec.confirm_all:
+    reads_all = spec.get is not None and not spec.get.where and spec.filter is None
+    if actions == {"delete"} and reads_all and not spec.confirm_all:
         yield (
             ("update", "action"),
             "a delete without get.where or filter deletes every record the GetConnector returns; "
@@ -109,7 +132,7 @@ def _group_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     group = spec.group_by or []
     if group:
         yield from _duplicates(("group_by",), group)
-        if spec.get.order_by[: len(group)] != group:
+        if spec.get is not None and spec.get.order_by[: len(group)] != group:
             yield (
                 ("get", "order_by"),
                 f"must start with the group_by fields ({', '.join(group)}): groups must arrive in one piece",

@@ -25,6 +25,7 @@ __all__ = [
     "elements",
     "expressions",
     "format_path",
+    "row_fields",
     "values",
     "where_conditions",
     "wheres",
@@ -68,15 +69,20 @@ def wheres(spec: StkkrSpec) -> Iterator[tuple[Loc, Sequence[Condition | AnyGroup
     """Yield every where of the spec with its place: `get.where`, then each GetConnector lookup's."""
     from stkkr_tasks.spec.model import GetLookup  # lazy: model imports _rules, which imports this module
 
-    yield ("get", "where"), spec.get.where
+    yield ("get", "where"), _get_where(spec)
     for name, table in spec.lookups.items():
         if isinstance(table, GetLookup):
             yield ("lookups", name, "where"), table.where
 
 
+def _get_where(spec: StkkrSpec) -> Sequence[Condition | AnyGroup]:
+    """`get.where`; empty for a stkkr that reads an uploaded file."""
+    return spec.get.where if spec.get is not None else []
+
+
 def conditions(spec: StkkrSpec) -> Iterator[tuple[Loc, Condition]]:
     """Yield every condition of `get.where`, inside `any:` groups too."""
-    yield from where_conditions(spec.get.where, ("get", "where"))
+    yield from where_conditions(_get_where(spec), ("get", "where"))
 
 
 def where_conditions(where: Sequence[Condition | AnyGroup], base: Loc) -> Iterator[tuple[Loc, Condition]]:
@@ -88,13 +94,13 @@ def where_conditions(where: Sequence[Condition | AnyGroup], base: Loc) -> Iterat
 
 def dnf_size(spec: StkkrSpec, where: Sequence[Condition | AnyGroup] | None = None) -> int:
     """Return how many AND-groups a where (default `get.where`) expands to (0 for no where)."""
-    items = _alternatives(spec.get.where if where is None else where, ())
+    items = _alternatives(_get_where(spec) if where is None else where, ())
     return math.prod(len(options) for options in items) if items else 0
 
 
 def dnf(spec: StkkrSpec) -> list[list[tuple[Loc, Condition]]]:
     """Expand `get.where` into AND-groups that are OR-ed: (a OR b) AND c becomes [[a, c], [b, c]]."""
-    return dnf_where(spec.get.where, ("get", "where"))
+    return dnf_where(_get_where(spec), ("get", "where"))
 
 
 def dnf_where(where: Sequence[Condition | AnyGroup], base: Loc) -> list[list[tuple[Loc, Condition]]]:
@@ -138,3 +144,25 @@ def expressions(spec: StkkrSpec) -> Iterator[tuple[Loc, Expression]]:
         compiled = compile_value(value, format_path(loc), allow_row=loc[0] not in ("get", "lookups"))
         if compiled is not None:
             yield loc, compiled
+
+
+def row_fields(spec: StkkrSpec) -> dict[str, str]:
+    """Every row field the spec reads, each with the first place that reads it (e.g. `input.key`, `filter`).
+
+    The row's key (`input.key` or `get.order_by`), the `input.columns`, `unique` and `group_by` fields,
+    and every field an expression reads as `row.X` or `line.X`.
+    """
+    places: dict[str, str] = {}
+    named: list[tuple[str, Sequence[str]]] = [
+        ("input.key" if spec.input else "get.order_by", spec.key_fields),
+        ("input.columns", list(spec.input.columns) if spec.input else []),
+        ("unique", spec.unique or []),
+        ("group_by", spec.group_by or []),
+    ]
+    for place, names in named:
+        for name in names:
+            places.setdefault(name, place)
+    for loc, expression in expressions(spec):
+        for name in sorted(expression.info.row_fields):
+            places.setdefault(name, format_path(loc))
+    return places

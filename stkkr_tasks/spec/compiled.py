@@ -131,7 +131,7 @@ class CompiledStkkr:
         }
         self._element = _ElementPlan(spec.transform, ("transform",))
         self._action = compile_value(spec.update.action, "update.action")
-        self._order_by = tuple(spec.get.order_by)
+        self._order_by = tuple(spec.key_fields)
         self._group_by = tuple(spec.group_by) if spec.group_by else None
         self._unique = tuple(spec.unique) if spec.unique else None
         self._per_thread = threading.local()
@@ -225,10 +225,11 @@ class CompiledStkkr:
         return None if self._unique is None else _pick(row, self._unique, "unique")
 
     def row_key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        """Return the values that identify a row: its `get.order_by` fields, or its group's `group_by`."""
+        """Return the values that identify a row: its `get.order_by` (or `input.key`) fields, or its group's
+        `group_by`."""
         if self._group_by is not None:
             return self.group_key(row)
-        return _pick(row, self._order_by, "get.order_by")
+        return _pick(row, self._order_by, "input.key" if self.spec.input else "get.order_by")
 
     def element(self, row: Mapping[str, Any], rows: Sequence[Mapping[str, Any]] = ()) -> Element:
         """Return the UpdateConnector element of a row (or group): `transform` rendered.

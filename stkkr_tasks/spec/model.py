@@ -7,6 +7,7 @@ expression compiles in the sandbox. Checks that span several fields live in `stk
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -48,6 +49,7 @@ __all__ = [
     "FailedRows",
     "GetLookup",
     "GetSpec",
+    "InputSpec",
     "NoSuccessFor",
     "StkkrSpec",
     "UpdateSpec",
@@ -247,6 +249,46 @@ class GetSpec(_Model):
     """Rows per GetConnector request (1 to 10000)."""
 
 
+ColumnName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
+ColumnType = Literal["text", "int", "decimal", "date", "boolean"]
+
+
+class InputSpec(_Model):
+    """A file uploaded at run time (CSV or Excel), read instead of a GetConnector; it is given per run."""
+
+    format: Literal["csv", "xlsx"] = "csv"
+    """The file's format: csv (text, one row per line) or xlsx (an Excel workbook)."""
+    delimiter: str | None = Field(None, min_length=1, max_length=1)
+    """csv only: the character between cells, e.g. ";"; omit it to have it sniffed from the file's start."""
+    encoding: str = "utf-8"
+    """csv only: the text encoding, e.g. utf-8 (the default; a BOM is allowed) or cp1252."""
+    sheet: str | None = None
+    """xlsx only: the worksheet to read; default the first one."""
+    key: list[ColumnName] = Field(min_length=1)
+    """The columns that identify a row: its key for fingerprints, `unique` and error records."""
+    columns: dict[ColumnName, ColumnType] = {}
+    """Column types: text, int, decimal (12.50 or 12,50), date (2024-05-01 or 01-05-2024) or boolean;
+    columns not named here are text. A cell that does not fit its type makes its row fail."""
+    page_size: int = Field(500, ge=1, le=10_000, strict=True)
+    """Rows per page (1 to 10000)."""
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise PydanticCustomError("stkkr", "unknown encoding; use e.g. utf-8 or cp1252") from None
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _usable_delimiter(cls, value: str | None) -> str | None:
+        if value is not None and value in '"\r\n':
+            raise PydanticCustomError("stkkr", "a delimiter cannot be a quote or a line break")
+        return value
+
+
 DEFAULT_LOOKUP_ROWS = 100_000
 
 
@@ -362,9 +404,13 @@ class Alert(_Model):
 
 
 class StkkrSpec(_Model):
-    """A stkkr: read a GetConnector, keep some rows, turn each into an UpdateConnector element, write it."""
+    """A stkkr: read a GetConnector (or an uploaded file), keep some rows, turn each into an UpdateConnector
+    element, write it."""
 
-    model_config = ConfigDict(title="stkkr file")
+    model_config = ConfigDict(
+        title="stkkr file",
+        json_schema_extra={"oneOf": [{"required": ["get"]}, {"required": ["input"]}]},
+    )
 
     stkkr: Name
     """The stkkr's name: lowercase letters, digits and dashes; the name of its flow and deployment."""
@@ -376,8 +422,12 @@ class StkkrSpec(_Model):
     """The name of the AfasConnection block (environment and token) to use."""
     schedule: Schedule | None = None
     """When to run: {every: 15m} or {cron: "0 7 * * 1-5", timezone: Europe/Amsterdam}; omit to run by hand."""
-    get: GetSpec
-    """The GetConnector to read."""
+    get: GetSpec | None = None
+    """The GetConnector to read (a stkkr has either `get` or `input`)."""
+    input: InputSpec | None = None
+    """An uploaded file (CSV or Excel) to read instead of a GetConnector; the file is given per run."""
+    input_delete: bool = False
+    """With `input`: delete the uploaded file after a completed run (not after a failed or dry run)."""
     group_by: list[FieldId] | None = Field(None, min_length=1)
     """Row fields whose values form a group: consecutive rows with the same values become one element
     (`row` is the group's first row, `rows` all of them); get.order_by must start with these fields."""
@@ -408,6 +458,20 @@ class StkkrSpec(_Model):
     """A delete without get.where or filter deletes every record the GetConnector returns: true means it."""
 
     _origin: Origin | None = PrivateAttr(None)
+
+    @property
+    def key_fields(self) -> list[str]:
+        """The fields that identify a row: `get.order_by`, or `input.key` for an uploaded file."""
+        if self.input is not None:
+            return list(self.input.key)
+        return list(self.get.order_by) if self.get is not None else []
+
+    @property
+    def source(self) -> str:
+        """What the stkkr reads, for people: the GetConnector id, or `an uploaded csv` / `xlsx` file."""
+        if self.input is not None:
+            return f"an uploaded {self.input.format} file"
+        return self.get.connector if self.get is not None else ""
 
     def problem_at(self, loc: tuple[str | int, ...], message: str) -> Problem:
         """Return a Problem at a place of this spec, e.g. `("get", "connector")`.

@@ -23,7 +23,7 @@ from stkkr_tasks.spec._walk import Loc, conditions, elements, expressions, where
 from stkkr_tasks.spec.errors import Problem
 from stkkr_tasks.spec.expressions import is_template
 from stkkr_tasks.spec.helpers import HelperError, key_text, to_date, to_decimal, to_int
-from stkkr_tasks.spec.model import Condition, ElementSpec, GetLookup, StkkrSpec
+from stkkr_tasks.spec.model import Condition, ElementSpec, GetLookup, GetSpec, StkkrSpec
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient
@@ -89,16 +89,19 @@ async def check_online(spec: StkkrSpec, client: AfasClient) -> OnlineCheck:
         AfasError: When AFAS cannot be asked (unreachable, refused token, ...).
     """
     checker = _Checker(spec)
-    names = {spec.get.connector, spec.update.connector, spec.update.object or ""}
+    names = {spec.update.connector, spec.update.object or ""}
     connectors = await client.list_connectors()
     get_ids = [info.id for info in connectors.get_connectors]
     update_ids = [info.id for info in connectors.update_connectors]
-    if spec.get.connector in get_ids:
-        get_meta = await client.get_connector_meta(spec.get.connector)
+    get = spec.get  # None for an uploaded file: a run (or `validate --input`) checks its header
+    if get is not None and get.connector in get_ids:
+        names.add(get.connector)
+        get_meta = await client.get_connector_meta(get.connector)
         names |= get_meta.names()
-        checker.get(get_meta)
-    else:
-        name = spec.get.connector
+        checker.get(get, get_meta)
+    elif get is not None:
+        name = get.connector
+        names.add(name)
         checker.add(("get", "connector"), f"GetConnector {name!r} does not exist{_hint(name, get_ids)}")
     if spec.update.connector in update_ids:
         update_meta = await client.update_connector_meta(spec.update.connector)
@@ -133,9 +136,9 @@ class _Checker:
     def add(self, loc: Loc, message: str) -> None:
         self.problems.append(self.spec.problem_at(loc, message))
 
-    def get(self, meta: GetConnectorMeta) -> None:
+    def get(self, get: GetSpec, meta: GetConnectorMeta) -> None:
         spec, fields = self.spec, {field.id: field for field in meta.fields}
-        owner = f"GetConnector {spec.get.connector!r}"
+        owner = f"GetConnector {get.connector!r}"
 
         def known(loc: Loc, name: str, *, read_as_row: bool = False) -> bool:
             if name not in fields:
@@ -148,7 +151,7 @@ class _Checker:
             return name in fields
 
         self._conditions(conditions(spec), fields, owner)
-        for index, name in enumerate(spec.get.order_by):
+        for index, name in enumerate(get.order_by):
             known(("get", "order_by", index), name)
         for index, name in enumerate(spec.unique or ()):
             known(("unique", index), name)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.tasks._groups import Grouper
     from stkkr_tasks.tasks._recorder import ErrorRecorder
     from stkkr_tasks.tasks._run_once import RunOnceGuard
+    from stkkr_tasks.uploads import UploadFile
 
 T = TypeVar("T")
 
@@ -219,9 +220,9 @@ class RunContext:
         stkkr: The stkkr's name.
         compiled: The compiled stkkr (expressions ready to evaluate).
         client: The open AFAS client of this run.
-        pager: The pager over the GetConnector.
+        pager: The pager over the GetConnector (None when the stkkr reads an uploaded file).
         recorder: Records failed rows in the error store and applies the error policy.
-        get_connector: The GetConnector id.
+        get_connector: The GetConnector id (for an uploaded file: what the stkkr reads, `StkkrSpec.source`).
         connector: The UpdateConnector id.
         object_name: The sub-object for delete, or None for the connector itself.
         dry_run: When True nothing is written and nothing is recorded.
@@ -231,6 +232,7 @@ class RunContext:
         body_root: The root object of request bodies (`FiEntryPar` for FiEntries); default the connector.
         batch: Inserts or updates sent per request (`update.batch`).
         on_warning: Called with a safe message (no row values) when the run meets something to warn about.
+        upload: The uploaded file the stkkr reads instead of a GetConnector (opened, header checked).
     """
 
     def __init__(
@@ -239,7 +241,7 @@ class RunContext:
         stkkr: str,
         compiled: CompiledStkkr,
         client: AfasClient,
-        pager: Pager,
+        pager: Pager | None,
         recorder: ErrorRecorder,
         get_connector: str,
         connector: str,
@@ -251,11 +253,13 @@ class RunContext:
         body_root: str | None = None,
         batch: int = 1,
         on_warning: Callable[[str], None] | None = None,
+        upload: UploadFile | None = None,
     ) -> None:
         self.stkkr = stkkr
         self.compiled = compiled
         self.client = client
         self.pager = pager
+        self.upload = upload
         self.recorder = recorder
         self.get_connector = get_connector
         self.connector = connector

@@ -1,0 +1,40 @@
+"""The records of an Excel workbook's sheet, streamed (openpyxl's read-only mode: one row at a time)."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from stkkr_tasks.uploads.errors import UploadError
+
+
+def xlsx_records(stream: IO[bytes], *, sheet: str | None, name: str) -> Iterator[tuple[int, list[Any]]]:
+    """Yield (row number, cells) for every non-empty row of the sheet, the header first.
+
+    Args:
+        stream: The workbook as bytes (seekable: an xlsx file is a zip archive).
+        sheet: The worksheet's name, or None for the first.
+        name: The file's name for messages.
+
+    Raises:
+        UploadError: It is not an xlsx workbook, or has no such sheet.
+    """
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError):
+        raise UploadError(f"{name} is not an xlsx workbook (save it from Excel as .xlsx)") from None
+    try:
+        if sheet is not None and sheet not in workbook.sheetnames:
+            names = ", ".join(workbook.sheetnames)
+            raise UploadError(f"{name} has no sheet {sheet!r}; its sheets are: {names}")
+        worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            cells = list(values)
+            if any(cell is not None and cell != "" for cell in cells):
+                yield number, cells
+    finally:
+        workbook.close()

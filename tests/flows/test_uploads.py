@@ -1,0 +1,212 @@
+"""End to end: stkkrs that read an uploaded CSV or xlsx file (`input:`) and write to the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pytest
+from openpyxl import Workbook
+
+from stkkr_tasks.run import run_stkkr
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+UPLOAD = """
+stkkr: {name}
+connection: {connection}
+input: {input}
+unique: [ProjectId]
+filter: "row.EndDate is not none"
+transform:
+  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
+  fields:
+    DtGp: "{{{{ row.EndDate }}}}"
+    Ds: "{{{{ row.Description }}}} {{{{ row.Budget }}}}"
+update: {{connector: PtProject, action: update}}
+"""
+CSV_INPUT = "{key: [ProjectId], columns: {EndDate: date, Budget: decimal}, page_size: 3}"
+
+
+def _csv(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+def _projects(simulator: Any, count: int) -> list[str]:
+    return [row["ProjectId"] for row in simulator.rows("Profit_Projects")[:count]]
+
+
+def _written(simulator: Any) -> dict[str, dict[str, Any]]:
+    return {
+        write.body["PtProject"]["Element"]["@PrId"]: write.body["PtProject"]["Element"]["Fields"]
+        for write in simulator.writes
+    }
+
+
+@pytest.mark.parametrize("delimiter", [None, ";"], ids=["sniffed", "given"])
+def test_a_csv_upload_is_typed_filtered_and_written_page_by_page(
+    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path, delimiter: str
+) -> None:
+    ids = _projects(simulator, 7)
+    lines = ["ProjectId;Description;EndDate;Budget", '"' + ids[0] + '";"Audit; fase 1";31-12-2027;"1.250,50"']
+    lines += [f"{ids[1]};Tweede;2027-06-30;800", "", f"{ids[2]};Zonder datum;;95,25"]
+    lines += [f"{project};Project {n};1-{n}-2028;{n}.5" for n, project in enumerate(ids[3:], start=1)]
+    upload = _csv(tmp_path / "rows.csv", lines)
+    given = CSV_INPUT if delimiter is None else CSV_INPUT.replace("page_size", "delimiter: ';', page_size")
+    spec = make_spec(UPLOAD, connect(simulator), input=given)
+
+    summary = run_stkkr(spec, input=upload)
+
+    assert (summary.state, summary.read, summary.filtered_out, summary.written, summary.failed) == (
+        "Completed",
+        7,
+        1,
+        6,
+        0,
+    )
+    assert summary.pages == 3  # 7 rows, 3 per page
+    written = _written(simulator)
+    assert written[ids[0]] == {"DtGp": "2027-12-31", "Ds": "Audit; fase 1 1250.50"}
+    assert written[ids[1]]["DtGp"] == "2027-06-30" and written[ids[1]]["Ds"] == "Tweede 800"
+    assert written[ids[4]]["DtGp"] == "2028-02-01"
+    assert upload.exists()  # no input_delete
+
+    again = run_stkkr(spec, input=upload)
+    assert (again.read, again.skipped, again.written) == (7, 6, 0)  # unique on input.key
+
+
+def test_an_xlsx_upload_reads_typed_excel_cells(
+    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    ids = _projects(simulator, 3)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Projecten")
+    sheet.append(["ProjectId", "Description", "EndDate", "Budget"])
+    sheet.append([int(ids[0]), "Excel", date(2027, 5, 1), 12.5])
+    sheet.append([ids[1], "Tekst", "01-06-2027", "7,25"])
+    sheet.append([ids[2], "Fout", "geen datum", 3])
+    book.save(tmp_path / "rows.xlsx")
+    given = "{format: xlsx, sheet: Projecten, key: [ProjectId], columns: {EndDate: date, Budget: decimal}}"
+    spec = make_spec(UPLOAD, connect(simulator), input=given)
+
+    summary = run_stkkr(spec, input=tmp_path / "rows.xlsx")
+
+    assert (summary.state, summary.read, summary.written, summary.failed) == ("Completed", 3, 2, 1)
+    written = _written(simulator)
+    assert written[ids[0]] == {"DtGp": "2027-05-01", "Ds": "Excel 12.5"}  # 100001.0 read as text "100001"
+    assert written[ids[1]] == {"DtGp": "2027-06-01", "Ds": "Tekst 7.25"}
+
+
+def test_cells_that_do_not_fit_their_type_become_failed_rows_with_the_line(
+    simulator: Any,
+    connect: Callable[..., str],
+    make_spec: Callable[..., Any],
+    tmp_path: Path,
+    error_records: Callable[[str], list[Any]],
+) -> None:
+    ids = _projects(simulator, 4)
+    lines = ["ProjectId,Description,EndDate,Budget", f"{ids[0]},Goed,2027-01-01,1"]
+    lines += [f"{ids[1]},Datum fout,31-02-2027,1", f"{ids[2]},Bedrag fout,2027-01-01,veel"]
+    lines += [f"{ids[3]},Te veel,2027-01-01,1,extra"]
+    spec = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT)
+
+    summary = run_stkkr(spec, input=_csv(tmp_path / "rows.csv", lines))
+
+    assert (summary.state, summary.read, summary.written, summary.failed) == ("Completed", 4, 1, 3)
+    records = sorted(error_records(spec.stkkr), key=lambda record: record.message)
+    assert [record.stage for record in records] == ["get"] * 3
+    messages = [record.message for record in records]
+    assert messages == [
+        "line 3 of the file: column 'EndDate' must be a date like 2024-05-01 or 01-05-2024",
+        "line 4 of the file: column 'Budget' must be a number like 12.50 or 12,50",
+        "line 5 of the file: 5 cells, more than the header's 4",
+    ]
+    assert all(record.row_key for record in records)  # keyed by input.key
+
+
+def test_a_header_without_a_column_the_stkkr_reads_stops_before_anything_is_sent(
+    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    upload = _csv(tmp_path / "rows.csv", ["ProjectId;Omschrijving;EndDate", "100001;x;2027-01-01"])
+    spec = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT)
+
+    summary = run_stkkr(spec, input=upload)
+
+    assert (summary.state, summary.read, summary.written) == ("Failed", 0, 0)
+    assert "nothing was sent" in summary.message
+    assert "'Budget' (input.columns), 'Description' (transform.fields.Ds)" in summary.message
+    assert "the header has: ProjectId, Omschrijving, EndDate" in summary.message
+    assert simulator.writes == []
+
+
+def test_an_encoding_error_names_its_line(
+    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    ids = _projects(simulator, 3)
+    lines = ["ProjectId;Description;EndDate;Budget", f"{ids[0]};Goed;2027-01-01;1"]
+    lines += [f"{ids[1]};Caf\u00e9;2027-01-01;1", f"{ids[2]};Goed;2027-01-01;1"]
+    upload = _csv(tmp_path / "rows.csv", lines, encoding="cp1252")
+    spec = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT)
+
+    summary = run_stkkr(spec, input=upload)
+
+    assert summary.state == "Failed"
+    assert "line 3 is not utf-8 text (byte 11 of the line)" in summary.message
+    assert "Caf" not in summary.message
+    fixed = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT.replace("{key", "{encoding: cp1252, key"))
+    assert run_stkkr(fixed, input=upload).written == 3
+
+
+def test_input_delete_removes_the_file_after_a_completed_run_only(
+    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    ids = _projects(simulator, 2)
+    lines = ["ProjectId;Description;EndDate;Budget", *(f"{i};x;2027-01-01;1" for i in ids)]
+    text = UPLOAD + "input_delete: true\n"
+    spec = make_spec(text, connect(simulator), input=CSV_INPUT)
+    upload = _csv(tmp_path / "rows.csv", lines)
+
+    dry = run_stkkr(spec, dry_run=True, input=upload)
+    assert dry.would_write == 2 and upload.exists()  # a dry run keeps it
+    broken = make_spec(text, "no-such-connection", input=CSV_INPUT)
+    assert run_stkkr(broken, input=upload).state == "Failed" and upload.exists()
+
+    summary = run_stkkr(spec, input=upload)
+
+    assert (summary.state, summary.written) == ("Completed", 2)
+    assert not upload.exists()
+    assert summary.message.endswith("The uploaded file was deleted.")
+
+
+def test_an_fsspec_url_is_read_and_deleted_like_a_path(
+    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any]
+) -> None:
+    ids = _projects(simulator, 2)
+    url = "memory://uploads/rows.csv"
+    with fsspec.open(url, "wb") as handle:
+        handle.write(
+            "\n".join(["ProjectId,Description,EndDate,Budget", *(f"{i},x,,1" for i in ids)]).encode()
+        )
+    spec = make_spec(
+        UPLOAD.replace("filter", "# filter") + "input_delete: true\n", connect(simulator), input=CSV_INPUT
+    )
+
+    summary = run_stkkr(spec, input=url)
+
+    assert (summary.state, summary.written) == ("Completed", 2)
+    assert not fsspec.filesystem("memory").exists("/uploads/rows.csv")
+
+
+def test_a_stkkr_with_input_needs_its_file_and_one_with_get_takes_none(
+    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    spec = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT)
+    missing = run_stkkr(spec)
+    assert missing.state == "Failed" and "--input PATH" in missing.message
+    gone = run_stkkr(spec, input=tmp_path / "nothing.csv")
+    assert gone.state == "Failed" and "nothing.csv: no such file" in gone.message
+    assert simulator.writes == []
