@@ -4,7 +4,8 @@ A simulator (its own process, fixed latency per request) and a local Prefect ser
 PREFECT_HOME under a temporary folder) are started; `naive`, `async8` and `stkkr run` then do the same
 workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two simulator sizes; a
 batch scenario runs it with `update.batch` 1 and 50 (and 50 with 1% refused elements) on a simulator that
-charges per element too.
+charges per element too; an upload scenario runs it on a CSV file of the simulator's rows (`input:`), and
+with the 1% filter on two CSV sizes.
 The report is printed and appended to bench/RESULTS.md (or `--results FILE`).
 """
 
@@ -26,6 +27,7 @@ from bench.harness import PrefectServer, SimulatorProcess, machine
 from bench.naive import run_naive
 from bench.report import Report, Settings, StkkrRun, append
 from bench.stkkr_run import run_stkkr, set_connection
+from bench.upload import run_uploads
 from bench.workload import HALF, ONE_PERCENT
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -38,6 +40,7 @@ QUICK = {
     "memory_rows": [200, 400],
     "batch_rows": 300,
     "element_ms": 1,
+    "upload_rows": [200, 400],
 }
 
 
@@ -59,6 +62,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--batch-rows", type=int, default=10_000, help="rows of the batch scenario (10,000); 0 skips it"
+    )
+    parser.add_argument(
+        "--upload-rows",
+        type=int,
+        nargs=2,
+        default=[100_000, 1_000_000],
+        metavar=("SMALL", "LARGE"),
+        help="rows of the two CSV upload memory runs; 0 0 skips the upload scenario",
     )
     parser.add_argument("--element-ms", type=int, default=2, help="batch scenario: cost per element (2)")
     parser.add_argument("--batch-size", type=int, default=50, help="batch scenario: elements per request")
@@ -96,6 +107,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         args.note,
         args.batch_rows,
         args.element_ms,
+        tuple(args.upload_rows),
     )
     server = PrefectServer(folder, args.prefect_api)
     sim = SimulatorProcess(folder, rows=args.rows, latency_ms=args.latency_ms)
@@ -125,6 +137,10 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         with measure_cpu(sim.pgid, server.pgid) as cpu:
             stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
         stkkr = replace(stkkr, throughput=replace(stkkr.throughput, cpu=cpu))
+        uploads = None
+        if all(args.upload_rows):
+            sizes = (args.upload_rows[0], args.upload_rows[1])
+            uploads = run_uploads(server, sim, sizes=sizes, page_size=args.page_size, progress=progress)
         memory = _memory(server, sim, args) if all(args.memory_rows) else []
         batches = []
         if args.batch_rows:
@@ -139,7 +155,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
                 size=args.batch_size,
                 page_size=args.page_size,
             )
-    return Report(settings, machine(), naive, async8, stkkr, memory, batches)
+    return Report(settings, machine(), naive, async8, stkkr, memory, batches, uploads)
 
 
 def _memory(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespace) -> list[StkkrRun]:

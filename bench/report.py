@@ -17,6 +17,8 @@ TASK_RUNS_CONSTANT = 8
 #: The targets of issue 17: batch 50 against batch 1, and what 1% refused elements may cost of that gain.
 TARGET_BATCH_GAIN = 5.0
 TARGET_REFUSAL_COST = 0.2
+#: The target of issue 12: an upload reads within 10% of the rows/s of the same stkkr on the GetConnector.
+TARGET_UPLOAD_SPEED = 0.9
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,19 @@ class BatchRun:
 
 
 @dataclass(frozen=True)
+class UploadRuns:
+    """The upload scenario (issue 12): the workload's stkkr reading a CSV file instead of the GetConnector.
+
+    Attributes:
+        same_rows: On a CSV of the throughput run's rows (compared with that run's rows/s).
+        memory: With the 1% filter, on the two CSV sizes (peak RSS compared).
+    """
+
+    same_rows: StkkrRun
+    memory: list[StkkrRun]
+
+
+@dataclass(frozen=True)
 class Settings:
     """The benchmark's settings, printed with its figures."""
 
@@ -99,6 +114,7 @@ class Settings:
     note: str = ""
     batch_rows: int = 0
     element_ms: int = 0
+    upload_rows: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -112,6 +128,7 @@ class Report:
     stkkr: StkkrRun
     memory: list[StkkrRun] = field(default_factory=list)
     batches: list[BatchRun] = field(default_factory=list)
+    uploads: UploadRuns | None = None
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def ceiling(self) -> float:
@@ -139,6 +156,8 @@ class Report:
             lines += ["", *self._memory_lines()]
         if len(self.batches) >= 3:
             lines += ["", *self._batch_lines()]
+        if self.uploads is not None:
+            lines += ["", *self._upload_lines(self.uploads)]
         return "\n".join(lines) + "\n"
 
     def _verdicts(self) -> list[str]:
@@ -218,6 +237,37 @@ class Report:
                 f"- share of that gain lost when 1 element in {run.refuse_one_in:,} is refused ({hit:.0%} of "
                 f"the batches): **{cost:.2f}** (target < {TARGET_REFUSAL_COST}) "
                 + _mark(cost < TARGET_REFUSAL_COST)
+            )
+        return lines
+
+    def _upload_lines(self, uploads: UploadRuns) -> list[str]:
+        lines = [
+            "Uploads (the same stkkr reading a `;`-separated CSV file, `input:`, not the GetConnector):",
+            "",
+            "| source | rows read | kept | updated | seconds | rows/s | task runs | peak RSS MiB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        runs = [("GetConnector", self.stkkr), ("CSV upload", uploads.same_rows)]
+        runs += [("CSV upload, 1% kept", run) for run in uploads.memory]
+        for source, run in runs:
+            t = run.throughput
+            lines.append(
+                f"| {source} | {t.read:,} | {t.kept:,} | {t.updated:,} | {t.seconds:.1f} | "
+                f"{t.rows_per_s:,.0f} | {run.task_runs} | {run.peak_rss_mib:.0f} |"
+            )
+        speed = _ratio(uploads.same_rows.throughput.rows_per_s, self.stkkr.throughput.rows_per_s)
+        lines += [
+            "",
+            f"- upload / GetConnector rows/s on the same {self.stkkr.throughput.read:,} rows: "
+            f"**{speed:.2f}** (target ≥ {TARGET_UPLOAD_SPEED}) " + _mark(speed >= TARGET_UPLOAD_SPEED),
+        ]
+        if len(uploads.memory) == 2:
+            small, large = uploads.memory
+            ratio = _ratio(large.peak_rss_mib, small.peak_rss_mib)
+            rows = f"{large.throughput.read:,} / {small.throughput.read:,} rows"
+            lines.append(
+                f"- upload peak RSS {rows}: **{ratio:.3f}** (target ≤ {TARGET_RSS_RATIO}) "
+                + _mark(ratio <= TARGET_RSS_RATIO)
             )
         return lines
 

@@ -48,7 +48,14 @@ def set_connection(server: PrefectServer, sim: SimulatorProcess) -> None:
 
 
 def run_stkkr(
-    server: PrefectServer, *, name: str, keep: Keep, page_size: int, batch: int = 1, refuse_one_in: int = 0
+    server: PrefectServer,
+    *,
+    name: str,
+    keep: Keep,
+    page_size: int,
+    batch: int = 1,
+    refuse_one_in: int = 0,
+    upload: Path | None = None,
 ) -> StkkrRun:
     """Write the workload's stkkr file, run it with `stkkr run --json`, and collect its figures.
 
@@ -59,6 +66,7 @@ def run_stkkr(
         page_size: Rows per GetConnector page.
         batch: Elements per request (`update.batch`).
         refuse_one_in: When above 0, one row in this many is refused by AFAS.
+        upload: A CSV file of the workload's columns to read (`--input`) instead of the GetConnector.
 
     Returns:
         The run's throughput, wall time, task runs and peak RSS.
@@ -68,13 +76,15 @@ def run_stkkr(
     """
     folder = server.folder
     path = folder / f"{name}.yaml"
-    text = stkkr_text(name, CONNECTION, keep, page_size, batch=batch, refuse_one_in=refuse_one_in)
+    text = stkkr_text(
+        name, CONNECTION, keep, page_size, batch=batch, refuse_one_in=refuse_one_in, upload=upload is not None
+    )
     path.write_text(text, encoding="utf-8")
     out_path, err_path = folder / f"{name}.json", folder / f"{name}.log"
     started = time.perf_counter()
     with out_path.open("wb") as out, err_path.open("wb") as err:
         process = subprocess.Popen(
-            [_stkkr(), "run", str(path), "--json"],
+            [_stkkr(), "run", str(path), "--json", *(["--input", str(upload)] if upload else [])],
             stdout=out,
             stderr=err,
             env=server.client_env(),

@@ -74,8 +74,19 @@ def update_body(row: dict[str, Any]) -> dict[str, Any]:
     return {UPDATE_CONNECTOR: {"Element": {"@PrId": row[ORDER_KEY], "Fields": fields}}}
 
 
+#: The columns of the upload scenario's CSV file: what the workload reads of each row.
+UPLOAD_COLUMNS = (ORDER_KEY, "Description", "EndDate", "HoursBudget", "HoursBooked", "Status")
+
+
 def stkkr_text(
-    name: str, connection: str, keep: Keep, page_size: int, *, batch: int = 1, refuse_one_in: int = 0
+    name: str,
+    connection: str,
+    keep: Keep,
+    page_size: int,
+    *,
+    batch: int = 1,
+    refuse_one_in: int = 0,
+    upload: bool = False,
 ) -> str:
     """The workload as a stkkr file.
 
@@ -86,6 +97,7 @@ def stkkr_text(
         page_size: Rows per GetConnector page.
         batch: Elements per request (`update.batch`).
         refuse_one_in: When above 0, one project in this many gets a date AFAS refuses (a refused element).
+        upload: Read an uploaded CSV file of `UPLOAD_COLUMNS` (`input:`) instead of the GetConnector.
 
     Returns:
         The YAML text of the stkkr.
@@ -93,14 +105,17 @@ def stkkr_text(
     end_date = f"add_days(row.EndDate, {DAYS_LATER}) | date"
     if refuse_one_in:
         end_date = f"'never' if int(row.{ORDER_KEY}) % {refuse_one_in} == 0 else ({end_date})"
+    source = (
+        f"input: {{key: [{ORDER_KEY}], page_size: {page_size}, "
+        "columns: {EndDate: date, HoursBudget: decimal, HoursBooked: decimal}}"
+        if upload
+        else f"get: {{connector: {GET_CONNECTOR}, order_by: [{ORDER_KEY}], page_size: {page_size}}}"
+    )
     return f"""\
 stkkr: {name}
 description: Benchmark workload ({keep.label} of the projects kept, three fields updated)
 connection: {connection}
-get:
-  connector: {GET_CONNECTOR}
-  order_by: [{ORDER_KEY}]
-  page_size: {page_size}
+{source}
 filter: "{keep.expression()}"
 transform:
   keys: {{"@PrId": "{{{{ row.{ORDER_KEY} }}}}"}}
