@@ -131,12 +131,20 @@ def run_examples(
                 f"[{number}/{len(files)}] {spec.stkkr} ({spec.update.action} "
                 f"{spec.source} → {spec.update.connector}, {file.path.name})…"
             )
-            summary = run_stkkr(spec)  # a Completed run runs its `then:` stkkrs too, as `stkkr run` does
+            # A Completed run runs its `then:` stkkrs too, as `stkkr run` does.
+            summary = run_stkkr(spec, input=example_upload(file))
             _print_outcome(console, summary)
             summaries.append(summary)
     console.print(summary_table(files, summaries))
     _show_error_records(console, summaries)
     return summaries
+
+
+def example_upload(file: StkkrFile) -> Path | None:
+    """The file an example with `input:` reads: `<its name>.csv` (or `.xlsx`) beside it; None for `get:`."""
+    if file.spec.input is None:
+        return None
+    return file.path.with_suffix(f".{file.spec.input.format}")
 
 
 def _print_outcome(console: Console, summary: RunSummary, then: str = "") -> None:

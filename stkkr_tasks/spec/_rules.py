@@ -77,9 +77,10 @@ def _source_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
         return
     yield from _duplicates(("input", "key"), upload.key)
     if upload.format == "xlsx":
-        for part in ("delimiter", "encoding"):
-            if part in upload.model_fields_set:
-                yield ("input", part), f"{part} is for csv files; an xlsx file has none"
+        if upload.delimiter is not None:
+            yield ("input", "delimiter"), "delimiter is for csv files; an xlsx file has none"
+        if upload.encoding != type(upload).model_fields["encoding"].default:
+            yield ("input", "encoding"), "encoding is for csv files; an xlsx file has none"
     elif upload.sheet is not None:
         yield ("input", "sheet"), "sheet is for xlsx files; a csv file has none"
 

@@ -407,10 +407,7 @@ class StkkrSpec(_Model):
     """A stkkr: read a GetConnector (or an uploaded file), keep some rows, turn each into an UpdateConnector
     element, write it."""
 
-    model_config = ConfigDict(
-        title="stkkr file",
-        json_schema_extra={"oneOf": [{"required": ["get"]}, {"required": ["input"]}]},
-    )
+    model_config = ConfigDict(title="stkkr file")
 
     stkkr: Name
     """The stkkr's name: lowercase letters, digits and dashes; the name of its flow and deployment."""

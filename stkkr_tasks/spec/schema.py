@@ -15,7 +15,13 @@ SCHEMA_ID = "https://stkkr.dev/schema/stkkr-file.json"
 def json_schema() -> dict[str, Any]:
     """Return the JSON Schema (draft 2020-12) of a stkkr file; every field carries a description."""
     schema = StkkrSpec.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    one_source = {"oneOf": [{"required": ["get"]}, {"required": ["input"]}]}  # a stkkr reads one of the two
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+        **one_source,
+    }
 
 
 def json_schema_text() -> str:

@@ -33,6 +33,9 @@ def test_the_examples_cover_update_insert_delete_a_filter_and_lookups() -> None:
     assert any(spec.lookups for spec in specs)
     assert any(isinstance(table, GetLookup) for spec in specs for table in spec.lookups.values())
     assert any(spec.unique for spec in specs)
+    assert any(spec.input for spec in specs)  # an upload, with its CSV beside it (the demo reads it)
+    for spec, path in zip(specs, EXAMPLES, strict=True):
+        assert spec.input is None or path.with_suffix(f".{spec.input.format}").is_file()
     assert len({spec.connection for spec in specs}) == 1  # `make demo` / `make up` create one block
 
 

@@ -164,6 +164,23 @@ VALID: list[tuple[str, dict[str, Any]]] = [
     ),
     ("action-expression", variant(("update.action", "{{ 'insert' if row.X is none else 'update' }}"))),
     ("limit", variant(("limit", 10))),
+    (
+        "input-csv",
+        variant(
+            ("get", DELETE),
+            (
+                "input",
+                {"delimiter": ";", "key": ["ProjectId"], "columns": {"EndDate": "date", "Hours": "decimal"}},
+            ),
+            ("input_delete", True),
+        ),
+    ),
+    (
+        "input-xlsx",
+        variant(
+            ("get", DELETE), ("input", {"format": "xlsx", "sheet": "Blad 1", "key": ["ProjectId", "Line"]})
+        ),
+    ),
 ]
 
 INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
@@ -385,5 +402,43 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
             )
         ),
         [("lookups.t.where[0].value", "row")],
+    ),
+    ("no-source", variant(("get", DELETE)), [("get", "give get: (a GetConnector to read) or input:")]),
+    ("get-and-input", variant(("input", {"key": ["ProjectId"]})), [("input", "not both")]),
+    ("input-without-key", variant(("get", DELETE), ("input", {})), [("input", "required key 'key'")]),
+    (
+        "input-column-type",
+        variant(("get", DELETE), ("input", {"key": ["K"], "columns": {"A": "money"}})),
+        [("input.columns.A", "'text'")],
+    ),
+    (
+        "input-csv-options-on-xlsx",
+        variant(("get", DELETE), ("input", {"format": "xlsx", "key": ["K"], "delimiter": ";"})),
+        [("input.delimiter", "is for csv files")],
+    ),
+    (
+        "input-sheet-on-csv",
+        variant(("get", DELETE), ("input", {"key": ["K"], "sheet": "S"})),
+        [("input.sheet", "is for xlsx files")],
+    ),
+    (
+        "input-encoding",
+        variant(("get", DELETE), ("input", {"key": ["K"], "encoding": "utf-9"})),
+        [("input.encoding", "unknown encoding")],
+    ),
+    (
+        "input-delimiter-quote",
+        variant(("get", DELETE), ("input", {"key": ["K"], "delimiter": '"'})),
+        [("input.delimiter", "cannot be a quote")],
+    ),
+    (
+        "input-duplicate-key",
+        variant(("get", DELETE), ("input", {"key": ["K", "K"]})),
+        [("input.key[1]", "listed twice")],
+    ),
+    (
+        "input-delete-without-input",
+        variant(("input_delete", True)),
+        [("input_delete", "only a stkkr with input:")],
     ),
 ]

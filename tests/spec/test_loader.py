@@ -96,7 +96,7 @@ def test_duplicate_keys_are_reported_with_other_problems() -> None:
     problems = caught.value.problems
     assert any(p.line == 2 and p.path == "stkkr" and "more than once" in p.message for p in problems)
     assert any(p.path == "connection" and "lowercase" in p.message for p in problems)
-    assert any("required key 'get' is missing" in p.message for p in problems)
+    assert any("required key 'transform' is missing" in p.message for p in problems)
 
 
 def test_long_unknown_keys_are_shortened() -> None:

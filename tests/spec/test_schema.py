@@ -60,6 +60,10 @@ def test_valid_files_pass_the_schema(config: dict[str, Any]) -> None:
         "page-size-0",
         "bad-on-error",
         "get-lookup-incomplete",
+        "no-source",
+        "get-and-input",
+        "input-without-key",
+        "input-column-type",
     ],
 )
 def test_structural_mistakes_fail_the_schema_too(name: str) -> None:
