@@ -1,20 +1,20 @@
-"""The privacy proof: row values and tokens end up nowhere but in AFAS (and, under consent, encrypted).
-
-A simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
+"""The privacy proof: row values and tokens end up nowhere but in AFAS (and, under consent, encrypted). A
+simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
 numbers, decimals, dates, e-mail addresses, postcodes, IBANs, phone numbers and persons' names; booleans
 cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors; 500
 answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way AFAS
 formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another record),
 whose filter and transform expressions fail, a grouped stkkr (one element per group of rows, a line per row;
 written, and refused with 500s quoting every row of the group), stkkrs that join the rows with GetConnector
-lookups (read whole into memory; refused, and failing on keys the lookup lacks), and one with a wrong token
-run as Prefect flows - first with the tenant's consent off, then on (payload key set). Afterwards no marker
-value and no token is in: Prefect's database file (raw bytes of the file and its WAL, and a logical dump), its
-result storage folder and PREFECT_HOME, the flow runs' logs, states, parameters, artifacts and events (read
-through the Prefect client), the log records of this process, the stkkr database (bytes and dump), any file
-under STKKR_HOME or the output of `stkkr errors list/show --json` - neither as sent nor in any of AFAS's
-formats. Under consent the refused payloads and AFAS's full messages are stored encrypted and decrypt to the
-row values.
+lookups (read whole into memory; refused, and failing on keys the lookup lacks), stkkrs that read the rows
+from an uploaded CSV file instead (written, refused with 500s quoting them, and with cells that do not fit
+their column types), and one with a wrong token run as Prefect flows - first with the tenant's consent off,
+then on (payload key set). Afterwards no marker value and no token is in: Prefect's database file (raw bytes
+of the file and its WAL, and a logical dump), its result storage folder and PREFECT_HOME, the flow runs' logs,
+states, parameters, artifacts and events (read through the Prefect client), the log records of this process,
+the stkkr database (bytes and dump), any file under STKKR_HOME or the output of `stkkr errors list/show
+--json` - neither as sent nor in any of AFAS's formats. Under consent the refused payloads and AFAS's full
+messages are stored encrypted and decrypt to the row values.
 
 Positive controls keep the proof honest: a canary flow puts a known text into a parameter, a log, an
 artifact and a persisted result, and each search must find it; the simulator must have received the
@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import csv
 import itertools
 import json
 import logging
@@ -302,6 +303,30 @@ transform:
 )
 
 
+UPLOAD = """
+stkkr: {name}
+tenant: privacy
+connection: {connection}
+input: {format: csv, key: [ItemId], columns: {Qty: int, Amount: decimal, Day: date}, page_size: 10}
+update: {connector: PrItem, action: update}
+transform:
+  keys: {"@ItId": "{{ row.ItemId }}"}
+  fields: {Nm: "{{ row.Name }}", Nt: "{{ row.Note }}", Qt: "{{ row.Qty }}", Am: "{{ row.Amount }}",
+           Dy: "{{ row.Day }}", Em: "{{ row.Email }}"}
+"""
+MISTYPED = UPLOAD.replace("Qty: int, Amount: decimal, Day: date", "Name: int, Note: decimal, Email: date")
+
+
+def _upload(folder: Path, rows: list[dict[str, Any]]) -> Path:
+    """The rows as a `;`-separated CSV file (outside every searched place: it is the customer's upload)."""
+    path = folder / "rows.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows({**row, "Day": str(row["Day"])[:10]} for row in rows)
+    return path
+
+
 @dataclass
 class Proof:
     """What the runs did, and what must be found nowhere."""
@@ -414,9 +439,10 @@ class _Records(logging.Handler):
         self.lines.append(record.getMessage() + ("" if record.exc_text is None else record.exc_text))
 
 
-def _run(proof: Proof, text: str, connection: str, label: str) -> RunSummary:
+def _run(proof: Proof, text: str, connection: str, label: str, upload: Path | None = None) -> RunSummary:
     name = f"privacy-{label}-{uuid.uuid4().hex[:6]}"
-    summary = run_stkkr(load_stkkr_text(text.replace("{name}", name).replace("{connection}", connection)))
+    spec = load_stkkr_text(text.replace("{name}", name).replace("{connection}", connection))
+    summary = run_stkkr(spec, input=upload)
     proof.summaries[label] = summary
     proof.flow_run_ids.append(summary.flow_run_id)
     return summary
@@ -486,6 +512,10 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         _run(proof, FORMATTED, formats, "formatted-off")
         _run(proof, JOINED, refusing, "lookup-500")
         _run(proof, JOIN_MISSES, good, "lookup-misses")
+        upload = _upload(tmp_path_factory.mktemp("uploads"), sim.rows("Priv_Items"))
+        _run(proof, UPLOAD, good, "upload", upload)
+        _run(proof, UPLOAD, refusing, "upload-500", upload)
+        _run(proof, MISTYPED, good, "upload-mistyped", upload)
 
         env.setenv("STKKR_PAYLOAD_KEY", payload_key.decode())
         asyncio.run(_set_consent(True))
@@ -583,6 +613,9 @@ def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof)
     for label in ("lookup-500", "lookup-misses"):  # GetConnector lookups held every row in memory
         assert (s[label].state, s[label].written, s[label].failed) == ("Completed", 0, ROWS), label
     assert s["wrong-token"].state == "Failed" and "401" in s["wrong-token"].message
+    assert (s["upload"].state, s["upload"].read, s["upload"].written) == ("Completed", ROWS, ROWS)
+    for label in ("upload-500", "upload-mistyped"):  # refused by AFAS; cells that do not fit their types
+        assert (s[label].state, s[label].written, s[label].failed) == ("Completed", 0, ROWS), label
     names = [m for m in proof.markers if m.startswith(("PN", "PT"))]
     assert len(names) == 2 * ROWS and all(m in proof.received for m in names)
     assert str(INT_START) in proof.received and str(DECIMAL_START) in proof.received
@@ -591,7 +624,9 @@ def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof)
     assert (grouped.written, grouped.groups_written, grouped.failed) == (ROWS, groups, 0)
     for label in ("grouped-500-off", "grouped-500-on"):
         assert (s[label].failed, s[label].groups_failed, s[label].written) == (ROWS, groups, 0), label
-    assert proof.sim_writes == ROWS + groups  # only the write and the grouped stkkr got through
+    assert (
+        proof.sim_writes == 2 * ROWS + groups
+    )  # only the write, the upload and the grouped stkkr got through
 
 
 def test_no_value_or_token_in_the_prefect_database_file(proof: Proof) -> None:
