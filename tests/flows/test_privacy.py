@@ -1,5 +1,6 @@
-"""The privacy proof: row values and tokens end up nowhere but in AFAS (and, under consent, encrypted). A
-simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
+"""The privacy proof: row values and tokens end up nowhere but in AFAS (and, under consent, encrypted).
+
+A simulator is seeded with a catalogue whose rows carry a unique marker value in every field (texts, whole
 numbers, decimals, dates, e-mail addresses, postcodes, IBANs, phone numbers and persons' names; booleans
 cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors; 500
 answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way AFAS
