@@ -53,4 +53,16 @@ def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Pa
     assert re.search(
         r"gain lost when 1 element in 100 is refused \(\d+% of the batches\): \*\*-?[\d.]+", report
     )
+    uploads = re.findall(
+        r"^\| (GetConnector|CSV upload[^|]*) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|", report, re.MULTILINE
+    )
+    assert [(source, read) for source, read, _, _ in uploads] == [
+        ("GetConnector", "200"),
+        ("CSV upload", "200"),
+        ("CSV upload, 1% kept", "200"),
+        ("CSV upload, 1% kept", "400"),
+    ]
+    assert uploads[0][2:] == uploads[1][2:]  # the same rows kept and updated from the file
+    assert re.search(r"upload / GetConnector rows/s on the same 200 rows: \*\*[\d.]+\*\*", report)
+    assert re.search(r"upload peak RSS 400 / 200 rows: \*\*\d\.\d{3}\*\*", report)
     assert done.stdout.strip() in report  # the printed report is the appended one
