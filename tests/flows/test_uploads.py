@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -9,8 +10,12 @@ from typing import Any
 
 import fsspec
 import pytest
+import typer
 from openpyxl import Workbook
+from typer.testing import CliRunner
 
+from stkkr_tasks.cli import run as run_cli
+from stkkr_tasks.cli import spec as spec_cli
 from stkkr_tasks.run import run_stkkr
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -210,3 +215,34 @@ def test_a_stkkr_with_input_needs_its_file_and_one_with_get_takes_none(
     gone = run_stkkr(spec, input=tmp_path / "nothing.csv")
     assert gone.state == "Failed" and "nothing.csv: no such file" in gone.message
     assert simulator.writes == []
+
+
+def test_stkkr_run_and_validate_take_the_file_with_input(
+    simulator: Any, connect: Callable[..., str], tmp_path: Path
+) -> None:
+    app = typer.Typer()
+    run_cli.register(app)
+    spec_cli.register(app)
+    ids = _projects(simulator, 2)
+    good = _csv(
+        tmp_path / "rows.csv", ["ProjectId,Description,EndDate,Budget", *(f"{i},x,2027-01-01,1" for i in ids)]
+    )
+    bad = _csv(tmp_path / "bad.csv", ["Project;Description"])
+    stkkr = tmp_path / "upload.yaml"
+    stkkr.write_text(
+        UPLOAD.format(name="cli-upload", connection=connect(simulator), input=CSV_INPUT), "utf-8"
+    )
+
+    ran = CliRunner().invoke(app, ["run", str(stkkr), "--input", str(good), "--json"])
+    valid = CliRunner().invoke(app, ["validate", str(stkkr), "--input", str(good)])
+    invalid = CliRunner().invoke(app, ["validate", str(stkkr), "--input", str(bad)], env={"COLUMNS": "300"})
+
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["written"] == 2
+    assert valid.exit_code == 0 and f"{stkkr}: valid" in valid.output
+    assert invalid.exit_code == 2
+    assert f"{stkkr}:4: input: {bad} line 1: the header lacks the column(s)" in invalid.output
+    assert (
+        "'ProjectId' (input.key)" in invalid.output
+        and "the header has: Project, Description" in invalid.output
+    )
