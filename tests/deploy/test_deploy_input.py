@@ -14,12 +14,12 @@ from uuid import UUID
 import pytest
 import typer
 import yaml
-from deploy_helpers import CONNECTION, eventually, start_serve, stkkr_document, stop_serve
 from prefect import get_client
 from typer.testing import CliRunner
 
 from stkkr_tasks.cli import trigger as trigger_cli
 from stkkr_tasks.deploy import trigger
+from tests.deploy.deploy_helpers import CONNECTION, eventually, start_serve, stkkr_document, stop_serve
 
 ROWS = 6
 NAME = "uploaded"
@@ -90,7 +90,7 @@ def test_trigger_passes_the_files_path_as_the_input_parameter(served: Any, tmp_p
         flow_run = client.read_flow_run(UUID(summary.flow_run_id))
     assert flow_run.deployment_id is not None
     assert flow_run.parameters == {"stkkr": NAME, "input": str(upload)}  # the path, never a row
-    bodies = [write.body["PtProject"]["Element"]["Fields"]["Ds"] for write in served.writes]
+    bodies = [write.sent["PtProject"]["Element"]["Fields"]["Ds"] for write in served.writes]
     assert bodies[-ROWS:] == [f"Uit bestand {n}.5" for n in range(ROWS)]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from typer.testing import CliRunner
 from stkkr_tasks.cli import run as run_cli
 from stkkr_tasks.cli import spec as spec_cli
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator
+from tests.fixture_types import Connect, ErrorRecords, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -41,20 +42,20 @@ def _csv(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
     return path
 
 
-def _projects(simulator: Any, count: int) -> list[str]:
+def _projects(simulator: Simulator, count: int) -> list[str]:
     return [row["ProjectId"] for row in simulator.rows("Profit_Projects")[:count]]
 
 
-def _written(simulator: Any) -> dict[str, dict[str, Any]]:
+def _written(simulator: Simulator) -> dict[str, dict[str, Any]]:
     return {
-        write.body["PtProject"]["Element"]["@PrId"]: write.body["PtProject"]["Element"]["Fields"]
+        write.sent["PtProject"]["Element"]["@PrId"]: write.sent["PtProject"]["Element"]["Fields"]
         for write in simulator.writes
     }
 
 
 @pytest.mark.parametrize("delimiter", [None, ";"], ids=["sniffed", "given"])
 def test_a_csv_upload_is_typed_filtered_and_written_page_by_page(
-    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path, delimiter: str
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path, delimiter: str
 ) -> None:
     ids = _projects(simulator, 7)
     lines = ["ProjectId;Description;EndDate;Budget", '"' + ids[0] + '";"Audit; fase 1";31-12-2027;"1.250,50"']
@@ -85,7 +86,7 @@ def test_a_csv_upload_is_typed_filtered_and_written_page_by_page(
 
 
 def test_an_xlsx_upload_reads_typed_excel_cells(
-    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path
 ) -> None:
     ids = _projects(simulator, 3)
     book = Workbook(write_only=True)
@@ -107,11 +108,11 @@ def test_an_xlsx_upload_reads_typed_excel_cells(
 
 
 def test_cells_that_do_not_fit_their_type_become_failed_rows_with_the_line(
-    simulator: Any,
-    connect: Callable[..., str],
-    make_spec: Callable[..., Any],
+    simulator: Simulator,
+    connect: Connect,
+    make_spec: MakeSpec,
     tmp_path: Path,
-    error_records: Callable[[str], list[Any]],
+    error_records: ErrorRecords,
 ) -> None:
     ids = _projects(simulator, 4)
     lines = ["ProjectId,Description,EndDate,Budget", f"{ids[0]},Goed,2027-01-01,1"]
@@ -134,7 +135,7 @@ def test_cells_that_do_not_fit_their_type_become_failed_rows_with_the_line(
 
 
 def test_a_header_without_a_column_the_stkkr_reads_stops_before_anything_is_sent(
-    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path
 ) -> None:
     upload = _csv(tmp_path / "rows.csv", ["ProjectId;Omschrijving;EndDate", "100001;x;2027-01-01"])
     spec = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT)
@@ -149,7 +150,7 @@ def test_a_header_without_a_column_the_stkkr_reads_stops_before_anything_is_sent
 
 
 def test_an_encoding_error_names_its_line(
-    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path
 ) -> None:
     ids = _projects(simulator, 3)
     lines = ["ProjectId;Description;EndDate;Budget", f"{ids[0]};Goed;2027-01-01;1"]
@@ -167,7 +168,7 @@ def test_an_encoding_error_names_its_line(
 
 
 def test_input_delete_removes_the_file_after_a_completed_run_only(
-    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path
 ) -> None:
     ids = _projects(simulator, 2)
     lines = ["ProjectId;Description;EndDate;Budget", *(f"{i};x;2027-01-01;1" for i in ids)]
@@ -188,7 +189,7 @@ def test_input_delete_removes_the_file_after_a_completed_run_only(
 
 
 def test_an_fsspec_url_is_read_and_deleted_like_a_path(
-    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any]
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
 ) -> None:
     ids = _projects(simulator, 2)
     url = "memory://uploads/rows.csv"
@@ -207,7 +208,7 @@ def test_an_fsspec_url_is_read_and_deleted_like_a_path(
 
 
 def test_a_stkkr_with_input_needs_its_file_and_one_with_get_takes_none(
-    simulator: Any, connect: Callable[..., str], make_spec: Callable[..., Any], tmp_path: Path
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path
 ) -> None:
     spec = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT)
     missing = run_stkkr(spec)
@@ -218,7 +219,7 @@ def test_a_stkkr_with_input_needs_its_file_and_one_with_get_takes_none(
 
 
 def test_stkkr_run_and_validate_take_the_file_with_input(
-    simulator: Any, connect: Callable[..., str], tmp_path: Path
+    simulator: Simulator, connect: Connect, tmp_path: Path
 ) -> None:
     app = typer.Typer()
     run_cli.register(app)
