@@ -266,7 +266,7 @@ def _summarise(
     unaccounted = counts.read - counts.accounted()
     if unaccounted > 0:
         parts.append(f"{unaccounted} rows read were not processed because the run stopped.")
-    if summary.failed and not dry_run:
+    if (summary.failed or summary.respond_failed) and not dry_run:
         parts.append(f"Failed rows: `stkkr errors list --stkkr {stkkr}`.")
     return replace(summary, message=" ".join(parts))
 

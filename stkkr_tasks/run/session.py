@@ -17,10 +17,12 @@ from stkkr_tasks.spec import check_online, row_fields
 from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
 from stkkr_tasks.tasks import ErrorRecorder, Grouper, RunAborted, RunContext, RunOnceGuard
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
+from stkkr_tasks.tasks._respond import Responder
 from stkkr_tasks.tasks.lookups import read_lookups
 from stkkr_tasks.uploads import UploadError, UploadFile
 
 if TYPE_CHECKING:
+    from stkkr_tasks.afas import AfasClient
     from stkkr_tasks.spec import CompiledStkkr, StkkrSpec
 
 
@@ -101,19 +103,28 @@ async def open_run(
     """
     hide_row_values()  # page and delete URLs carry row keys: keep them out of httpx's request log
     _check_source(spec, upload)
-    connection = await load_connection(spec.connection)
-    try:
-        client = connection.get_client()
-    except AfasError as exc:
-        raise RunAborted(f"The AFAS connection {spec.connection!r} is not usable: {exc}") from None
-    async with client:
-        check = await check_online(spec, client)
+    async with open_clients(spec.connections) as clients:
+        client = clients[spec.connection]
+        writer = clients[spec.write_connection]
+        check = await check_online(spec, client, clients)
         if check.problems:
             raise StkkrMismatch([str(problem) for problem in check.problems])
         compiled = await read_lookups(client, compiled)  # this run's copy: its tables go when the run ends
-        environment = connection_environment(connection)
+        environments = {name: connection_environment(c) for name, c in clients.connections.items()}
+        environment = environments[spec.write_connection]
         # The root of request bodies is the main object's name: FiEntries takes {"FiEntryPar": ...}.
-        root = (await client.update_connector_meta(spec.update.connector)).name or spec.update.connector
+        root = (await writer.update_connector_meta(spec.update.connector)).name or spec.update.connector
+        responder = None
+        if spec.respond is not None and spec.respond_connection is not None:
+            target, answering = spec.respond.update, clients[spec.respond_connection]
+            responder = Responder(
+                client=answering,
+                connector=target.connector,
+                root=(await answering.update_connector_meta(target.connector)).name or target.connector,
+                action=target.action,
+                object_name=target.object,
+                environment=environments[spec.respond_connection],
+            )
         store = ErrorStore()
         async with AsyncExitStack() as files, store:
             opened = None
@@ -151,7 +162,7 @@ async def open_run(
             yield RunContext(
                 stkkr=spec.stkkr,
                 compiled=compiled,
-                client=client,
+                client=writer,
                 pager=pager,
                 upload=opened,
                 recorder=recorder,
@@ -165,6 +176,7 @@ async def open_run(
                 body_root=root,
                 batch=spec.update.batch,
                 on_warning=on_warning,
+                responder=responder,
             )
             if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
                 await guard.flush()
@@ -196,6 +208,36 @@ async def _open_upload(upload: UploadFile) -> UploadFile:
         return await asyncio.to_thread(upload.__enter__)
     except UploadError as exc:
         raise RunAborted(f"The uploaded file cannot be read; nothing was sent: {exc}") from None
+
+
+class _Clients(dict[str, "AfasClient"]):
+    """Open clients by connection name, with the connection blocks they came from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections: dict[str, ConnectionBlock] = {}
+
+
+@asynccontextmanager
+async def open_clients(names: list[str]) -> AsyncIterator[_Clients]:
+    """Load each connection block and open its client; all are closed afterwards.
+
+    Each connection gets its own client, so requests in flight (8) and retries go per AFAS environment.
+
+    Raises:
+        RunAborted: A block is missing or unusable (the message names it and says how to set it).
+    """
+    clients = _Clients()
+    async with AsyncExitStack() as stack:
+        for name in names:
+            connection = await load_connection(name)
+            try:
+                client = connection.get_client()
+            except AfasError as exc:
+                raise RunAborted(f"The AFAS connection {name!r} is not usable: {exc}") from None
+            clients[name] = await stack.enter_async_context(client)
+            clients.connections[name] = connection
+        yield clients
 
 
 def connection_environment(connection: ConnectionBlock) -> str:

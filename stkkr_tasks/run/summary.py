@@ -37,6 +37,7 @@ _LABELS = {
     "deleted": "of which deleted",
     "groups_written": "groups written",
     "groups_failed": "groups failed",
+    "respond_failed": "respond failed",
 }
 #: The summary field that counts the written rows of each action.
 _BY_ACTION = {"insert": "inserted", "update": "updated", "delete": "deleted"}
@@ -81,12 +82,15 @@ class RunSummary(Counts):
 
     @property
     def ok(self) -> bool:
-        """True when the run completed and every kept row was written (or would be, in a dry run)."""
-        return self.state == "Completed" and self.failed == 0
+        """True when the run completed and every kept row was written (or would be, in a dry run), with its
+        response (`respond`) too."""
+        return self.state == "Completed" and self.failed == 0 and self.respond_failed == 0
 
     def to_json(self) -> dict[str, Any]:
         """The summary as `stkkr run --json` prints it: the documented keys, and `then` after a chain."""
         document = {key: getattr(self, key) for key in JSON_KEYS}
+        if self.responded or self.respond_failed:
+            document |= {"responded": self.responded, "respond_failed": self.respond_failed}
         if self.then:
             document["then"] = [summary.to_json() for summary in self.then]
         return document
@@ -103,6 +107,8 @@ class RunSummary(Counts):
             failed += f" ({self.groups_failed} groups)"
         if self.not_attempted:
             failed += f", not attempted {self.not_attempted}"
+        if self.responded or self.respond_failed:
+            failed += f", responded {self.responded}, respond failed {self.respond_failed}"
         return (
             f"read {self.read}, filtered out {self.filtered_out}, skipped {self.skipped}, {last}, "
             f"{failed} in {self.duration_s:.1f} s"
@@ -118,6 +124,8 @@ class RunSummary(Counts):
             names.append("not_attempted")
         if self.groups_written or self.groups_failed:
             names += ["groups_written", "groups_failed"]
+        if self.responded or self.respond_failed:
+            names += ["responded", "respond_failed"]
         counts: list[tuple[str, int | float]] = [
             (_LABELS.get(name, name), getattr(self, name)) for name in names
         ]

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
 
 from stkkr_tasks.spec._values import problem, undeclared_table
-from stkkr_tasks.spec._walk import Loc, dnf_size, elements, expressions, wheres
+from stkkr_tasks.spec._walk import Loc, dnf_size, elements, expressions, transforms, wheres
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec.model import StkkrSpec
@@ -37,6 +37,7 @@ def rule_problems(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
     """Yield (place, message) for every broken cross-field rule."""
     yield from _source_rules(spec)
     yield from _action_rules(spec)
+    yield from _respond_rules(spec)
     yield from _group_rules(spec)
     if spec.unique:
         yield from _duplicates(("unique",), spec.unique)
@@ -141,11 +142,11 @@ def _group_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
         for index, name in enumerate(spec.unique or ()):
             if name not in group:
                 yield ("unique", index), f"{name!r} is not a group_by field: unique works per group"
-    per_line = {loc for loc, element in elements(spec.transform) if element.each}
+    per_line = {loc for loc, element in transforms(spec) if element.each}
     for loc in sorted(per_line, key=str):
         if not group:
             yield (*loc, "each"), "each: rows needs group_by: without groups there is one row per element"
-        elif loc == ("transform",):
+        elif loc in (("transform",), ("respond", "transform")):
             yield (*loc, "each"), "each: rows belongs to a sub-object; the element itself is the group"
     for loc, expression in expressions(spec):
         names = expression.info.group_names
@@ -153,6 +154,34 @@ def _group_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
             yield loc, "'rows' is only available with group_by"
         if "line" in names and not any(loc[: len(place)] == place for place in per_line):
             yield loc, "'line' is only available inside a sub-object with each: rows"
+
+
+def _respond_rules(spec: StkkrSpec) -> Iterator[tuple[Loc, str]]:
+    """`response` only in `respond`; the response write has what its action needs; one element per request."""
+    for loc, expression in expressions(spec):
+        if expression.info.uses_response and loc[0] != "respond":
+            yield loc, "'response' is only available in respond.transform (AFAS's answer to the write)"
+    respond = spec.respond
+    if respond is None:
+        return
+    top, action, base = respond.transform, respond.update.action, ("respond", "transform")
+    if spec.update.batch > 1:
+        yield (
+            ("update", "batch"),
+            "respond needs AFAS's answer per element, and AFAS answers a request of several elements with "
+            "one list that does not say which element each entry belongs to; remove batch or respond",
+        )
+    if action == "delete":
+        if not top.keys:
+            yield (*base, "keys"), "a delete needs keys: the key fields of the record to delete"
+        if top.fields or top.objects:
+            part = "fields" if top.fields else "objects"
+            yield (*base, part), f"a delete sends only keys; remove respond.transform.{part}"
+        return
+    if respond.update.object is not None:
+        yield ("respond", "update", "object"), "only a delete names a sub-object; use transform.objects"
+    if not top.fields and not top.objects:
+        yield (*base, "fields"), f"an {action} needs respond.transform.fields: the fields to write"
 
 
 def _duplicates(loc: Loc, names: Sequence[str]) -> Iterator[tuple[Loc, str]]:

@@ -26,6 +26,7 @@ __all__ = [
     "expressions",
     "format_path",
     "row_fields",
+    "transforms",
     "values",
     "where_conditions",
     "wheres",
@@ -122,12 +123,20 @@ def elements(element: ElementSpec, loc: Loc = ("transform",)) -> Iterator[tuple[
             yield from elements(nested, (*loc, "objects", name))
 
 
+def transforms(spec: StkkrSpec) -> Iterator[tuple[Loc, ElementSpec]]:
+    """Yield every element of `transform` and of `respond.transform` (nested objects too), with its place."""
+    yield from elements(spec.transform)
+    if spec.respond is not None:
+        yield from elements(spec.respond.transform, ("respond", "transform"))
+
+
 def values(spec: StkkrSpec) -> Iterator[tuple[Loc, Any]]:
-    """Yield every value of `transform` (keys and fields, nested objects too) and of `get.where`."""
+    """Yield every value of `get.where`, `transform` and `respond.transform` (keys and fields, nested objects
+    too)."""
     for base, where in wheres(spec):
         for loc, condition in where_conditions(where, base):
             yield (*loc, "value"), condition.value
-    for loc, element in elements(spec.transform):
+    for loc, element in transforms(spec):
         for part in ("keys", "fields"):
             for name, value in getattr(element, part).items():
                 yield (*loc, part, name), value

@@ -130,6 +130,8 @@ class CompiledStkkr:
             for name, table in self.get_lookups.items()
         }
         self._element = _ElementPlan(spec.transform, ("transform",))
+        respond = spec.respond
+        self._respond = _ElementPlan(respond.transform, ("respond", "transform")) if respond else None
         self._action = compile_value(spec.update.action, "update.action")
         self._order_by = tuple(spec.key_fields)
         self._group_by = tuple(spec.group_by) if spec.group_by else None
@@ -263,6 +265,25 @@ class CompiledStkkr:
         """Return the rendered `transform.keys` without their `@`, for a delete."""
         keys = self._element.keys.render(self._scope(row))
         return {name.removeprefix("@"): value for name, value in keys.items()}
+
+    def respond_element(
+        self, row: Mapping[str, Any], response: Mapping[str, Any], rows: Sequence[Mapping[str, Any]] = ()
+    ) -> Element:
+        """Return the element of the `respond` write: `respond.transform` rendered with `response`.
+
+        Args:
+            row: The row written (or the first row of the group).
+            response: The element AFAS answered the write with (`{}` when it answered none).
+            rows: The rows of the group (with `group_by`).
+
+        For a `respond` delete the element holds only the rendered keys (see `Element.keys`).
+        """
+        if self._respond is None:
+            raise ValueError(f"the stkkr {self.spec.stkkr!r} has no respond")
+        lines = [Row(line) for line in rows]
+        scope = self._scope(row, rows=lines)
+        scope.parent["response"] = Row(response, "response")
+        return self._respond.render(scope, lines)
 
 
 def _pick(row: Mapping[str, Any], fields: Sequence[str], where: str) -> tuple[Any, ...]:

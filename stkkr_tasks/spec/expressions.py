@@ -39,8 +39,11 @@ __all__ = [
     "new_scope",
 ]
 
-CONTEXT_NAMES: frozenset[str] = frozenset({"row", "line", "rows", "today", "now", "lookup", *HELPERS})
-"""Every name an expression may use (`line` and `rows` only where a group gives them, see `_rules`)."""
+CONTEXT_NAMES: frozenset[str] = frozenset(
+    {"row", "line", "rows", "response", "today", "now", "lookup", *HELPERS}
+)
+"""Every name an expression may use (`line` and `rows` only where a group gives them, `response` only in
+`respond`, see `_rules`)."""
 _ROW_NAMES = frozenset({"row", "line"})
 
 MAX_SOURCE = 4_000
@@ -56,12 +59,16 @@ class ExpressionInfo:
         lookups: Lookup tables named as `lookup("table", ...)`.
         uses_row: Whether the expression uses `row` (or `line` or `rows`) at all.
         group_names: Which of the names only a group gives (`line`, `rows`) it uses.
+        response_fields: Fields read as `response.X` or `response["X"]` (AFAS's answer, in `respond`).
+        uses_response: Whether the expression uses `response` at all.
     """
 
     row_fields: frozenset[str]
     lookups: frozenset[str]
     uses_row: bool
     group_names: frozenset[str] = frozenset()
+    response_fields: frozenset[str] = frozenset()
+    uses_response: bool = False
 
 
 class _Invalid(Exception):
@@ -217,6 +224,7 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
 def _analyse(tree: nodes.Template) -> ExpressionInfo:
     fields: set[str] = set()
+    answered: set[str] = set()
     tables: set[str] = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Test, nodes.Call)):
         if isinstance(node, nodes.Getattr | nodes.Getitem):
@@ -225,6 +233,8 @@ def _analyse(tree: nodes.Template) -> ExpressionInfo:
                 raise _Invalid("unsafe", f"access to {attr!r} is not allowed")
             if attr is not None and isinstance(node.node, nodes.Name) and node.node.name in _ROW_NAMES:
                 fields.add(attr)
+            elif attr is not None and isinstance(node.node, nodes.Name) and node.node.name == "response":
+                answered.add(attr)
         elif isinstance(node, nodes.Filter) and node.name not in ENVIRONMENT.filters:
             hint = _suggest(node.name, ENVIRONMENT.filters)
             raise _Invalid("unknown-name", f"unknown filter {node.name!r}{hint}")
@@ -243,7 +253,14 @@ def _analyse(tree: nodes.Template) -> ExpressionInfo:
         raise _Invalid("unknown-name", f"unknown name {name!r}{_suggest(name, CONTEXT_NAMES)}")
     group_names = frozenset(names & {"line", "rows"})
     uses_row = "row" in names or bool(group_names)
-    return ExpressionInfo(frozenset(fields), frozenset(tables), uses_row, group_names)
+    return ExpressionInfo(
+        frozenset(fields),
+        frozenset(tables),
+        uses_row,
+        group_names,
+        frozenset(answered),
+        "response" in names,
+    )
 
 
 def _const_text(node: nodes.Node) -> str | None:
@@ -255,8 +272,10 @@ def _runtime_error(exc: Exception, where: str, info: ExpressionInfo) -> Expressi
     if isinstance(exc, ExpressionError):
         return exc.at(where)
     if isinstance(exc, UnknownFieldError):
-        named = f" {exc.field!r}" if exc.field in info.row_fields else " asked for"
-        return ExpressionError(where, "unknown-field", f"the row has no field{named}")
+        known = info.response_fields if exc.owner == "response" else info.row_fields
+        named = f" {exc.field!r}" if exc.field in known else " asked for"
+        owner = "AFAS's response" if exc.owner == "response" else "the row"
+        return ExpressionError(where, "unknown-field", f"{owner} has no field{named}")
     if isinstance(exc, HelperError | LimitError):
         return ExpressionError(where, "limit" if isinstance(exc, LimitError) else "value", str(exc))
     if isinstance(exc, SecurityError):

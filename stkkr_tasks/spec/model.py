@@ -51,6 +51,8 @@ __all__ = [
     "GetSpec",
     "InputSpec",
     "NoSuccessFor",
+    "RespondSpec",
+    "RespondUpdate",
     "StkkrSpec",
     "UpdateSpec",
 ]
@@ -344,11 +346,37 @@ class UpdateSpec(_Model):
     batch: int = Field(1, ge=1, le=500, strict=True)
     """Elements per request: up to this many inserts or updates go out as one `"Element": [...]`; a refused
     request is split in halves until the refused elements are found. Try it on a test environment first."""
+    connection: Name | None = None
+    """Write with this AfasConnection block (another environment or token) instead of the stkkr's
+    `connection`, which still reads; concurrency, retries and `unique` go by the environment written to."""
 
     @property
     def actions(self) -> frozenset[str]:
         """The actions this update can send: the fixed one, or every one its expression can give."""
         return possible_actions(self.action)
+
+
+class RespondUpdate(_Model):
+    """Where the response write goes: an UpdateConnector, one element per written row."""
+
+    connector: ConnectorId
+    """The UpdateConnector id, e.g. KnOrganisation."""
+    action: Literal["insert", "update", "delete"]
+    """insert (POST), update (PUT) or delete (DELETE)."""
+    object: FieldId | None = None
+    """For a delete of a sub-object: its name (the URL's object part); default the connector itself."""
+    connection: Name | None = None
+    """Write the response with this AfasConnection block; default the one `update` writes with."""
+
+
+class RespondSpec(_Model):
+    """A second write after each successful one, built from the row and AFAS's answer (`response`)."""
+
+    transform: ElementSpec
+    """The element of the second write; expressions see `row` (and `rows`) and `response`, the element AFAS
+    answered the first write with (for an insert its new keys, e.g. `response.CdId`)."""
+    update: RespondUpdate
+    """The UpdateConnector the second write goes to."""
 
 
 class FailedRows(_Model):
@@ -441,6 +469,8 @@ class StkkrSpec(_Model):
     """How a kept row becomes an UpdateConnector element."""
     update: UpdateSpec
     """The UpdateConnector to write to, and how."""
+    respond: RespondSpec | None = None
+    """After each successful write, a second write built from the row and AFAS's answer (`response`)."""
     on_error: Literal["continue", "stop"] = "continue"
     """What to do when a row fails: continue with the next row, or stop the run."""
     max_errors: int | None = Field(None, ge=1, strict=True)
@@ -469,6 +499,24 @@ class StkkrSpec(_Model):
         if self.input is not None:
             return f"an uploaded {self.input.format} file"
         return self.get.connector if self.get is not None else ""
+
+    @property
+    def write_connection(self) -> str:
+        """The connection `update` writes with: `update.connection`, or the stkkr's `connection`."""
+        return self.update.connection or self.connection
+
+    @property
+    def respond_connection(self) -> str | None:
+        """The connection the `respond` write goes with (default the one `update` writes with), or None."""
+        if self.respond is None:
+            return None
+        return self.respond.update.connection or self.write_connection
+
+    @property
+    def connections(self) -> list[str]:
+        """Every connection the stkkr uses, the reading one first, each once."""
+        names = [self.connection, self.write_connection, self.respond_connection]
+        return list(dict.fromkeys(name for name in names if name is not None))
 
     def problem_at(self, loc: tuple[str | int, ...], message: str) -> Problem:
         """Return a Problem at a place of this spec, e.g. `("get", "connector")`.

@@ -66,12 +66,16 @@ class OnlineCheck:
     names: frozenset[str] = frozenset()
 
 
-async def validate_online(spec: StkkrSpec, client: AfasClient) -> list[Problem]:
+async def validate_online(
+    spec: StkkrSpec, client: AfasClient, writers: Mapping[str, AfasClient] | None = None
+) -> list[Problem]:
     """Check a spec against the environment's metainfo.
 
     Args:
         spec: A validated spec (from `load_stkkr`, whose file and lines the problems use).
-        client: An open client of the environment the stkkr runs on.
+        client: An open client of the environment the stkkr reads (its `connection`).
+        writers: Open clients of the other connections it writes with (`update.connection`,
+            `respond.update.connection`), by name; each UpdateConnector is checked where it is written.
 
     Returns:
         Every problem found, in file order; empty when the spec fits the environment.
@@ -79,20 +83,28 @@ async def validate_online(spec: StkkrSpec, client: AfasClient) -> list[Problem]:
     Raises:
         AfasError: When AFAS cannot be asked (unreachable, refused token, ...).
     """
-    return (await check_online(spec, client)).problems
+    return (await check_online(spec, client, writers)).problems
 
 
-async def check_online(spec: StkkrSpec, client: AfasClient) -> OnlineCheck:
-    """Check a spec against the environment's metainfo, and keep the names the metainfo gives.
+async def check_online(
+    spec: StkkrSpec, client: AfasClient, writers: Mapping[str, AfasClient] | None = None
+) -> OnlineCheck:
+    """Check a spec against the environments' metainfo, and keep the names the metainfo gives.
+
+    Args:
+        spec: A validated spec.
+        client: An open client of the environment the stkkr reads.
+        writers: Open clients of the other connections it writes with, by name (see `validate_online`).
 
     Raises:
         AfasError: When AFAS cannot be asked (unreachable, refused token, ...).
+        KeyError: A connection the stkkr writes with has no client in `writers`.
     """
+    clients = {spec.connection: client, **(writers or {})}
     checker = _Checker(spec)
-    names = {spec.update.connector, spec.update.object or ""}
+    names: set[str] = set()
     connectors = await client.list_connectors()
     get_ids = [info.id for info in connectors.get_connectors]
-    update_ids = [info.id for info in connectors.update_connectors]
     get = spec.get  # None for an uploaded file: a run (or `validate --input`) checks its header
     if get is not None and get.connector in get_ids:
         names.add(get.connector)
@@ -103,15 +115,6 @@ async def check_online(spec: StkkrSpec, client: AfasClient) -> OnlineCheck:
         name = get.connector
         names.add(name)
         checker.add(("get", "connector"), f"GetConnector {name!r} does not exist{_hint(name, get_ids)}")
-    if spec.update.connector in update_ids:
-        update_meta = await client.update_connector_meta(spec.update.connector)
-        names |= update_meta.names()
-        checker.update(update_meta)
-    else:
-        name = spec.update.connector
-        checker.add(
-            ("update", "connector"), f"UpdateConnector {name!r} does not exist{_hint(name, update_ids)}"
-        )
     for name, lookup in spec.lookups.items():
         if not isinstance(lookup, GetLookup):
             continue
@@ -123,8 +126,68 @@ async def check_online(spec: StkkrSpec, client: AfasClient) -> OnlineCheck:
                 ("lookups", name, "connector"),
                 f"GetConnector {lookup.connector!r} does not exist{_hint(lookup.connector, get_ids)}",
             )
+    listed = {id(client): connectors}
+    for target in _targets(spec):
+        writer = clients[target.connection]
+        if id(writer) not in listed:
+            listed[id(writer)] = await writer.list_connectors()
+        update_ids = [info.id for info in listed[id(writer)].update_connectors]
+        where = "" if target.connection == spec.connection else f" in connection {target.connection!r}"
+        names |= {target.connector, target.object or ""}
+        if target.connector in update_ids:
+            update_meta = await writer.update_connector_meta(target.connector)
+            names |= update_meta.names()
+            checker.update(update_meta, target, where)
+        else:
+            hint = _hint(target.connector, update_ids)
+            checker.add(
+                (*target.base, "connector"),
+                f"UpdateConnector {target.connector!r} does not exist{where}{hint}",
+            )
     problems = sorted(checker.problems, key=lambda problem: problem.line or 0)
     return OnlineCheck(problems, frozenset(names - {""}))
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One write of the stkkr: `update` with `transform`, or `respond.update` with `respond.transform`."""
+
+    base: Loc
+    connection: str
+    connector: str
+    object: str | None
+    actions: frozenset[str]
+    element: ElementSpec
+    element_loc: Loc
+
+
+def _targets(spec: StkkrSpec) -> list[_Target]:
+    update = spec.update
+    found = [
+        _Target(
+            ("update",),
+            spec.write_connection,
+            update.connector,
+            update.object,
+            update.actions,
+            spec.transform,
+            ("transform",),
+        )
+    ]
+    if spec.respond is not None and spec.respond_connection is not None:
+        respond = spec.respond.update
+        found.append(
+            _Target(
+                ("respond", "update"),
+                spec.respond_connection,
+                respond.connector,
+                respond.object,
+                frozenset({respond.action}),
+                spec.respond.transform,
+                ("respond", "transform"),
+            )
+        )
+    return found
 
 
 class _Checker:
@@ -184,23 +247,23 @@ class _Checker:
                 if problem:
                     self.add((*loc, "value"), f"{problem} (field {condition.field!r} of {owner})")
 
-    def update(self, meta: UpdateConnectorMeta) -> None:
-        spec = self.spec
-        owner = f"UpdateConnector {spec.update.connector!r}"
-        target: UpdateConnectorMeta | UpdateObjectMeta | None = meta
-        if spec.update.actions == {"delete"} and spec.update.object is not None:
-            target = meta.object(spec.update.object)
-            if target is None:
+    def update(self, meta: UpdateConnectorMeta, target: _Target, where: str = "") -> None:
+        """Check a write's element (keys, fields, objects, mandatory fields) against its UpdateConnector."""
+        owner = f"UpdateConnector {target.connector!r}{where}"
+        found: UpdateConnectorMeta | UpdateObjectMeta | None = meta
+        if target.actions == {"delete"} and target.object is not None:
+            found = meta.object(target.object)
+            if found is None:
                 names = [item.name for item in meta.objects]
-                hint = _hint(spec.update.object, names)
-                self.add(("update", "object"), f"{owner} has no sub-object {spec.update.object!r}{hint}")
+                hint = _hint(target.object, names)
+                self.add((*target.base, "object"), f"{owner} has no sub-object {target.object!r}{hint}")
                 return
-            owner = f"{owner} object {spec.update.object!r}"
-        for loc, element in elements(spec.transform):
-            found = self._object_meta(target, loc, owner)
-            if found is not None:
-                self._element(element, loc, *found)
-                self._lines(element, loc, *found)
+            owner = f"{owner} object {target.object!r}"
+        for loc, element in elements(target.element, target.element_loc):
+            located = self._object_meta(found, loc, owner)
+            if located is not None:
+                self._element(element, loc, *located, inserts="insert" in target.actions)
+                self._lines(element, loc, *located)
 
     def _lines(self, element: ElementSpec, loc: Loc, meta: Any, owner: str) -> None:
         """A sub-object that gets several lines must take several, when the metainfo says so."""
@@ -243,7 +306,7 @@ class _Checker:
             if problem and match:
                 self.add(("lookups", match.group(1), key), f"{problem} (it goes to {target})")
 
-    def _element(self, element: ElementSpec, loc: Loc, meta: Any, owner: str) -> None:
+    def _element(self, element: ElementSpec, loc: Loc, meta: Any, owner: str, *, inserts: bool) -> None:
         for part in ("keys", "fields"):
             for name, value in getattr(element, part).items():
                 field_id = name.removeprefix("@")
@@ -258,7 +321,7 @@ class _Checker:
                         self.add((*loc, part, name), f"{problem} (field {field_id!r} of {owner})")
                 else:
                     self._lookup_values(value, field, f"field {field_id!r} of {owner}")
-        if "insert" in self.spec.update.actions:
+        if inserts:
             filled = {name.removeprefix("@") for name in (*element.keys, *element.fields)}
             for field in meta.fields:
                 if field.mandatory and field.field_id not in filled:

@@ -51,9 +51,10 @@ class UnknownFieldError(Exception):
     Not a `LookupError`: Jinja would turn that into an empty (undefined) value.
     """
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, owner: str = "row") -> None:
         self.field = field
-        super().__init__("the row has no such field")
+        self.owner = owner
+        super().__init__(f"the {owner} has no such field")
 
 
 class Row:
@@ -63,16 +64,17 @@ class Row:
     name is an error and not silently empty data.
     """
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_owner")
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], owner: str = "row") -> None:
         self._data = data
+        self._owner = owner
 
     def __getitem__(self, field: str) -> Any:
         try:
             return self._data[field]
         except (KeyError, TypeError):
-            raise UnknownFieldError(field) from None
+            raise UnknownFieldError(field, self._owner) from None
 
     def __repr__(self) -> str:
         return f"<row with {len(self._data)} fields>"

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Stage = Literal["get", "filter", "transform", "update"]
-STAGES: tuple[Stage, ...] = ("get", "filter", "transform", "update")
+Stage = Literal["get", "filter", "transform", "update", "respond"]
+STAGES: tuple[Stage, ...] = ("get", "filter", "transform", "update", "respond")
 DEFAULT_TENANT = "default"
 
 
@@ -19,7 +19,7 @@ class NewErrorRecord:
         stkkr: Name of the stkkr.
         tenant: The stkkr's tenant; None means `DEFAULT_TENANT`.
         flow_run_id: The Prefect flow run, when known.
-        stage: Where it failed: get, filter, transform or update.
+        stage: Where it failed: get, filter, transform, update or respond (the response write).
         row_key: Keyed fingerprint of the row's key values (`key_fingerprint`), never the values.
         http_status: HTTP status of AFAS's answer, when there was one.
         error_number: AFAS `errorNumber`, when given.

@@ -30,17 +30,25 @@ class Result:
         written: AFAS accepted it.
         fatal: When it failed: the reason the whole run must stop, or None when only the item failed.
         not_attempted: It was never sent because the run stopped (counted apart, no error record).
+        responded: With `respond`: whether the response write succeeded; None without `respond`.
     """
 
     written: bool = False
     fatal: str | None = None
     not_attempted: bool = False
+    responded: bool | None = None
 
     def counts(self, item: WriteItem) -> Counts:
         """The counts of the item's rows (a group's rows count as one group too)."""
         group = bool(item.rows)
         if self.written:
-            return Counts.of_written(item.action, item.size, group=group)
+            written = Counts.of_written(item.action, item.size, group=group)
+            if self.responded is None:  # no respond
+                return written
+            return written + Counts(
+                responded=item.size if self.responded else 0,
+                respond_failed=0 if self.responded else item.size,
+            )
         if self.not_attempted:
             return Counts(not_attempted=item.size)
         return Counts.of_failed(item.size, group=group)
@@ -110,7 +118,7 @@ async def _send_or_split(
 ) -> list[Result]:
     """Send a batch of two or more; when AFAS refuses it, find the refused elements (see the module)."""
     elements = [item.element for item in batch if item.element is not None]
-    send = ctx.client.insert_many if batch[0].action == "insert" else ctx.client.update_many
+    send = ctx.client.insert_many if batch[0].action == "insert" else ctx.client.update_many  # never respond
     try:
         await send(ctx.connector, elements, root=ctx.body_root)
     except _REFUSALS:

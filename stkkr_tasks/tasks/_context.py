@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.spec import Action, CompiledStkkr
     from stkkr_tasks.tasks._groups import Grouper
     from stkkr_tasks.tasks._recorder import ErrorRecorder
+    from stkkr_tasks.tasks._respond import Responder
     from stkkr_tasks.tasks._run_once import RunOnceGuard
     from stkkr_tasks.uploads import UploadFile
 
@@ -37,6 +38,8 @@ class Counts:
     that the run stopped reading because of it. `inserted`, `updated` and `deleted` split `written` by action.
     With `group_by` the row counts stay row counts; `groups_written` and `groups_failed` count the groups.
     `batch_fallback` says that AFAS refused several elements per request and the run went on without batch.
+    With `respond`, each written row (or group's rows) is also in `responded` (its response write succeeded)
+    or `respond_failed` (that write failed: an error record at stage respond; the row stays written).
     A new count added here is also a field of the run's `RunSummary` and a column of its artifact.
     """
 
@@ -56,6 +59,8 @@ class Counts:
     groups_written: int = 0
     groups_failed: int = 0
     batch_fallback: bool = False
+    responded: int = 0
+    respond_failed: int = 0
 
     @classmethod
     def of_written(cls, action: Action, rows: int = 1, *, group: bool = False) -> Counts:
@@ -219,7 +224,7 @@ class RunContext:
     Args:
         stkkr: The stkkr's name.
         compiled: The compiled stkkr (expressions ready to evaluate).
-        client: The open AFAS client of this run.
+        client: The open AFAS client the updates go to (`update.connection`'s, or the one that reads).
         pager: The pager over the GetConnector (None when the stkkr reads an uploaded file).
         recorder: Records failed rows in the error store and applies the error policy.
         get_connector: The GetConnector id (for an uploaded file: what the stkkr reads, `StkkrSpec.source`).
@@ -233,6 +238,7 @@ class RunContext:
         batch: Inserts or updates sent per request (`update.batch`).
         on_warning: Called with a safe message (no row values) when the run meets something to warn about.
         upload: The uploaded file the stkkr reads instead of a GetConnector (opened, header checked).
+        responder: Sends the `respond` write after each successful one; None without `respond`.
     """
 
     def __init__(
@@ -254,6 +260,7 @@ class RunContext:
         batch: int = 1,
         on_warning: Callable[[str], None] | None = None,
         upload: UploadFile | None = None,
+        responder: Responder | None = None,
     ) -> None:
         self.stkkr = stkkr
         self.compiled = compiled
@@ -269,6 +276,7 @@ class RunContext:
         self.grouper = grouper
         self.body_root = body_root or connector
         self.batch = batch
+        self.responder = responder
         #: Set once AFAS refused several elements per request while it accepts them one by one: from then
         #: on the run sends one element per request (`_batches`).
         self.batch_fallback = False

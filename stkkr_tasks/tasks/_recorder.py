@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.spec import CompiledStkkr
     from stkkr_tasks.store import ErrorStore
 
-Stage = Literal["get", "filter", "transform", "update"]
+Stage = Literal["get", "filter", "transform", "update", "respond"]
 
 _LOG_REFERENCE = re.compile(r"[0-9A-Fa-f-]{8,64}")
 OUTCOME_UNKNOWN = (
@@ -34,7 +34,7 @@ class Failure:
     """One failed row, before it is fingerprinted, redacted and stored.
 
     Attributes:
-        stage: Where it failed: get, filter, transform or update.
+        stage: Where it failed: get, filter, transform, update or respond (the response write).
         row: The row as read; its values are removed from the message and its key is fingerprinted.
         message: What went wrong (AFAS's message or one of ours); redacted before storing.
         http_status: The HTTP status of AFAS's answer, if any.
@@ -47,6 +47,9 @@ class Failure:
         unique_key: The fingerprint of the row's `unique` key when it stays reserved (unknown outcome), so
             the record can settle it (`stkkr errors resolve`).
         rows: The rows of the failed group (with `group_by`; `row` is the first); empty for a single row.
+        root: The root object of the refused write's body when it is not the run's (a `respond` write).
+        environment: The AFAS environment of the refused write when it is not the run's (a `respond` write
+            with its own connection).
     """
 
     stage: Stage
@@ -59,6 +62,8 @@ class Failure:
     from_afas: bool = False
     unique_key: str | None = None
     rows: Sequence[Mapping[str, Any]] = ()
+    root: str | None = None
+    environment: str | None = None
 
 
 class ErrorRecorder:
@@ -162,7 +167,7 @@ class ErrorRecorder:
                 row_key = await self.fingerprint(tuple(self._compiled.row_key(dict(failure.row))))
             except Exception:  # a row without its order_by fields still gets a record
                 row_key = ""
-        sent = self._sent(failure.item)
+        sent = self._sent(failure.item, failure.root or self._connector)
         rows: list[Any] = list(failure.rows) or [failure.row]  # a group's values are all of its rows
         message = redact(failure.message, [*rows, sent])
         if failure.from_afas:
@@ -178,7 +183,7 @@ class ErrorRecorder:
             profit_log_reference=_log_reference(failure.profit_log_reference),
             message=message,
             payload=self._payload(failure, sent),
-            environment=self._environment,
+            environment=failure.environment or self._environment,
             unique_key=failure.unique_key,
         )
 
@@ -193,12 +198,12 @@ class ErrorRecorder:
             payload["message"] = failure.message
         return payload or None
 
-    def _sent(self, item: WriteItem | None) -> dict[str, Any] | None:
+    def _sent(self, item: WriteItem | None, root: str) -> dict[str, Any] | None:
         """The refused write as it was sent (its values are removed from messages)."""
         if item is None:
             return None
         if item.element is not None:
-            return item.element.to_body(self._connector)
+            return item.element.to_body(root)
         return {"keys": dict(item.delete_keys)} if item.delete_keys else None
 
 

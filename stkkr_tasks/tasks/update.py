@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -13,6 +13,7 @@ from stkkr_tasks.tasks._batches import NOT_ATTEMPTED, WRITTEN, Result, batches, 
 from stkkr_tasks.tasks._context import WRITERS_PER_PAGE, Counts, RunContext, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted, failure_from, fatal_reason, outcome_unknown, unexpected
 from stkkr_tasks.tasks._recorder import KEY_KEPT
+from stkkr_tasks.tasks._respond import respond
 from stkkr_tasks.tasks._run_once import Outcome, PageReservations
 
 
@@ -118,14 +119,18 @@ class _Turn:
 
 
 async def _write(ctx: RunContext, item: WriteItem) -> Result:
-    """Send one write and record a failure; a failure that stops the run carries the reason."""
+    """Send one write and record a failure; a failure that stops the run carries the reason.
+
+    With `respond`, a written item's response write follows, once its `unique` key is settled as done.
+    """
+    results: dict[str, Any] = {}
     try:
         if item.element is None:  # a delete: transform_rows gave it keys, no element
             await ctx.client.delete(ctx.connector, item.delete_keys, object_name=ctx.object_name)
         elif item.action == "insert":
-            await ctx.client.insert(ctx.connector, item.element, root=ctx.body_root)
+            results = await ctx.client.insert(ctx.connector, item.element, root=ctx.body_root)
         else:
-            await ctx.client.update(ctx.connector, item.element, root=ctx.body_root)
+            results = await ctx.client.update(ctx.connector, item.element, root=ctx.body_root)
     except Exception as exc:
         reason = fatal_reason(exc)
         if reason is not None:
@@ -138,7 +143,10 @@ async def _write(ctx: RunContext, item: WriteItem) -> Result:
         ctx.recorder.fail(failure)
         return Result(fatal=reason)
     _settle(ctx, item, "done")
-    return WRITTEN
+    if ctx.responder is None:
+        return WRITTEN
+    failed = await respond(ctx, item, results)
+    return Result(written=True, responded=failed is None, fatal=failed or None)
 
 
 async def _reserve(
