@@ -24,7 +24,7 @@ from rich.table import Table
 
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.localserver import stack_api_url, stack_lock
-from stkkr_tasks.localstack import LocalStackError, prefect_home, start_simulator
+from stkkr_tasks.localstack import LocalStackError, prefect_home, simulated_environments, start_simulator
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.spec.files import StkkrFile, deployments_dir, load_stkkr_files
 from stkkr_tasks.store import ErrorStore
@@ -118,12 +118,13 @@ def run_examples(
 
     summaries: list[RunSummary] = []
     with ExitStack() as stack:
-        connections = sorted({f.spec.connection for f in files})
-        base_url = start_simulator(stack, simulator_port, rows, str(PREFECT_API_URL.value()), connections)
-        console.print(
-            f"AFAS simulator at {base_url} ({rows} rows per connector); "
-            f"connection {', '.join(repr(c) for c in connections)} saved."
-        )
+        for index, connections in enumerate(simulated_environments(f.spec for f in files)):
+            port = simulator_port if index == 0 else 0  # another environment: a second simulator
+            base_url = start_simulator(stack, port, rows, str(PREFECT_API_URL.value()), connections)
+            console.print(
+                f"AFAS simulator at {base_url} ({rows} rows per connector); "
+                f"connection {', '.join(repr(c) for c in connections)} saved."
+            )
         stack.enter_context(_console_warnings_only())
         for number, file in enumerate(files, start=1):
             spec = file.spec

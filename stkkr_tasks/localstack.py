@@ -12,10 +12,11 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -24,6 +25,9 @@ from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import connection_block
 from stkkr_tasks.simulator import Simulator
 from stkkr_tasks.store._config import stkkr_home
+
+if TYPE_CHECKING:
+    from stkkr_tasks.spec import StkkrSpec
 
 STOP_GRACE_S = 15.0
 """Seconds a child gets to stop after each signal (SIGINT, SIGTERM) before the next one."""
@@ -150,6 +154,18 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = SE
             pass
         time.sleep(0.5)
     raise LocalStackError(f"the Prefect server did not answer at {url} within {timeout:g} s")
+
+
+def simulated_environments(specs: Iterable[StkkrSpec]) -> list[list[str]]:
+    """The simulators a set of stkkrs needs, as the connection names each one is saved under.
+
+    The connections the stkkrs read with share the first simulator; a connection they only write with
+    (`update.connection`, `respond.update.connection`) is another AFAS environment and gets its own.
+    """
+    specs = list(specs)
+    read = sorted({spec.connection for spec in specs})
+    written = sorted({name for spec in specs for name in spec.connections} - set(read))
+    return [read, *([name] for name in written)]
 
 
 def start_simulator(stack: ExitStack, port: int, rows: int, url: str, connections: list[str]) -> str:

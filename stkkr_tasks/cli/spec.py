@@ -83,7 +83,8 @@ def check_files(paths: list[Path], *, online: bool, upload: str | None = None) -
         _report(problems)
         all_valid = all_valid and not problems
         if not problems:
-            checked = f" (checked against connection {spec.connection!r})" if online else ""
+            named = " and ".join(repr(name) for name in spec.connections)
+            checked = f" (checked against connection {named})" if online else ""
             typer.echo(f"{file}: valid{checked}")
     return all_valid
 
@@ -139,21 +140,35 @@ def _report(problems: list[Problem]) -> None:
 
 
 async def _check_online(spec: StkkrSpec) -> list[Problem]:
-    """Validate against the connection's metainfo; a missing connection or failing AFAS is a problem too."""
+    """Validate against the connections' metainfo; a missing connection or failing AFAS is a problem too.
+
+    Each UpdateConnector is checked in the environment it writes to (`update.connection`,
+    `respond.update.connection`).
+    """
+    from contextlib import AsyncExitStack
+
     from stkkr_tasks.afas import AfasError
     from stkkr_tasks.connections import ConnectionBlockError, aload_connection
     from stkkr_tasks.spec import validate_online
 
     alert_problems = await _alert_problems(spec)
-    try:
-        connection = await aload_connection(spec.connection)
-    except ConnectionBlockError as exc:
-        return [spec.problem_at(("connection",), str(exc)), *alert_problems]
-    try:
-        async with connection.get_client() as client:
-            return await validate_online(spec, client) + alert_problems
-    except AfasError as exc:
-        return [spec.problem_at(("connection",), f"cannot check against AFAS: {exc}"), *alert_problems]
+    places: dict[str, tuple[str, ...]] = {spec.connection: ("connection",)}
+    if spec.update.connection:
+        places.setdefault(spec.update.connection, ("update", "connection"))
+    if spec.respond is not None and spec.respond.update.connection:
+        places.setdefault(spec.respond.update.connection, ("respond", "update", "connection"))
+    async with AsyncExitStack() as stack:
+        clients = {}
+        for name, place in places.items():
+            try:
+                connection = await aload_connection(name)
+                clients[name] = await stack.enter_async_context(connection.get_client())
+            except (ConnectionBlockError, AfasError) as exc:
+                return [spec.problem_at(place, str(exc)), *alert_problems]
+        try:
+            return await validate_online(spec, clients[spec.connection], clients) + alert_problems
+        except AfasError as exc:
+            return [spec.problem_at(("connection",), f"cannot check against AFAS: {exc}"), *alert_problems]
 
 
 async def _alert_problems(spec: StkkrSpec) -> list[Problem]:

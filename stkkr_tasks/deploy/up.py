@@ -25,6 +25,7 @@ from stkkr_tasks.localstack import (
     prefect_env,
     prefect_home,
     run_child,
+    simulated_environments,
     start_simulator,
 )
 from stkkr_tasks.spec.files import DEPLOYMENTS_DIR_ENV, StkkrFile, deployments_dir, load_stkkr_files
@@ -73,8 +74,12 @@ def run_stack(*, port: int = 4200, simulator_port: int = 8700, rows: int = 1000,
 
 
 def _start_simulator(stack: ExitStack, port: int, rows: int, api_url: str, files: list[StkkrFile]) -> str:
+    """Start the simulator on `port` (and one on a free port per other environment the stkkrs write to)."""
     try:
-        return start_simulator(stack, port, rows, api_url, sorted({f.spec.connection for f in files}))
+        first, *others = simulated_environments(f.spec for f in files)
+        for connections in others:
+            start_simulator(stack, 0, rows, api_url, connections)
+        return start_simulator(stack, port, rows, api_url, first)
     except OSError as exc:
         raise UpError(
             f"the simulator cannot listen on port {port}: {exc.strerror or exc}; choose another with "
