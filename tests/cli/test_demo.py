@@ -55,7 +55,10 @@ def _expected_counts() -> dict[str, tuple[int, int, int]]:
         if not p["Blocked"] and p["Status"] == "Lopend" and p["ProjectId"] not in closed
     ]
     mailable = {o["BcCo"] for o in sim.rows("Profit_OrgPer") if o["Status"] == "Actief" and o["MailWork"]}
+    active_mail = [o for o in organisations if o["Status"] == "Actief" and o["MailWork"]]
     return {
+        "copy-mail-to-production": (len(active_mail), 0, 0),
+        "note-new-purchasing-contacts": (len(prospects), 0, 0),
         "set-project-customer-reference": (len(lopend), sum(p["BcCo"] not in mailable for p in lopend), 0),
         "close-finished-projects": (len(running), len(running) - len(used_up), 0),
         "set-preferred-medium": (len(organisations), 0, len(inactive)),
@@ -88,6 +91,8 @@ def test_every_example_runs_and_the_summaries_add_up() -> None:
             assert (summary.read, summary.filtered_out, summary.failed) == (read, filtered_out, failed)
             assert summary.written + summary.skipped == read - filtered_out - failed
             assert summary.written > 0 or summary.skipped > 0
+    noted = next(s for s in summaries if s.stkkr == "note-new-purchasing-contacts")
+    assert (noted.responded, noted.respond_failed) == (noted.written, 0)  # each insert's answer was written
     medium = next(s for s in summaries if s.stkkr == "set-preferred-medium")
     assert medium.written > 0 and medium.failed > 0
     records = asyncio.run(_error_records("set-preferred-medium"))
@@ -98,6 +103,8 @@ def test_every_example_runs_and_the_summaries_add_up() -> None:
     for summary in summaries:
         assert f"{summary.stkkr}" in text and summary.counts_text() in text
     assert "stkkr demo" in text  # the final table
+    assert "connection 'demo-simulator' saved" in text  # the environment read from
+    assert "connection 'demo-production' saved" in text  # and a second simulator: written to only
     assert "stkkr errors list --stkkr set-preferred-medium" in text
     assert "ViMd" in text  # a redacted AFAS message of an error record is shown
 

@@ -5,7 +5,9 @@ numbers, decimals, dates, e-mail addresses, postcodes, IBANs, phone numbers and 
 cannot be markers). Stkkrs that write, that delete by a marker key, that AFAS refuses (validation errors; 500
 answers that quote the row's values, as JSON and as plain text; refusals that quote the values the way AFAS
 formats them - `1.234,50`, `1 mei 1917`, upper-cased, HTML-escaped, cut short - and name another record),
-whose filter and transform expressions fail, a grouped stkkr (one element per group of rows, a line per row;
+whose filter and transform expressions fail, stkkrs that write to another environment (`update.connection`)
+and that write a response built from AFAS's answer and the row (`respond`; written, and refused with 500s
+quoting it), a grouped stkkr (one element per group of rows, a line per row;
 written, and refused with 500s quoting every row of the group), stkkrs that join the rows with GetConnector
 lookups (read whole into memory; refused, and failing on keys the lookup lacks), stkkrs that read the rows
 from an uploaded CSV file instead (written, refused with 500s quoting them, and with cells that do not fit
@@ -293,6 +295,18 @@ transform:
            Qt: "{{ lookup('item', row.ItemId).Qty }}"}
 """
 )
+ELSEWHERE = UPDATE_ALL.replace("action: update}", "action: update, connection: {elsewhere}}")
+RESPONDED = (
+    UPDATE_ALL
+    + """
+respond:
+  transform:
+    keys: {"@ItId": "{{ response.ItId }}"}
+    fields: {Nm: "{{ row.Name }}", Nt: "{{ response.ItId }} {{ row.Note }}", Qt: "{{ row.Qty }}",
+             Am: "{{ row.Amount }}", Dy: "{{ row.Day | date }}"}
+  update: {connector: PrItem, action: update, connection: {elsewhere}}
+"""
+)
 JOIN_MISSES = (
     HEAD
     + LOOKUPS
@@ -343,6 +357,7 @@ class Proof:
     received: str = ""
     sim_writes: int = 0
     deleted: int = 0
+    received_elsewhere: str = ""
 
 
 def _marker_forms(rows: list[dict[str, Any]]) -> list[str]:
@@ -477,6 +492,7 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
     formatting = Simulator(
         rows=ROWS, seed=5, catalogue=Catalogue.from_dict(CATALOGUE), refusals="afas-formatted"
     )
+    other = Simulator(rows=ROWS, seed=5, catalogue=Catalogue.from_dict(CATALOGUE))  # another environment
     proof = Proof(
         markers=_marker_forms(sim.rows("Priv_Items")),
         formatted=_afas_forms(sim.rows("Priv_Items")),
@@ -491,16 +507,18 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         stack.enter_context(sim.serve())
         stack.enter_context(quoting.serve())
         stack.enter_context(formatting.serve())
+        stack.enter_context(other.serve())
         for logger in loggers:
             logger.addHandler(handler)
             stack.callback(logger.setLevel, logger.level)
             logger.setLevel(logging.DEBUG)
             stack.callback(logger.removeHandler, handler)
-        good, bad_token, refusing, formats = (f"privacy-{uuid.uuid4().hex[:8]}" for _ in range(4))
+        good, bad_token, refusing, formats, elsewhere = (f"privacy-{uuid.uuid4().hex[:8]}" for _ in range(5))
         AfasConnection(base_url=sim.base_url, token=sim.token).save(good)
         AfasConnection(base_url=sim.base_url, token=wrong_token).save(bad_token)
         AfasConnection(base_url=quoting.base_url, token=quoting.token).save(refusing)
         AfasConnection(base_url=formatting.base_url, token=formatting.token).save(formats)
+        AfasConnection(base_url=other.base_url, token=other.token).save(elsewhere)
 
         asyncio.run(_set_consent(False))
         _run(proof, WRITE, good, "write")
@@ -517,6 +535,9 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         _run(proof, UPLOAD, good, "upload", upload)
         _run(proof, UPLOAD, refusing, "upload-500", upload)
         _run(proof, MISTYPED, good, "upload-mistyped", upload)
+        _run(proof, ELSEWHERE.replace("{elsewhere}", elsewhere), good, "elsewhere")
+        _run(proof, RESPONDED.replace("{elsewhere}", elsewhere), good, "respond")
+        _run(proof, RESPONDED.replace("{elsewhere}", refusing), good, "respond-500-off")
 
         env.setenv("STKKR_PAYLOAD_KEY", payload_key.decode())
         asyncio.run(_set_consent(True))
@@ -524,6 +545,7 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         _run(proof, UPDATE_ALL, refusing, "500-on")
         _run(proof, GROUPED, refusing, "grouped-500-on")
         _run(proof, FORMATTED, formats, "formatted-on")
+        _run(proof, RESPONDED.replace("{elsewhere}", refusing), good, "respond-500-on")
         asyncio.run(_set_consent(False))
         _run(proof, DELETE, formats, "delete")
         proof.deleted = len(formatting.writes)
@@ -531,6 +553,7 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         proof.flow_run_ids.append(str(_canary_flow(CANARY, return_state=True).state_details.flow_run_id))
         proof.received = json.dumps([w.body for w in sim.writes], default=str)
         proof.sim_writes = len(sim.writes)
+        proof.received_elsewhere = json.dumps([w.body for w in other.writes], default=str)
         APILogWorker.drain_all()
         EventsWorker.drain_all()
         asyncio.run(_wait_for_events(proof.flow_run_ids[-1]))
@@ -625,9 +648,14 @@ def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof)
     assert (grouped.written, grouped.groups_written, grouped.failed) == (ROWS, groups, 0)
     for label in ("grouped-500-off", "grouped-500-on"):
         assert (s[label].failed, s[label].groups_failed, s[label].written) == (ROWS, groups, 0), label
-    assert (
-        proof.sim_writes == 2 * ROWS + groups
-    )  # only the write, the upload and the grouped stkkr got through
+    for label in ("elsewhere", "respond"):  # another environment got the values: the write, the response
+        assert (s[label].state, s[label].written, s[label].failed) == ("Completed", ROWS, 0), label
+    assert (s["respond"].responded, s["respond"].respond_failed) == (ROWS, 0)
+    for label in ("respond-500-off", "respond-500-on"):
+        assert (s[label].written, s[label].responded, s[label].respond_failed) == (ROWS, 0, ROWS), label
+    assert all(m in proof.received_elsewhere for m in names if m.startswith("PN"))  # Notes were rewritten
+    # the write, the upload, the grouped stkkr and the first writes of the three respond stkkrs got through
+    assert proof.sim_writes == 2 * ROWS + groups + 3 * ROWS
 
 
 def test_no_value_or_token_in_the_prefect_database_file(proof: Proof) -> None:
@@ -722,6 +750,8 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
             "500-on",
             "grouped-500-off",
             "grouped-500-on",
+            "respond-500-off",
+            "respond-500-on",
         )
     }
 
@@ -734,7 +764,13 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
     )  # AFAS quoted the values; they were removed
     assert {r.http_status for r in records["500-off"]} == {500}
 
-    for label in ("too-long-on", "500-on"):
+    responses = records["respond-500-off"]  # the refused response writes quoted the row and the answer
+    assert len(responses) == ROWS and {r.stage for r in responses} == {"respond"}
+    assert not any(r.has_payload for r in responses)
+    quoted = [r for r in responses if r.error_number is not None]
+    assert quoted and all(PLACEHOLDER in r.message for r in quoted)
+
+    for label in ("too-long-on", "500-on", "respond-500-on"):
         assert len(records[label]) == ROWS and all(r.consent and r.has_payload for r in records[label])
         clear = json.dumps(_decrypted(records[label], proof.payload_key))
         assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))

@@ -114,4 +114,6 @@ def test_validate_online_names_a_missing_write_connection(make_simulator, connec
     checked = CliRunner().invoke(app, ["validate", "--online", str(path)])
 
     assert checked.exit_code == 2
-    assert f"{path}:13: update.connection: There is no AFAS connection named 'gone-elsewhere'" in checked.stdout
+    assert (
+        f"{path}:13: update.connection: There is no AFAS connection named 'gone-elsewhere'" in checked.stdout
+    )
