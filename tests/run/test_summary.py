@@ -56,3 +56,16 @@ def test_counts_add_up_field_by_field() -> None:
     assert total.accounted() == total.read
     summary = RunSummary.from_counts(total, stkkr="s", flow_run_id="id", state="Completed")
     assert (summary.read, summary.written, summary.failed, summary.pages) == (500, 288, 2, 1)
+
+
+def test_respond_counts_show_in_the_text_the_json_and_ok() -> None:
+    counts = Counts(read=10, written=10, updated=10, responded=8, respond_failed=2)
+    summary = RunSummary.from_counts(counts, stkkr="s", flow_run_id="f", state="Completed")
+
+    assert "written 10, failed 0, responded 8, respond failed 2" in summary.counts_text()
+    assert summary.to_json()["responded"] == 8 and summary.to_json()["respond_failed"] == 2
+    assert ("respond failed", 2) in summary.labelled_counts()
+    assert not summary.ok  # a row without its response is not a clean run
+    assert RunSummary.fields_from_artifact(summary.artifact())["respond_failed"] == 2
+    plain = RunSummary.from_counts(Counts(read=1, written=1), stkkr="s", flow_run_id="f", state="Completed")
+    assert "respond" not in plain.counts_text() and "responded" not in plain.to_json() and plain.ok

@@ -46,6 +46,14 @@ def as_yaml(config: dict[str, Any]) -> str:
 
 DELETE = object()
 
+RESPOND: dict[str, Any] = {
+    "transform": {
+        "keys": {"@BcCo": "{{ row.Customer }}"},
+        "fields": {"Re": "Project {{ response.PrId }} ({{ row.ProjectId }}) afgesloten"},
+    },
+    "update": {"connector": "KnOrganisation", "action": "update"},
+}
+
 VALID: list[tuple[str, dict[str, Any]]] = [
     ("base", BASE),
     ("every-15m", variant(("schedule", {"every": "15m"}))),
@@ -179,6 +187,20 @@ VALID: list[tuple[str, dict[str, Any]]] = [
         "input-xlsx",
         variant(
             ("get", DELETE), ("input", {"format": "xlsx", "sheet": "Blad 1", "key": ["ProjectId", "Line"]})
+        ),
+    ),
+    ("update-connection", variant(("update.connection", "acme-production"))),
+    ("respond", variant(("respond", RESPOND))),
+    (
+        "respond-elsewhere-delete",
+        variant(
+            (
+                "respond",
+                {
+                    "transform": {"keys": {"@CdId": "{{ response.CdId }}"}},
+                    "update": {"connector": "KnContact", "action": "delete", "connection": "acme-production"},
+                },
+            )
         ),
     ),
 ]
@@ -378,6 +400,38 @@ INVALID: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         [("transform.fields.Ds", "'rows' is only available with group_by")],
     ),
     ("limit-zero", variant(("limit", 0)), [("limit", "at least 1")]),
+    (
+        "bad-update-connection",
+        variant(("update.connection", "Acme Production")),
+        [("update.connection", "lowercase letters, digits")],
+    ),
+    (
+        "response-outside-respond",
+        variant(("transform.fields", {"Ds": "{{ response.PrId }}"})),
+        [("transform.fields.Ds", "'response' is only available in respond.transform")],
+    ),
+    (
+        "respond-with-batch",
+        variant(("respond", RESPOND), ("update.batch", 10)),
+        [("update.batch", "respond needs AFAS's answer per element")],
+    ),
+    (
+        "respond-incomplete",
+        variant(
+            ("respond", {"transform": {"keys": {"@BcCo": "x"}}, "update": {"connector": "KnOrganisation"}})
+        ),
+        [("respond.update", "required key 'action'")],
+    ),
+    (
+        "respond-update-without-fields",
+        variant(("respond", {**RESPOND, "transform": {"keys": {"@BcCo": "x"}}})),
+        [("respond.transform.fields", "an update needs respond.transform.fields")],
+    ),
+    (
+        "respond-delete-with-fields",
+        variant(("respond", {**RESPOND, "update": {"connector": "KnOrganisation", "action": "delete"}})),
+        [("respond.transform.fields", "a delete sends only keys")],
+    ),
     (
         "get-lookup-incomplete",
         variant(("lookups", {"t": {"connector": "Profit_OrgPer", "max_rows": 0, "vaule": "Name"}})),

@@ -275,3 +275,37 @@ async def test_a_get_connector_lookup_names_its_unknown_fields(simulator: Any) -
         f"s.yaml:15: lookups.customer.value: {owner} has no field 'Nam' (did you mean 'Name'?)",
         f"s.yaml:16: lookups.customer.where[0].field: {owner} has no field 'Typ' (did you mean 'Type'?)",
     ]
+
+
+RESPONDS = """\
+stkkr: note-contacts
+connection: sim
+get: {connector: Profit_OrgPer, order_by: [BcCo]}
+transform:
+  fields: {BcCoOga: "{{ row.BcCo }}", ViKc: AFD}
+update: {connector: KnContact, action: insert}
+respond:
+  transform:
+    keys: {"@BcCo": "{{ row.BcCoo }}"}
+    fields: {Ree: "Contact {{ response.CdId }}", ViMd: WHATSAPP}
+  update: {connector: KnOrganisatie, action: update}
+"""
+
+
+@pytest.mark.anyio
+async def test_respond_is_checked_like_the_update(simulator: Any) -> None:
+    wrong = [str(problem) for problem in await _validate(simulator, RESPONDS)]
+    right = RESPONDS.replace("KnOrganisatie", "KnOrganisation")
+    fields = [str(problem) for problem in await _validate(simulator, right)]
+
+    assert wrong == [
+        "s.yaml:9: respond.transform.keys.@BcCo: row.BcCoo is not a field of GetConnector 'Profit_OrgPer'"
+        " (did you mean 'BcCo'?)",
+        "s.yaml:11: respond.update.connector: UpdateConnector 'KnOrganisatie' does not exist"
+        " (did you mean 'KnOrganisation'?)",
+    ]
+    assert any(
+        "respond.transform.fields.Ree: UpdateConnector 'KnOrganisation' has no field 'Ree'" in p
+        for p in fields
+    )
+    assert any("respond.transform.fields.ViMd: not one of the allowed values" in p for p in fields)

@@ -64,6 +64,8 @@ def test_valid_files_pass_the_schema(config: dict[str, Any]) -> None:
         "get-and-input",
         "input-without-key",
         "input-column-type",
+        "bad-update-connection",
+        "respond-incomplete",
     ],
 )
 def test_structural_mistakes_fail_the_schema_too(name: str) -> None:
