@@ -17,11 +17,7 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 COPY = """
 stkkr: {name}
 connection: {connection}
-get:
-  connector: Profit_OrgPer
-  where: [{{field: Type, op: "=", value: O}}]
-  order_by: [BcCo]
-  page_size: 50
+get: {{connector: Profit_OrgPer, where: [{{field: Type, op: "=", value: O}}], order_by: [BcCo], page_size: 50}}
 {unique}
 transform:
   keys: {{"@BcCo": "{{{{ row.BcCo }}}}"}}
@@ -96,7 +92,7 @@ def test_validate_online_checks_the_update_connector_where_it_is_written(
 
     assert checked.exit_code == 2, checked.output
     assert checked.stdout == (
-        f"{path}:13: update.connector: UpdateConnector 'KnOrganisation' does not exist in connection "
+        f"{path}:9: update.connector: UpdateConnector 'KnOrganisation' does not exist in connection "
         f"{writes!r} (did you mean 'KnOrganisatie'?)\n"
     )
     summary = run_stkkr(make_spec(COPY, reads, writes=writes, unique=""))  # a run checks the same first
@@ -115,5 +111,5 @@ def test_validate_online_names_a_missing_write_connection(make_simulator, connec
 
     assert checked.exit_code == 2
     assert (
-        f"{path}:13: update.connection: There is no AFAS connection named 'gone-elsewhere'" in checked.stdout
+        f"{path}:9: update.connection: There is no AFAS connection named 'gone-elsewhere'" in checked.stdout
     )
