@@ -118,3 +118,38 @@ def test_stop_on_error_stops_at_the_first_refused_response(
     assert summary.state == "Failed" and "on_error: stop" in summary.message
     assert (summary.written, summary.respond_failed) == (1, 1)
     assert len(error_records(stkkr_name)) == 1
+
+
+GROUPED = """
+stkkr: {name}
+connection: {connection}
+get: {{connector: Profit_Contacts, where: [{{field: OrgNumber, op: not_empty}}], order_by: [OrgNumber, ContactId]}}
+group_by: [OrgNumber]
+transform:
+  keys: {{"@BcCo": "{{{{ row.OrgNumber }}}}"}}
+  fields: {{Re: "{{{{ rows | length }}}} contacts"}}
+update: {{connector: KnOrganisation, action: update}}
+respond:
+  transform:
+    keys: {{"@BcCo": "{{{{ response.BcCo }}}}"}}
+    fields: {{HoPa: "https://example.nl/{{{{ response.BcCo }}}}/{{{{ rows | length }}}}"}}
+  update: {{connector: KnOrganisation, action: update}}
+"""
+
+
+def test_a_group_gets_one_response(simulator, connect, make_spec) -> None:
+    contacts = [c for c in simulator.rows("Profit_Contacts") if c["OrgNumber"]]
+    per_organisation: dict[str, int] = {}
+    for contact in contacts:
+        per_organisation[contact["OrgNumber"]] = per_organisation.get(contact["OrgNumber"], 0) + 1
+
+    summary = run_stkkr(make_spec(GROUPED, connect(simulator)))
+
+    assert (summary.written, summary.groups_written, summary.responded) == (
+        len(contacts),
+        len(per_organisation),
+        len(contacts),
+    )
+    homepages = {row["BcCo"]: row["Homepage"] for row in simulator.rows("Profit_OrgPer")}
+    assert all(homepages[org] == f"https://example.nl/{org}/{n}" for org, n in per_organisation.items())
+    assert len(simulator.writes) == 2 * len(per_organisation)
