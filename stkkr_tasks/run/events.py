@@ -30,6 +30,8 @@ COUNTS = (
     "would_write",
     "failed",
     "not_attempted",
+    "responded",
+    "respond_failed",
     "duration_s",
 )
 """The summary fields an event carries as its payload."""

@@ -184,6 +184,8 @@ def test_the_event_carries_counts_only(
         "would_write",
         "failed",
         "not_attempted",
+        "responded",
+        "respond_failed",
         "duration_s",
     }
     assert all(isinstance(value, int | float) for value in event["payload"].values())
