@@ -23,8 +23,9 @@ from stkkr_tasks.afas import (
 )
 from stkkr_tasks.afas.values import NumberTooLargeError
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.store import Stage
 from stkkr_tasks.tasks._context import Counts, WriteItem
-from stkkr_tasks.tasks._recorder import Failure, Stage
+from stkkr_tasks.tasks._recorder import Failure
 
 
 class RunAborted(StkkrError):

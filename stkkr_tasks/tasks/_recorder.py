@@ -5,16 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from stkkr_tasks.store import NewErrorRecord, aget_fingerprint_key, key_fingerprint, message_template, redact
+from stkkr_tasks.store import (
+    NewErrorRecord,
+    Stage,
+    aget_fingerprint_key,
+    key_fingerprint,
+    message_template,
+    redact,
+)
 from stkkr_tasks.tasks._context import StopSignal, WriteItem
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec import CompiledStkkr
     from stkkr_tasks.store import ErrorStore
 
-Stage = Literal["get", "filter", "transform", "update", "respond"]
 
 _LOG_REFERENCE = re.compile(r"[0-9A-Fa-f-]{8,64}")
 OUTCOME_UNKNOWN = (
