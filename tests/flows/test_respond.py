@@ -123,7 +123,10 @@ def test_stop_on_error_stops_at_the_first_refused_response(
 GROUPED = """
 stkkr: {name}
 connection: {connection}
-get: {{connector: Profit_Contacts, where: [{{field: OrgNumber, op: not_empty}}], order_by: [OrgNumber, ContactId]}}
+get:
+  connector: Profit_Contacts
+  where: [{{field: OrgNumber, op: not_empty}}]
+  order_by: [OrgNumber, ContactId]
 group_by: [OrgNumber]
 transform:
   keys: {{"@BcCo": "{{{{ row.OrgNumber }}}}"}}

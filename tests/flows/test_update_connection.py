@@ -11,13 +11,14 @@ from typer.testing import CliRunner
 from stkkr_tasks.cli import spec as spec_cli
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Catalogue
+from stkkr_tasks.simulator.faults import Faults
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 COPY = """
 stkkr: {name}
 connection: {connection}
-get: {{connector: Profit_OrgPer, where: [{{field: Type, op: "=", value: O}}], order_by: [BcCo], page_size: 50}}
+get: {{connector: Profit_OrgPer, where: [{{field: Type, op: "=", value: O}}], order_by: [BcCo], page_size: 9}}
 {unique}
 transform:
   keys: {{"@BcCo": "{{{{ row.BcCo }}}}"}}
@@ -113,3 +114,15 @@ def test_validate_online_names_a_missing_write_connection(make_simulator, connec
     assert (
         f"{path}:9: update.connection: There is no AFAS connection named 'gone-elsewhere'" in checked.stdout
     )
+
+
+def test_retries_go_to_the_environment_written_to(make_simulator, connect, make_spec) -> None:
+    source, target = make_simulator(rows=30, seed=8), make_simulator(rows=30, seed=8)
+    target.faults = Faults(unavailable_rate=0.2, retry_after_s=0, seed=2)
+
+    summary = run_stkkr(make_spec(COPY, connect(source), writes=connect(target), unique=""))
+
+    count = len(_organisations(source))
+    assert (summary.state, summary.written, summary.failed) == ("Completed", count, 0)
+    assert any(r.status == 503 for r in target.requests)  # refused for a moment, and sent again there
+    assert len(target.writes) == count and not any(r.status == 503 for r in source.requests)
