@@ -83,6 +83,10 @@ async def open_run(
 ) -> AsyncIterator[RunContext]:
     """Open everything one run needs and close it afterwards.
 
+    Every connection the stkkr uses gets its own client: it reads with `connection`, writes with
+    `update.connection` and responds with `respond.update.connection` (each defaulting to the one before).
+    The run-once keys and error records belong to the environment `update` writes to.
+
     Args:
         spec: The stkkr.
         compiled: The compiled stkkr.
@@ -96,7 +100,7 @@ async def open_run(
         The run's context for the tasks, after the online validation passed.
 
     Raises:
-        RunAborted: The connection block is missing or unusable, a GetConnector lookup cannot be read, or
+        RunAborted: A connection block is missing or unusable, a GetConnector lookup cannot be read, or
             the uploaded file is missing, unreadable or lacks a column the stkkr reads (nothing was sent).
         StkkrMismatch: The stkkr does not fit the AFAS environment.
         AfasError: AFAS refused the token or is unreachable (validation is the first call).
