@@ -118,7 +118,8 @@ async def _send_or_split(
 ) -> list[Result]:
     """Send a batch of two or more; when AFAS refuses it, find the refused elements (see the module)."""
     elements = [item.element for item in batch if item.element is not None]
-    send = ctx.client.insert_many if batch[0].action == "insert" else ctx.client.update_many  # never respond
+    # No `respond` here: the file is refused when it has both (AFAS's answer to a batch is not per element).
+    send = ctx.client.insert_many if batch[0].action == "insert" else ctx.client.update_many
     try:
         await send(ctx.connector, elements, root=ctx.body_root)
     except _REFUSALS:

@@ -37,6 +37,8 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     A `unique` key is reserved shortly before its write, a few rows ahead (a row whose key is taken by then
     is skipped), and settled right after it: done when written, released when refused, kept when the
     outcome is unknown; keys reserved for rows that were not sent are released.
+    With `respond`, each written row's response write follows its write (after its key is settled), in the
+    same writer; a refused response is an error record at stage respond and the row stays written.
     Failures are stored when the page is finished.
 
     Args:
