@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from stkkr_tasks.run import run_stkkr
+from stkkr_tasks.simulator import Simulator
+from tests.fixture_types import Connect, ErrorRecords, MakeSimulator, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -30,15 +32,19 @@ respond:
 """
 
 
-def _organisations(sim: Any) -> list[str]:
+def _organisations(sim: Simulator) -> list[str]:
     return sorted(row["BcCo"] for row in sim.rows("Profit_OrgPer") if row["Type"] == "O")
 
 
-def _spec(make_spec, connection: str, *, suffix: str = "", field: str = "CdId", answers: str = "") -> Any:
+def _spec(
+    make_spec: MakeSpec, connection: str, *, suffix: str = "", field: str = "CdId", answers: str = ""
+) -> Any:
     return make_spec(CONTACTS, connection, suffix=suffix, field=field, answers=answers)
 
 
-def test_the_response_carries_the_new_key_into_a_second_write(simulator, connect, make_spec) -> None:
+def test_the_response_carries_the_new_key_into_a_second_write(
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec
+) -> None:
     organisations = _organisations(simulator)
 
     summary = run_stkkr(_spec(make_spec, connect(simulator)))
@@ -53,7 +59,7 @@ def test_the_response_carries_the_new_key_into_a_second_write(simulator, connect
     assert summary.ok and f"responded {count}, respond failed 0" in summary.message
     inserts = [w for w in simulator.writes if w.connector == "KnContact"]
     assert all(set(w.keys) == {"CdId"} for w in inserts)  # AFAS's answer: {"results": {"KnContact": {...}}}
-    contact_of = {w.body["KnContact"]["Element"]["Fields"]["BcCoOga"]: w.keys["CdId"] for w in inserts}
+    contact_of = {w.sent["KnContact"]["Element"]["Fields"]["BcCoOga"]: w.keys["CdId"] for w in inserts}
     notes = {row["BcCo"]: row["Note"] for row in simulator.rows("Profit_OrgPer")}
     assert sorted(contact_of) == organisations
     assert all(notes[bcco] == f"Contact {contact_of[bcco]} aangemaakt" for bcco in organisations)
@@ -62,7 +68,7 @@ def test_the_response_carries_the_new_key_into_a_second_write(simulator, connect
 
 
 def test_a_refused_response_is_an_error_record_and_never_repeats_the_first_write(
-    simulator, connect, make_spec, error_records, stkkr_name
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     spec = _spec(make_spec, connect(simulator), suffix="-unknown")  # no organisation has that key
     count = len(_organisations(simulator))
@@ -87,7 +93,7 @@ def test_a_refused_response_is_an_error_record_and_never_repeats_the_first_write
 
 
 def test_a_response_without_the_field_asked_for_fails_at_stage_respond(
-    simulator, connect, make_spec, error_records, stkkr_name
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     summary = run_stkkr(_spec(make_spec, connect(simulator), field="ContactNumber"))
 
@@ -97,7 +103,9 @@ def test_a_response_without_the_field_asked_for_fails_at_stage_respond(
     assert not [w for w in simulator.writes if w.connector == "KnOrganisation"]
 
 
-def test_the_response_goes_to_its_own_connection(make_simulator, connect, make_spec) -> None:
+def test_the_response_goes_to_its_own_connection(
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
+) -> None:
     reads, answers = make_simulator(rows=40, seed=2), make_simulator(rows=40, seed=2)
     elsewhere = connect(answers)
 
@@ -110,7 +118,7 @@ def test_the_response_goes_to_its_own_connection(make_simulator, connect, make_s
 
 
 def test_stop_on_error_stops_at_the_first_refused_response(
-    simulator, connect, make_spec, error_records, stkkr_name
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
     text = CONTACTS + "on_error: stop\n"
     summary = run_stkkr(make_spec(text, connect(simulator), suffix="-unknown", field="CdId", answers=""))
@@ -140,7 +148,7 @@ respond:
 """
 
 
-def test_a_group_gets_one_response(simulator, connect, make_spec) -> None:
+def test_a_group_gets_one_response(simulator: Simulator, connect: Connect, make_spec: MakeSpec) -> None:
     contacts = [c for c in simulator.rows("Profit_Contacts") if c["OrgNumber"]]
     per_organisation: dict[str, int] = {}
     for contact in contacts:

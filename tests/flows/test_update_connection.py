@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import pytest
 import typer
@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from stkkr_tasks.cli import spec as spec_cli
 from stkkr_tasks.run import run_stkkr
-from stkkr_tasks.simulator import Catalogue
+from stkkr_tasks.simulator import Catalogue, Simulator
 from stkkr_tasks.simulator.faults import Faults
+from tests.fixture_types import Connect, MakeSimulator, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -27,11 +28,13 @@ update: {{connection: {writes}, connector: KnOrganisation, action: update}}
 """
 
 
-def _organisations(sim: Any) -> list[str]:
+def _organisations(sim: Simulator) -> list[str]:
     return sorted(row["BcCo"] for row in sim.rows("Profit_OrgPer") if row["Type"] == "O")
 
 
-def test_reads_one_environment_and_writes_the_other(make_simulator, connect, make_spec) -> None:
+def test_reads_one_environment_and_writes_the_other(
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
+) -> None:
     source, target = make_simulator(rows=60, seed=3), make_simulator(rows=60, seed=3)
     organisations = _organisations(source)
 
@@ -40,13 +43,15 @@ def test_reads_one_environment_and_writes_the_other(make_simulator, connect, mak
     assert (summary.state, summary.written, summary.failed) == ("Completed", len(organisations), 0)
     assert source.writes == []  # the reading environment got no write
     assert not any(r.method == "GET" and "/connectors/" in r.path for r in target.requests)  # nor a read
-    assert sorted(w.body["KnOrganisation"]["Element"]["@BcCo"] for w in target.writes) == organisations
+    assert sorted(w.sent["KnOrganisation"]["Element"]["@BcCo"] for w in target.writes) == organisations
     notes = {row["BcCo"]: row["Note"] for row in target.rows("Profit_OrgPer")}
     assert all(notes[bcco] == f"copied {bcco}" for bcco in organisations)
     assert all(row["Note"] != f"copied {row['BcCo']}" for row in source.rows("Profit_OrgPer"))
 
 
-def test_unique_keys_belong_to_the_environment_written_to(make_simulator, connect, make_spec) -> None:
+def test_unique_keys_belong_to_the_environment_written_to(
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
+) -> None:
     source, first, second = (make_simulator(rows=40, seed=4) for _ in range(3))
     count = len(_organisations(source))
     read = connect(source)
@@ -62,7 +67,9 @@ def test_unique_keys_belong_to_the_environment_written_to(make_simulator, connec
     assert len(first.writes) == len(second.writes) == count and source.writes == []
 
 
-def test_a_refused_token_of_the_written_environment_fails_the_run(make_simulator, connect, make_spec) -> None:
+def test_a_refused_token_of_the_written_environment_fails_the_run(
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
+) -> None:
     source, target = make_simulator(rows=20, seed=5), make_simulator(rows=20, seed=5)
     wrong = "<token><version>1</version><data>" + "0" * 64 + "</data></token>"
 
@@ -73,7 +80,7 @@ def test_a_refused_token_of_the_written_environment_fails_the_run(make_simulator
 
 
 def test_validate_online_checks_the_update_connector_where_it_is_written(
-    make_simulator, make_spec, connect, tmp_path
+    make_simulator: MakeSimulator, make_spec: MakeSpec, connect: Connect, tmp_path: Path
 ) -> None:
     source = make_simulator(rows=20, seed=6)
     catalogue = {
@@ -101,7 +108,9 @@ def test_validate_online_checks_the_update_connector_where_it_is_written(
     assert target.writes == [] and source.writes == []
 
 
-def test_validate_online_names_a_missing_write_connection(make_simulator, connect, tmp_path) -> None:
+def test_validate_online_names_a_missing_write_connection(
+    make_simulator: MakeSimulator, connect: Connect, tmp_path: Path
+) -> None:
     reads = connect(make_simulator(rows=5, seed=7))
     path = tmp_path / "copy.yaml"
     path.write_text(COPY.format(name="copy-nowhere", connection=reads, writes="gone-elsewhere", unique=""))
@@ -116,7 +125,9 @@ def test_validate_online_names_a_missing_write_connection(make_simulator, connec
     )
 
 
-def test_retries_go_to_the_environment_written_to(make_simulator, connect, make_spec) -> None:
+def test_retries_go_to_the_environment_written_to(
+    make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
+) -> None:
     source, target = make_simulator(rows=30, seed=8), make_simulator(rows=30, seed=8)
     target.faults = Faults(unavailable_rate=0.2, retry_after_s=0, seed=2)
 
