@@ -22,7 +22,6 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import connection_block
-from stkkr_tasks.simulator import Simulator
 from stkkr_tasks.store._config import stkkr_home
 
 STOP_GRACE_S = 15.0
@@ -165,6 +164,9 @@ def start_simulator(stack: ExitStack, port: int, rows: int, url: str, connection
     Returns:
         The simulator's base URL.
     """
+    # lazy: the simulator (FastAPI app, data generator) loads only for `stkkr up`/`demo`; every command that
+    # finds the local server imports this module
+    from stkkr_tasks.simulator import Simulator
 
     simulator = Simulator(rows=rows, seed=1)
     base_url = stack.enter_context(simulator.serve(port=port))
