@@ -164,8 +164,8 @@ def start_simulator(stack: ExitStack, port: int, rows: int, url: str, connection
     Returns:
         The simulator's base URL.
     """
-    # lazy: the simulator (FastAPI app, data generator) loads only for `stkkr up`/`demo`; every command that
-    # finds the local server imports this module
+    # Every command that finds the local server imports this module; only `stkkr up` and `demo` serve it.
+    # lazy: the simulator (its FastAPI app and data generator) loads only for `stkkr up` and `stkkr demo`
     from stkkr_tasks.simulator import Simulator
 
     simulator = Simulator(rows=rows, seed=1)
