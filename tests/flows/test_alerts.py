@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from prefect import get_client
+from prefect.events.schemas.events import Resource
 
 from stkkr_tasks.cli.notify import notification_block
 from stkkr_tasks.deploy.alerts import AlertBlockError, plan_alerts, sync_alerts
@@ -208,10 +209,13 @@ alerts:
 
 
 def test_no_success_for_fires_when_no_completed_run_comes_within_the_period(
-    simulator, connect, make_spec, stkkr_name, receiver, webhook_block
+    simulator: Simulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    stkkr_name: str,
+    receiver: Receiver,
+    webhook_block: str,
 ) -> None:
-    from prefect.events.schemas.events import Resource
-
     spec = make_spec(QUIET, connect(simulator), block=webhook_block)
     assert _sync(spec).created == (f"stkkr {stkkr_name}: no-success-for-10s",)
     try:
