@@ -1,18 +1,18 @@
 """`python -m bench`: stkkr's throughput and memory against the `naive` and `async8` baselines, in one run.
 
-A simulator (its own process, fixed latency per request) and a local Prefect server (its own process and
-PREFECT_HOME under a temporary folder) are started; `naive`, `async8` and `stkkr run` then do the same
-workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two simulator sizes; a
-batch scenario runs it with `update.batch` 1 and 50 (and 50 with 1% refused elements) on a simulator that
-charges per element too; an upload scenario runs it on a CSV file of the simulator's rows (`input:`), and
-with the 1% filter on two CSV sizes.
+A simulator (its own process, fixed latency per request) and stkkr's local Prefect server (`stkkr server
+start` under a temporary STKKR_HOME, then reused by every command, as on a user's machine) are started; the
+everyday commands are timed warm (`bench.cli`); `naive`, `async8` (a process of its own) and `stkkr run` then
+do the same workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two
+simulator sizes; a batch scenario runs it with `update.batch` 1 and 50 (and 50 with 1% refused elements) on a
+simulator that charges per element too; an upload scenario runs it on a CSV file of the simulator's rows
+(`input:`), and with the 1% filter on two CSV sizes. `--cli` times only the everyday commands.
 The report is printed and appended to bench/RESULTS.md (or `--results FILE`).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import sys
 import tempfile
@@ -20,8 +20,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench.async8 import run_async8
+from bench.async8 import run_async8_process
 from bench.batch import run_batches
+from bench.cli import time_commands
 from bench.cpu import measure_cpu
 from bench.harness import PrefectServer, SimulatorProcess, machine
 from bench.naive import run_naive
@@ -41,6 +42,7 @@ QUICK = {
     "batch_rows": 300,
     "element_ms": 1,
     "upload_rows": [200, 400],
+    "cli_repeats": 1,
 }
 
 
@@ -76,7 +78,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--prefect-api",
         metavar="URL",
-        help="use this running Prefect server (http://…/api) instead of starting one",
+        help="use this running Prefect server (http://…/api) instead of stkkr's local server",
+    )
+    parser.add_argument("--cli", action="store_true", help="time only the everyday commands (warm)")
+    parser.add_argument(
+        "--cli-repeats", type=int, default=5, help="measured runs of each everyday command (5); 0 skips them"
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes and latency: a smoke run")
     parser.add_argument("--results", type=Path, default=RESULTS, help="file the report is appended to")
@@ -96,7 +102,7 @@ def progress(text: str) -> None:
 
 
 def benchmark(args: argparse.Namespace, folder: Path) -> Report:
-    """Run every contender and scenario; returns the report."""
+    """Run every contender and scenario (or, with `--cli`, the everyday commands only); returns the report."""
     settings = Settings(
         args.rows,
         args.latency_ms,
@@ -110,43 +116,43 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         tuple(args.upload_rows),
     )
     server = PrefectServer(folder, args.prefect_api)
-    sim = SimulatorProcess(folder, rows=args.rows, latency_ms=args.latency_ms)
-    progress("starting the Prefect server and the simulator")
+    report = Report(settings, machine(), server.where())
+    progress("starting the Prefect server")
     with contextlib.ExitStack() as children:
-        for child in (server, sim):  # both start at once; each is stopped however the run ends
-            children.callback(child.stop)
-            child.start()
-        server.wait()
-        sim.wait()
+        children.callback(server.stop)
+        server.start()
+        if args.cli_repeats:
+            progress(f"the everyday commands, {args.cli_repeats} times each")
+            report.cli = time_commands(server, folder, repeats=args.cli_repeats, latency_ms=args.latency_ms)
+        if args.cli:
+            return report
+        progress(f"starting the simulator with {args.rows:,} rows")
+        sim = children.enter_context(SimulatorProcess(folder, rows=args.rows, latency_ms=args.latency_ms))
         set_connection(server, sim)
         progress(f"naive on {min(args.naive_rows, args.rows):,} rows")
         with measure_cpu(sim.pgid, server.pgid) as cpu:
             naive = run_naive(
                 sim.base_url, sim.token, keep=HALF, page_size=args.page_size, max_rows=args.naive_rows
             )
-        naive = replace(naive, cpu=cpu)
+        report.naive = replace(naive, cpu=cpu)
         progress(f"async8 on {args.rows:,} rows")
         with measure_cpu(sim.pgid, server.pgid) as cpu:
-            async8 = asyncio.run(
-                run_async8(
-                    sim.base_url, sim.token, keep=HALF, page_size=args.page_size, concurrency=args.concurrency
-                )
-            )
-        async8 = replace(async8, cpu=cpu)
+            async8 = run_async8_process(sim, page_size=args.page_size, concurrency=args.concurrency)
+        report.async8 = replace(async8, cpu=cpu)
         progress(f"stkkr on {args.rows:,} rows")
         with measure_cpu(sim.pgid, server.pgid) as cpu:
             stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
-        stkkr = replace(stkkr, throughput=replace(stkkr.throughput, cpu=cpu))
-        uploads = None
+        report.stkkr = replace(stkkr, throughput=replace(stkkr.throughput, cpu=cpu))
         if all(args.upload_rows):
             sizes = (args.upload_rows[0], args.upload_rows[1])
-            uploads = run_uploads(server, sim, sizes=sizes, page_size=args.page_size, progress=progress)
-        memory = _memory(server, sim, args) if all(args.memory_rows) else []
-        batches = []
+            report.uploads = run_uploads(
+                server, sim, sizes=sizes, page_size=args.page_size, progress=progress
+            )
+        report.memory = _memory(server, sim, args) if all(args.memory_rows) else []
         if args.batch_rows:
             sim.stop()  # one simulator at a time: the machine's cores go to the measured run
             progress(f"batch: stkkr with batch 1 and {args.batch_size} on {args.batch_rows:,} rows")
-            batches = run_batches(
+            report.batches = run_batches(
                 server,
                 folder,
                 rows=args.batch_rows,
@@ -155,7 +161,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
                 size=args.batch_size,
                 page_size=args.page_size,
             )
-    return Report(settings, machine(), naive, async8, stkkr, memory, batches, uploads)
+    return report
 
 
 def _memory(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespace) -> list[StkkrRun]:

@@ -3,18 +3,30 @@
 It is the best one can do within AFAS's limit of 8 parallel calls: one semaphore bounds every call (reads
 and updates together, as AFAS counts them), a reader fills a queue of at most one page of kept rows while
 the writers drain it, so the next page is read while the current one is written.
+
+`python -m bench.async8 BASE_URL` runs it as a script of its own (the token on stdin) and prints what it did
+as JSON, so that its whole process, interpreter start-up included, can be timed next to `stkkr run`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import sys
 import time
+from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.harness import SimulatorProcess, base_env
+from bench.process import run_measured
 from bench.report import Throughput
-from bench.workload import GET_CONNECTOR, UPDATE_CONNECTOR, Keep, auth_header, page_params, update_body
+from bench.workload import GET_CONNECTOR, HALF, UPDATE_CONNECTOR, Keep, auth_header, page_params, update_body
+
+_PROJECT = Path(__file__).resolve().parents[1]
 
 
 async def run_async8(
@@ -78,3 +90,36 @@ async def run_async8(
         failed=counts["failed"],
         seconds=time.perf_counter() - started,
     )
+
+
+def run_async8_process(sim: SimulatorProcess, *, page_size: int, concurrency: int) -> Throughput:
+    """Run `python -m bench.async8` against the simulator and time its whole process (start-up included).
+
+    Raises:
+        RuntimeError: It failed (its output is included).
+    """
+    argv = [sys.executable, "-m", "bench.async8", sim.base_url, "--page-size", str(page_size)]
+    argv += ["--concurrency", str(concurrency)]
+    done = run_measured(argv, base_env(sim.folder), cwd=_PROJECT, stdin=sim.token)
+    if done.returncode != 0:
+        raise RuntimeError(f"async8 exited with {done.returncode}:\n{done.stdout}{done.stderr[-3000:]}")
+    return replace(Throughput(**json.loads(done.stdout)), process_s=done.wall_s)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.async8 BASE_URL --page-size N --concurrency N`: the workload (keep about half), token
+    on stdin; prints its `Throughput` as one JSON object."""
+    parser = argparse.ArgumentParser(prog="python -m bench.async8", description=main.__doc__)
+    parser.add_argument("base_url")
+    parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args(argv)
+    token = sys.stdin.read().strip()
+    done = asyncio.run(
+        run_async8(args.base_url, token, keep=HALF, page_size=args.page_size, concurrency=args.concurrency)
+    )
+    print(json.dumps({key: value for key, value in asdict(done).items() if key != "cpu"}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,11 +1,13 @@
-"""The benchmark's processes: the simulator and a local Prefect server, each in its own process.
+"""The benchmark's processes: the simulator and stkkr's local Prefect server, each in its own process.
 
-Both run as children in their own process group, with their output in a log file of the benchmark's
-temporary folder; they are ready once they answer over HTTP (polled), and are stopped with their group.
+The simulator runs as a child in its own process group, with its output in a log file of the benchmark's
+temporary folder; it is ready once it answers over HTTP (polled), and is stopped with its group. The Prefect
+server is the one `stkkr server start` starts and `stkkr server stop` stops.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import secrets
@@ -27,6 +29,11 @@ from bench.workload import GET_CONNECTOR, auth_header, page_params
 SIMULATOR_START_S = 120.0  # generating 200,000 rows per connector takes a few seconds on a busy machine
 PREFECT_START_S = 120.0
 _POLL_S = 0.2
+
+
+def stkkr_command(*args: str) -> list[str]:
+    """`stkkr ARGS` with the console script of this environment."""
+    return [str(Path(sys.executable).with_name("stkkr")), *args]
 
 
 def free_port() -> int:
@@ -168,10 +175,8 @@ class SimulatorProcess(_Child):
 
     def start(self) -> None:
         """Start the process; `wait` until it answers."""
-        stkkr = str(Path(sys.executable).with_name("stkkr"))
         self._spawn(
-            [
-                stkkr,
+            stkkr_command(
                 "simulator",
                 "--port",
                 str(self.port),
@@ -185,7 +190,7 @@ class SimulatorProcess(_Child):
                 str(self.element_ms),
                 "--token",
                 self.token,
-            ],
+            ),
             base_env(self.folder),
         )
 
@@ -204,50 +209,71 @@ class SimulatorProcess(_Child):
         return response.status_code == 200
 
 
-class PrefectServer(_Child):
-    """`prefect server start` with its own PREFECT_HOME (and SQLite database) under the benchmark's folder.
+class PrefectServer:
+    """The Prefect server the stkkr runs report to: stkkr's persistent local server, or a given one.
+
+    By default it is the local server that every `stkkr` command without PREFECT_API_URL uses: started once
+    with `stkkr server start` under the benchmark's STKKR_HOME and reused by every command, as on a user's
+    machine, so a `stkkr run` pays what a user's does (finding the server, not starting one). With
+    `api_url`, that running server is used instead, through PREFECT_API_URL.
 
     Args:
-        folder: Its PREFECT_HOME and log go here.
-        api_url: A Prefect server that already runs (`http://…/api`): use it instead of starting one.
+        folder: The benchmark's folder (STKKR_HOME and PREFECT_HOME live under it).
+        api_url: A Prefect server that already runs (`http://…/api`): use it instead of the local server.
     """
 
-    name = "prefect-server"
-
     def __init__(self, folder: Path, api_url: str | None = None) -> None:
-        super().__init__(folder)
+        self.folder = folder
         self.external = api_url is not None
-        self.api_url = api_url or f"http://127.0.0.1:{free_port()}/api"
+        self.api_url = api_url or ""
+        self.pid: int | None = None
 
-    def start(self) -> None:
-        """Start the server (unless it runs already); `wait` until it is healthy."""
+    @property
+    def pgid(self) -> int | None:
+        """The local server's process group (its pid; it runs in a session of its own), or None."""
+        return self.pid
+
+    def where(self) -> str:
+        """How the stkkr runs reached the server, for the report."""
         if self.external:
-            return
-        prefect = str(Path(sys.executable).with_name("prefect"))
-        port = self.api_url.rsplit(":", 1)[1].split("/")[0]
-        self._spawn(
-            [
-                prefect,
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                port,
-                "--no-ui",
-                "--no-scheduler",
-                "--no-late-runs",
-            ],
-            base_env(self.folder),
+            return f"the running Prefect server at {self.api_url} (PREFECT_API_URL)"
+        return "stkkr's local Prefect server, started once with `stkkr server start` and reused (as a user's)"
+
+    def _stkkr(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**base_env(self.folder), "STKKR_SERVER_PORT": str(free_port())}
+        return subprocess.run(
+            stkkr_command(*args),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=PREFECT_START_S,
+            check=False,
         )
 
-    def wait(self) -> None:
-        """Poll `/api/health` until the server answers."""
-        self._wait_until(self._healthy, PREFECT_START_S)
+    def start(self) -> None:
+        """Start the local server (unless a running one was given) and wait until it answers.
 
-    def _healthy(self) -> bool:
-        return httpx.get(f"{self.api_url}/health", timeout=5).status_code == 200
+        Raises:
+            RuntimeError: It did not start (its output is included).
+        """
+        if self.external:
+            return
+        done = self._stkkr("server", "start")
+        if done.returncode != 0:
+            raise RuntimeError(f"stkkr server start failed ({done.returncode}): {done.stdout}{done.stderr}")
+        state = json.loads((self.folder / "stkkr" / "server.json").read_text(encoding="utf-8"))
+        self.pid = int(state["pid"])
+        self.api_url = f"http://127.0.0.1:{state['port']}/api"
+
+    def stop(self) -> None:
+        """Stop the local server (a given server keeps running)."""
+        if self.pid is not None:
+            self._stkkr("server", "stop")
+            self.pid = None
 
     def client_env(self) -> dict[str, str]:
-        """The environment of a process that uses this server (its own Prefect home, the server's API)."""
-        return {**base_env(self.folder), "PREFECT_API_URL": self.api_url}
+        """The environment of a `stkkr` command: the benchmark's homes; PREFECT_API_URL for a given server."""
+        env = base_env(self.folder)
+        if self.external:
+            env["PREFECT_API_URL"] = self.api_url
+        return env

@@ -1,22 +1,20 @@
 """The `stkkr` contender: `stkkr run FILE --json` of the workload's stkkr file, in a subprocess, via Prefect.
 
-The connection block is saved with `stkkr connection set` (token on stdin). The run's peak RSS comes from
-`os.wait4` (the largest resident set of the process and the descendants it waited for); its Prefect task
-runs are counted through the Prefect client afterwards.
+The connection block is saved with `stkkr connection set` (token on stdin). The run's whole-process time and
+peak RSS come from `os.wait4` (`bench.process`); its Prefect task runs are counted through the Prefect
+client afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
-from bench.harness import PrefectServer, SimulatorProcess
+from bench.harness import PrefectServer, SimulatorProcess, stkkr_command
+from bench.process import run_measured
 from bench.report import StkkrRun, Throughput
 from bench.workload import Keep, stkkr_text
 
@@ -25,8 +23,9 @@ _SETTLE_S = 0.5
 _SETTLE_TIMEOUT_S = 60.0
 
 
-def _stkkr() -> str:
-    return str(Path(sys.executable).with_name("stkkr"))
+def save_connection(sim: SimulatorProcess, name: str = CONNECTION) -> list[str]:
+    """The `stkkr connection set` command that saves the block `name` for the simulator (token on stdin)."""
+    return stkkr_command("connection", "set", name, "--base-url", sim.base_url, "--token-file", "-")
 
 
 def set_connection(server: PrefectServer, sim: SimulatorProcess) -> None:
@@ -35,14 +34,7 @@ def set_connection(server: PrefectServer, sim: SimulatorProcess) -> None:
     Raises:
         RuntimeError: `stkkr connection set` failed (its output is included; it never shows the token).
     """
-    done = subprocess.run(
-        [_stkkr(), "connection", "set", CONNECTION, "--base-url", sim.base_url, "--token-file", "-"],
-        input=sim.token,
-        text=True,
-        capture_output=True,
-        env=server.client_env(),
-        check=False,
-    )
+    done = run_measured(save_connection(sim), server.client_env(), stdin=sim.token)
     if done.returncode != 0:
         raise RuntimeError(f"stkkr connection set failed ({done.returncode}): {done.stdout}{done.stderr}")
 
@@ -80,24 +72,16 @@ def run_stkkr(
         name, CONNECTION, keep, page_size, batch=batch, refuse_one_in=refuse_one_in, upload=upload is not None
     )
     path.write_text(text, encoding="utf-8")
-    out_path, err_path = folder / f"{name}.json", folder / f"{name}.log"
-    started = time.perf_counter()
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen(
-            [_stkkr(), "run", str(path), "--json", *(["--input", str(upload)] if upload else [])],
-            stdout=out,
-            stderr=err,
-            env=server.client_env(),
-            cwd=folder,
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    text = out_path.read_text(encoding="utf-8").strip()
-    if process.returncode not in (0, 1) or not text:  # 1: completed, some rows refused (on purpose)
-        tail = "\n".join(err_path.read_text(errors="replace").splitlines()[-20:])
-        raise RuntimeError(f"stkkr run exited with {process.returncode}: {text}\n{tail}")
-    summary = json.loads(text.splitlines()[-1])
+    done = run_measured(
+        stkkr_command("run", str(path), "--json", *(["--input", str(upload)] if upload else [])),
+        server.client_env(),
+        cwd=folder,
+    )
+    out = done.stdout.strip()
+    if done.returncode not in (0, 1) or not out:  # 1: completed, some rows refused (on purpose)
+        tail = "\n".join(done.stderr.splitlines()[-20:])
+        raise RuntimeError(f"stkkr run exited with {done.returncode}: {out}\n{tail}")
+    summary = json.loads(out.splitlines()[-1])
     read, filtered_out = summary["read"], summary["filtered_out"]
     throughput = Throughput(
         "stkkr",
@@ -106,11 +90,10 @@ def run_stkkr(
         summary["written"],
         summary["failed"],
         summary["duration_s"],
+        process_s=done.wall_s,
     )
     task_runs = asyncio.run(count_task_runs(server.api_url, summary["flow_run_id"]))
-    return StkkrRun(
-        throughput, wall, task_runs, pages=read // page_size + 1, peak_rss_mib=usage.ru_maxrss / 1024
-    )  # Linux reports KiB
+    return StkkrRun(throughput, task_runs, pages=read // page_size + 1, peak_rss_mib=done.peak_rss_mib)
 
 
 async def count_task_runs(api_url: str, flow_run_id: str) -> int:

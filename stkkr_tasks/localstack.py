@@ -23,7 +23,6 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import connection_block
-from stkkr_tasks.simulator import Simulator
 from stkkr_tasks.store._config import stkkr_home
 
 if TYPE_CHECKING:
@@ -181,6 +180,9 @@ def start_simulator(stack: ExitStack, port: int, rows: int, url: str, connection
     Returns:
         The simulator's base URL.
     """
+    # Every command that finds the local server imports this module; only `stkkr up` and `demo` serve it.
+    # lazy: the simulator (its FastAPI app and data generator) loads only for `stkkr up` and `stkkr demo`
+    from stkkr_tasks.simulator import Simulator
 
     simulator = Simulator(rows=rows, seed=1)
     base_url = stack.enter_context(simulator.serve(port=port))

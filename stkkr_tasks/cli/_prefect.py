@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import typer
 
@@ -84,13 +85,20 @@ def _is_prefect_http_error(exc: BaseException) -> bool:
 
 
 def quiet_prefect(verbose: bool) -> None:
-    """Show Prefect's console logs from INFO with `verbose`, else none (in child processes too)."""
-    from prefect.logging.configuration import ensure_logging_setup
-    from prefect.logging.handlers import PrefectConsoleHandler
+    """Show Prefect's console logs from INFO with `verbose`, else none (in child processes too).
 
+    Prefect configures its logging itself when its API is first imported, from the environment variable set
+    here; so Prefect is not loaded for this, and its logging is not configured twice (~0.15 s each time).
+    Until then a null handler keeps Prefect's records from Python's last-resort output on stderr.
+    """
     level = logging.INFO if verbose else logging.CRITICAL
     os.environ[CONSOLE_LEVEL_ENV] = logging.getLevelName(level)
-    ensure_logging_setup()
+    configuration = sys.modules.get("prefect.logging.configuration")
+    if configuration is None or not configuration.PROCESS_LOGGING_CONFIG:
+        logging.getLogger("prefect").addHandler(logging.NullHandler())  # Prefect's set-up replaces it
+        return
+    from prefect.logging.handlers import PrefectConsoleHandler
+
     for name in ("", "prefect"):
         for handler in logging.getLogger(name).handlers:
             if isinstance(handler, PrefectConsoleHandler):

@@ -6,12 +6,13 @@ import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
-from stkkr_tasks.store import ErrorStore, StoreError
+if TYPE_CHECKING:
+    from stkkr_tasks.store import ErrorStore
 
 T = TypeVar("T")
 
@@ -48,6 +49,9 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 def with_store(action: Callable[[ErrorStore], Awaitable[T]]) -> T:
     """Open the stkkr database, run `action` on it, close it; store errors become a clear exit 1."""
+    # Every command imports this module for its consoles; SQLAlchemy was a fifth of `connection set`'s.
+    # lazy: the stkkr database loads only for the commands that use it
+    from stkkr_tasks.store import ErrorStore, StoreError
 
     async def run() -> T:
         async with ErrorStore() as store:

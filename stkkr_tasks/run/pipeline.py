@@ -128,8 +128,8 @@ async def execute_stkkr(
     )
     if upload is not None and spec.input_delete and summary.state == "Completed" and not dry_run:
         summary = await _delete_upload(summary, upload)
-    await _publish(summary)
-    await after_run(spec, summary)
+    # Independent round trips to the Prefect API (artifacts, event, overview): made side by side.
+    await asyncio.gather(_publish(summary), after_run(spec, summary))
     if summary.state == "Completed":
         return Completed(message=summary.message, data=summary)
     return Failed(message=summary.message, data=summary)

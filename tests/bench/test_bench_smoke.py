@@ -38,6 +38,14 @@ def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Pa
         read, kept, updated = (int(value.replace(",", "")) for value in row.groups())
         assert read > 0 and 0 < kept == updated < read
     assert re.search(r"Prefect task runs: \*\*\d+\*\* for \d+ pages", report)
+    assert re.search(r"whole process \(stkkr [\d.]+ s, async8 [\d.]+ s\): \*\*[\d.]+\*\*", report)
+    for command in ("stkkr connection set bench-cli", "stkkr run bench-cli-run.yaml (22 rows)"):
+        timing = re.search(
+            rf"^\| `{re.escape(command)}[^`]*` \| [\d.]+ \([\d.]+–[\d.]+\) \| [\d.]+ .* \| 0 \|$",
+            report,
+            re.M,
+        )
+        assert timing is not None, f"no timing of {command} without Prefect log lines"
     assert re.search(r"stkkr peak RSS: \*\*\d+ MiB\*\*", report)
     assert re.search(r"peak RSS 400 / 200 rows: \*\*\d\.\d{3}\*\*", report)
     batches = re.findall(r"^\| (\d+) \| (none|1 in [\d,]+) \| ([\d,]+) \| (\d+) \|", report, re.MULTILINE)

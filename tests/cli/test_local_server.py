@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -36,6 +37,8 @@ update: {connector: PtProject, action: update}
 """
 
 Stkkr = Callable[..., subprocess.CompletedProcess[str]]
+PREFECT_LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| [A-Z]+ +\|", re.MULTILINE)
+"""A line of Prefect's console log, e.g. `12:00:00.000 | INFO    | Flow run 'x' - Finished in state …`."""
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def stkkr(home: Path) -> Iterator[Stkkr]:
     """Run `stkkr ARGS` with this module's STKKR_HOME and no Prefect API configured; stop the server after."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "PREFECT_LOGGING"))}
     env.update(
         STKKR_HOME=str(home),
         PREFECT_HOME=str(home / "client-prefect-home"),
@@ -93,6 +96,23 @@ def test_commands_share_one_local_server_and_a_run_finds_the_connection_set_befo
     assert "Starting" not in ran.stderr and "Traceback" not in ran.stderr
     status = stkkr("server", "status")
     assert status.returncode == 0 and f"pid {pid}" in status.stdout
+
+
+def test_run_and_connection_set_print_no_prefect_log_lines_unless_verbose(
+    stkkr: Stkkr, simulator: Any, tmp_path: Path
+) -> None:
+    stkkr_file = tmp_path / "run.yaml"
+    stkkr_file.write_text(RUN_FILE)
+
+    saved = stkkr("connection", "set", "sim", "--base-url", simulator.base_url, input=simulator.token)
+    ran = stkkr("run", str(stkkr_file))
+    verbose = stkkr("-v", "run", str(stkkr_file))
+
+    assert [saved.returncode, ran.returncode, verbose.returncode] == [0, 0, 0], ran.stderr
+    for quiet in (saved, ran):
+        assert not PREFECT_LOG_LINE.search(quiet.stdout + quiet.stderr), quiet.stdout + quiet.stderr
+    assert "Finished in state Completed" in verbose.stdout + verbose.stderr
+    assert PREFECT_LOG_LINE.search(verbose.stdout + verbose.stderr), "-v shows them, so the check sees them"
 
 
 def test_the_server_keeps_its_block_key_out_of_its_database(stkkr: Stkkr, home: Path) -> None:

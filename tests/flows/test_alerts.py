@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from prefect import get_client
+from prefect.events.schemas.events import Resource
 
 from stkkr_tasks.cli.notify import notification_block
 from stkkr_tasks.deploy.alerts import AlertBlockError, plan_alerts, sync_alerts
@@ -189,3 +190,50 @@ def test_the_event_carries_counts_only(
         "duration_s",
     }
     assert all(isinstance(value, int | float) for value in event["payload"].values())
+
+
+# A scheduled stkkr that expects a Completed run every 10 s (Prefect's shortest window for a proactive
+# trigger); none comes, so the trigger fires.
+QUIET = """
+stkkr: {name}
+tenant: initech
+connection: {connection}
+schedule: {{every: 1h}}
+get: {{connector: Profit_Projects, order_by: [ProjectId]}}
+transform:
+  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
+  fields: {{PrSt: Afgesloten}}
+update: {{connector: PtProject, action: update}}
+alerts:
+  - when: {{no_success_for: 10s}}
+    notify: [{block}]
+"""
+
+
+def test_no_success_for_fires_when_no_completed_run_comes_within_the_period(
+    simulator: Simulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    stkkr_name: str,
+    receiver: Receiver,
+    webhook_block: str,
+) -> None:
+    spec = make_spec(QUIET, connect(simulator), block=webhook_block)
+    assert _sync(spec).created == (f"stkkr {stkkr_name}: no-success-for-10s",)
+    try:
+        (made,) = _automations(stkkr_name)
+        trigger = made.trigger
+        assert (trigger.posture, trigger.within.total_seconds(), trigger.threshold) == ("Proactive", 10, 1)
+        completed = RunSummary(stkkr=stkkr_name, flow_run_id="abc", state="Completed", read=3, written=3)
+        event = finished_event(spec, completed)
+        assert trigger.expect == {event["event"]}
+        assert trigger.match.matches(Resource(event["resource"])), "a Completed run is what it waits for"
+        failed = finished_event(spec, RunSummary(stkkr=stkkr_name, flow_run_id="abc", state="Failed"))
+        assert not trigger.match.matches(Resource(failed["resource"])), "a Failed run does not count"
+
+        body = receiver.wait_for(1, WITHIN)[0]  # it fires again every 10 s until removed
+        assert f"stkkr {stkkr_name} (tenant initech): no successful run for 10s" in body["subject"]
+        assert "has had no Completed run for 10s" in body["body"]
+    finally:
+        _sync(spec.model_copy(update={"alerts": []}))  # it would fire every 10 s for the rest of the session
+    assert _automations(stkkr_name) == []

@@ -96,3 +96,17 @@ async def test_concurrent_first_opens_migrate_once(db_url: str, empty_store: Err
     finally:
         for s in stores:
             await s.aclose()
+
+
+async def test_an_up_to_date_database_is_recognised_without_alembic(
+    store: ErrorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _migrate.shipped_head() == head_revision(), "each migration's revision is its file name's prefix"
+    upgrades: list[str] = []
+    monkeypatch.setattr(_migrate, "_upgrade", lambda connection, revision: upgrades.append(revision))
+    await store.migrate()
+    assert upgrades == [], "a database at the newest revision needs no Alembic run"
+    async with store.engine.begin() as connection:
+        await connection.execute(sa.text(f"UPDATE {_migrate.VERSION_TABLE} SET version_num = '0001'"))
+    await store.migrate()
+    assert upgrades == ["head"], "an older database still goes through Alembic"
