@@ -136,6 +136,7 @@ def run_examples(
             summary = run_stkkr(spec, input=example_upload(file))
             _print_outcome(console, summary)
             summaries.append(summary)
+        _retry_failed_rows(console, files, summaries)
     console.print(summary_table(files, summaries))
     _show_error_records(console, summaries)
     return summaries
@@ -146,6 +147,20 @@ def example_upload(file: StkkrFile) -> Path | None:
     if file.spec.input is None:
         return None
     return file.path.with_suffix(f".{file.spec.input.format}")
+
+
+def _retry_failed_rows(console: Console, files: Sequence[StkkrFile], summaries: Sequence[RunSummary]) -> None:
+    """Run each example with failed rows again over those rows only, as `stkkr retry NAME` does.
+
+    The demo's refusals are in the data, so the rows fail again: their records are updated, none is added.
+    """
+    for file, summary in zip(files, summaries, strict=True):
+        if not summary.failed:
+            continue
+        console.print(f"Retrying the failed rows of {summary.stkkr} (stkkr retry {summary.stkkr})…")
+        retried = run_stkkr(file.spec, retry=True, follow_then=False, input=example_upload(file))
+        _print_outcome(console, retried)
+        console.print(f"      {retried.message}", markup=False, highlight=False)
 
 
 def _print_outcome(console: Console, summary: RunSummary, then: str = "") -> None:

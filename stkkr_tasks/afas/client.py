@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from enum import Enum
 from functools import partial
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import anyio
 import httpx
@@ -340,9 +340,7 @@ class AfasClient:
             body=body,
             resendable=may_resend(method, inserts=any(item.has_keyless_objects() for item in elements)),
         )
-        answer = parse_body(response.content)
-        results = answer.get("results") if isinstance(answer, dict) else None
-        return results if isinstance(results, dict) else {}
+        return _results(response)
 
     async def insert(self, connector_id: str, element: Element, *, root: str | None = None) -> dict[str, Any]:
         """Insert a record (POST).
@@ -393,6 +391,25 @@ class AfasClient:
         `insert_many`)."""
         return await self._write("PUT", connector_id, elements, root)
 
+    async def send_body(self, method: Literal["POST", "PUT"], connector_id: str, body: Any) -> dict[str, Any]:
+        """Send a request body as it is (a stored payload, perhaps edited by hand), never re-sent blindly.
+
+        Args:
+            method: POST (insert) or PUT (update).
+            connector_id: The UpdateConnector id.
+            body: The JSON body, e.g. `{"KnSubject": {"Element": {...}}}`.
+
+        Returns:
+            AFAS's `results`, or `{}` when the answer has none.
+
+        Raises:
+            AfasError: As `insert`; when the outcome is unknown the body is not sent again.
+        """
+        response = await self._request(
+            method, connector_path(connector_id), connector=connector_id, body=body, resendable=False
+        )
+        return _results(response)
+
     async def delete(
         self, connector_id: str, keys: Mapping[str, Any], object_name: str | None = None
     ) -> None:
@@ -404,3 +421,10 @@ class AfasClient:
             object_name: The (sub-)object to delete; the connector's main object when None.
         """
         await self._request("DELETE", delete_path(connector_id, keys, object_name), connector=connector_id)
+
+
+def _results(response: httpx.Response) -> dict[str, Any]:
+    """AFAS's `results` of a write's answer, or `{}` when the answer has none."""
+    answer = parse_body(response.content)
+    results = answer.get("results") if isinstance(answer, dict) else None
+    return results if isinstance(results, dict) else {}

@@ -18,6 +18,7 @@ _MODULES: list[str] = [
     "notify",
     "portal",
     "retention",
+    "retry",
     "run",
     "run_once",
     "server",

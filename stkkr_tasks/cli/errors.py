@@ -10,13 +10,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from stkkr_tasks.cli import errors_resolve
+from stkkr_tasks.cli import errors_resolve, errors_retry
 from stkkr_tasks.cli._store import EXIT_USAGE, fail, out, print_json, with_store
 from stkkr_tasks.cli._store_scope import key_lookup
 from stkkr_tasks.store import ErrorRecord, PayloadKeyError, decrypt_payload, get_payload_key
 
 errors_app = typer.Typer(help="Error records of failed rows: meta-information only, kept at most 30 days.")
 errors_resolve.register(errors_app)
+errors_retry.register(errors_app)
 
 
 @errors_app.command("list")

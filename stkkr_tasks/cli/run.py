@@ -21,6 +21,7 @@ from stkkr_tasks.cli._store import out as console_out
 
 if TYPE_CHECKING:
     from stkkr_tasks.run import RunSummary
+    from stkkr_tasks.spec import StkkrSpec
     from stkkr_tasks.tasks import Counts
 
 
@@ -67,12 +68,9 @@ def run(
     ] = None,
 ) -> None:
     """Run a stkkr now: read, filter, transform and write, then show the summary; then run its `then:`."""
-    from stkkr_tasks.run import ThenError, run_stkkr
-    from stkkr_tasks.run.progress import DEFAULT_PREVIEW
     from stkkr_tasks.run.runner import load
-    from stkkr_tasks.spec import ExpressionError, SpecError
+    from stkkr_tasks.spec import SpecError
 
-    out = console_out()
     err = console_err()
     if preview is not None and not dry_run:
         err.print("--preview goes with --dry-run: a real run shows no elements.", markup=False)
@@ -85,6 +83,31 @@ def run(
     except OSError as exc:
         err.print(f"[red]Cannot read {file}: {exc.strerror or exc}[/red]")
         raise typer.Exit(ExitCode.INVALID) from None
+    execute(spec, file, dry_run=dry_run, as_json=as_json, limit=limit, preview=preview, input=input)
+
+
+def execute(
+    spec: StkkrSpec,
+    source: Path | str,
+    *,
+    dry_run: bool,
+    as_json: bool,
+    limit: int | None = None,
+    preview: int | None = None,
+    input: str | None = None,
+    retry: bool = False,
+    retry_since: str | None = None,
+) -> NoReturn:
+    """Run a loaded stkkr with live counters, print its preview and summary, and exit with its status.
+
+    `stkkr run` and `stkkr retry` share it; `source` names the stkkr in messages (its file or name).
+    """
+    from stkkr_tasks.run import RetrySinceError, ThenError, run_stkkr
+    from stkkr_tasks.run.progress import DEFAULT_PREVIEW
+    from stkkr_tasks.spec import ExpressionError
+
+    out = console_out()
+    err = console_err()
     preview_console = err if as_json else out
     previews: list[dict[str, Any]] = []  # shown after the run: the rows that would fail first
     counters_view = _CountersView()
@@ -104,9 +127,11 @@ def run(
             limit=limit,
             preview=DEFAULT_PREVIEW if preview is None else preview,
             input=input,
+            retry=retry,
+            retry_since=retry_since,
         )
-    except (ExpressionError, ThenError) as exc:
-        err.print(f"{file}: {exc}", style="red", highlight=False, markup=False)
+    except (ExpressionError, ThenError, RetrySinceError) as exc:
+        err.print(f"{source}: {exc}", style="red", highlight=False, markup=False)
         raise typer.Exit(ExitCode.INVALID) from None
     finally:
         if live is not None:
@@ -170,7 +195,7 @@ def _print_misfit(err: Console, summary: RunSummary) -> None:
 
 def _print_summary(console: Console, summary: RunSummary) -> None:
     colour = "green" if summary.ok else ("yellow" if summary.state == "Completed" else "red")
-    suffix = " (dry run)" if summary.dry_run else ""
+    suffix = (" (dry run)" if summary.dry_run else "") + (" (retry)" if summary.retry else "")
     title = f"{summary.stkkr}: [{colour}]{summary.state}[/{colour}]{suffix}"
     table = Table(title=title, show_header=False)
     table.add_column("count")

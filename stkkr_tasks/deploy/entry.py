@@ -60,7 +60,12 @@ def _failing_flow(name: str, message: str) -> StkkrFlow:
     """A flow named after the stkkr whose runs end Failed with ``message`` (same parameters as its flow)."""
 
     async def cannot_run(
-        stkkr: str = name, dry_run: bool = False, limit: int | None = None, input: str | None = None
+        stkkr: str = name,
+        dry_run: bool = False,
+        limit: int | None = None,
+        input: str | None = None,
+        retry: bool = False,
+        retry_since: str | None = None,
     ) -> State:
         return Failed(message=message)
 

@@ -10,6 +10,8 @@ from prefect.states import Failed, State
 
 from stkkr_tasks.run.naming import flow_run_namer
 from stkkr_tasks.run.pipeline import execute_stkkr
+from stkkr_tasks.run.retry import RetrySinceError
+from stkkr_tasks.run.retry import retry_since as retry_since_moment
 from stkkr_tasks.spec import compile_spec
 
 if TYPE_CHECKING:
@@ -26,8 +28,10 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[...,
 
     Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
     parameters are `stkkr` (its own name, which deployments pass), `dry_run`, `limit` (which overrides the
-    file's `limit:`) and `input` (for a stkkr with `input:`: the path or fsspec URL of the uploaded file,
-    never its rows). Start it through
+    file's `limit:`), `input` (for a stkkr with `input:`: the path or fsspec URL of the uploaded file,
+    never its rows), `retry` (process only the rows with an open error record, `stkkr retry`) and
+    `retry_since` (with `retry`: only records whose last failure is within this duration, e.g. ``7d``).
+    A `retry_since` that is not a duration ends the run Failed before anything is read. Start it through
     `run_stkkr` (which adds the run tags and follows `then:`), or call it directly: the flow adds
     `stkkr:<name>` and `tenant:<tenant>` to its run when they are missing.
 
@@ -53,11 +57,22 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[...,
     name = spec.stkkr
 
     async def run_stkkr_flow(
-        stkkr: str = name, dry_run: bool = False, limit: int | None = None, input: str | None = None
+        stkkr: str = name,
+        dry_run: bool = False,
+        limit: int | None = None,
+        input: str | None = None,
+        retry: bool = False,
+        retry_since: str | None = None,
     ) -> State:
         if stkkr != name:
             return Failed(message=f"This flow runs stkkr {name!r}, not {stkkr!r}.")
-        return await execute_stkkr(spec, compiled, dry_run, limit or spec.limit, upload=input)
+        try:
+            since = retry_since_moment(retry_since) if retry else None
+        except RetrySinceError as exc:
+            return Failed(message=f"{exc}; nothing was read.")
+        return await execute_stkkr(
+            spec, compiled, dry_run, limit or spec.limit, upload=input, retry=retry, retry_since=since
+        )
 
     return flow(
         name=name,

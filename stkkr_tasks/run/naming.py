@@ -27,11 +27,16 @@ def run_name(stkkr: str, moment: datetime, *, dry_run: bool = False, retry: bool
 
 
 def flow_run_namer(stkkr: str) -> Callable[[], str]:
-    """A ``flow_run_name`` callable for a stkkr's flow: reads the run's time, parameters and attempt."""
+    """A ``flow_run_name`` callable for a stkkr's flow: reads the run's time, parameters and attempt.
+
+    A run is a retry when its `retry` parameter is set (`stkkr retry`: only rows with an open error record)
+    or when Prefect runs it again (a later attempt of the same flow run).
+    """
 
     def name() -> str:
         moment = flow_run.scheduled_start_time or datetime.now(UTC)
-        retry = (flow_run.run_count or 1) > 1
-        return run_name(stkkr, moment, dry_run=bool(flow_run.parameters.get("dry_run")), retry=retry)
+        parameters = flow_run.parameters
+        retry = bool(parameters.get("retry")) or (flow_run.run_count or 1) > 1
+        return run_name(stkkr, moment, dry_run=bool(parameters.get("dry_run")), retry=retry)
 
     return name

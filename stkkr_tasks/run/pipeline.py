@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from prefect import get_client, get_run_logger
@@ -22,11 +23,13 @@ from prefect.utilities.annotations import quote
 
 from stkkr_tasks.run.after import after_run
 from stkkr_tasks.run.progress import ProgressCallback, RunHooks, current_hooks
+from stkkr_tasks.run.retry import retry_text
 from stkkr_tasks.run.session import StkkrMismatch, abort_message, open_run, run_tags
 from stkkr_tasks.run.summary import RunSummary
 from stkkr_tasks.tasks import (
     Counts,
     Failure,
+    RetryOutcome,
     RunAborted,
     RunContext,
     WriteItem,
@@ -66,6 +69,9 @@ async def execute_stkkr(
     dry_run: bool,
     limit: int | None = None,
     upload: str | None = None,
+    *,
+    retry: bool = False,
+    retry_since: datetime | None = None,
 ) -> State:
     """Run a stkkr inside its flow run: open, pipeline, summarise; every exception becomes a clean state.
 
@@ -76,6 +82,8 @@ async def execute_stkkr(
         limit: Stop after this many kept rows (or groups); None for no bound.
         upload: The file a stkkr with `input:` reads (a path or fsspec URL); deleted after a completed,
             real run when the stkkr says `input_delete: true`.
+        retry: Process only the rows with an open error record, then settle their records.
+        retry_since: With `retry`: only records whose last failure is at or after this moment.
 
     Returns:
         Completed or Failed, with the summary's message and the `RunSummary` as data.
@@ -87,6 +95,7 @@ async def execute_stkkr(
     tally = _Tally(hooks.on_progress)
     reason: str | None = None
     problems: tuple[str, ...] = ()
+    retried: RetryOutcome | None = None
     try:
         async with open_run(
             spec,
@@ -96,16 +105,20 @@ async def execute_stkkr(
             limit=limit,
             on_warning=get_run_logger().warning,
             upload=upload,
+            retry=retry,
+            retry_since=retry_since,
         ) as ctx:
             # The run's tags stay on the flow run. Task runs get none: for a tagged task run Prefect asks the
             # server for tag concurrency slots first, and that round trip stalled the pipeline for a second
             # whenever the server was busy (bench/RESULTS.md, 2026-11-26).
             with TagsContext(current_tags=set()):
-                await _pipeline(ctx, hooks, tally)
+                if ctx.retry is None or ctx.retry.has_open:  # a retry without open records reads nothing
+                    await _pipeline(ctx, hooks, tally)
             if ctx.dry_run:
                 _preview_failures(hooks, ctx.recorder.queued())
             try:
                 await ctx.recorder.flush()
+                retried = await _settle_retry(ctx)
             except Exception as exc:
                 ctx.stop.set(
                     f"Writing error records to the stkkr database failed ({type(exc).__name__}).", fatal=True
@@ -125,6 +138,7 @@ async def execute_stkkr(
         dry_run,
         time.monotonic() - started,
         limit,
+        retried,
     )
     if upload is not None and spec.input_delete and summary.state == "Completed" and not dry_run:
         summary = await _delete_upload(summary, upload)
@@ -133,6 +147,15 @@ async def execute_stkkr(
     if summary.state == "Completed":
         return Completed(message=summary.message, data=summary)
     return Failed(message=summary.message, data=summary)
+
+
+async def _settle_retry(ctx: RunContext) -> RetryOutcome | None:
+    """In a retry: close the records of the rows written or filtered out now (a dry run closes none)."""
+    if ctx.retry is None:
+        return None
+    if ctx.dry_run:
+        return ctx.retry.outcome()
+    return await ctx.retry.settle(ctx.recorder.failed_keys)
 
 
 def _current_flow_run() -> FlowRun:
@@ -239,6 +262,7 @@ def _summarise(
     dry_run: bool,
     duration: float,
     limit: int | None = None,
+    retried: RetryOutcome | None = None,
 ) -> RunSummary:
     """Build the summary and its state message from the counts and the reason the run stopped, if any."""
     summary = RunSummary.from_counts(
@@ -250,8 +274,13 @@ def _summarise(
         dry_run=dry_run,
         problems=problems,
         limit=limit,
+        retry=retried is not None,
+        records_closed=0 if retried is None else retried.closed + retried.filtered_out,
+        records_unmatched=0 if retried is None else retried.unmatched,
     )
     parts = [("Dry run, nothing was written: " if dry_run else "") + summary.counts_text() + "."]
+    if retried is not None:
+        parts.append(retry_text(retried, failed=summary.failed, dry_run=dry_run))
     if reason:
         parts.insert(0, reason if reason.endswith(".") else f"{reason}.")
     if summary.not_attempted:

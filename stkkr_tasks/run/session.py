@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from stkkr_tasks.afas import AfasError
@@ -15,7 +16,15 @@ from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.seam import ConnectionBlock
 from stkkr_tasks.spec import check_online, row_fields
 from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
-from stkkr_tasks.tasks import ErrorRecorder, Grouper, RunAborted, RunContext, RunOnceGuard
+from stkkr_tasks.tasks import (
+    ErrorRecorder,
+    Grouper,
+    RetryScope,
+    RunAborted,
+    RunContext,
+    RunOnceGuard,
+    WriteTarget,
+)
 from stkkr_tasks.tasks._errors import fatal_reason, unexpected
 from stkkr_tasks.tasks._respond import Responder
 from stkkr_tasks.tasks.lookups import read_lookups
@@ -80,6 +89,8 @@ async def open_run(
     limit: int | None = None,
     on_warning: Callable[[str], None] | None = None,
     upload: str | None = None,
+    retry: bool = False,
+    retry_since: datetime | None = None,
 ) -> AsyncIterator[RunContext]:
     """Open everything one run needs and close it afterwards.
 
@@ -95,6 +106,8 @@ async def open_run(
         limit: Stop after this many kept rows (or groups); None for no bound.
         on_warning: Called with a safe warning message (e.g. AFAS refused several elements per request).
         upload: The file a stkkr with `input:` reads (a path or fsspec URL); None for a GetConnector.
+        retry: Process only the rows with an open error record (`RetryScope`), loaded once, now.
+        retry_since: With `retry`: only records whose last failure is at or after this moment.
 
     Yields:
         The run's context for the tasks, after the online validation passed.
@@ -128,6 +141,7 @@ async def open_run(
                 action=target.action,
                 object_name=target.object,
                 environment=environments[spec.respond_connection],
+                connection=spec.respond_connection,
             )
         store = ErrorStore()
         async with AsyncExitStack() as files, store:
@@ -138,6 +152,7 @@ async def open_run(
                 files.push_async_callback(asyncio.to_thread, opened.close)
             guard = await _run_once_guard(store, spec, environment, flow_run_id) if spec.unique else None
             consent = await store.consent(spec.tenant)
+            retries = await store.retries(spec.stkkr, environment) if retry else None
             recorder = ErrorRecorder(
                 store=store,
                 stkkr=spec.stkkr,
@@ -151,7 +166,18 @@ async def open_run(
                 dry_run=dry_run,
                 names=check.names,
                 environment=environment,
+                target=WriteTarget(spec.update.connector, spec.update.object, spec.write_connection),
+                retry=retries,
             )
+            scope = None
+            if retries is not None:
+                scope = RetryScope(
+                    retries=retries,
+                    open_errors=await retries.open_errors(retry_since),
+                    secret=await aget_fingerprint_key(),
+                    stkkr=spec.stkkr,
+                    compiled=compiled,
+                )
             pager = (
                 client.pager(
                     spec.get.connector,
@@ -181,6 +207,7 @@ async def open_run(
                 batch=spec.update.batch,
                 on_warning=on_warning,
                 responder=responder,
+                retry=scope,
             )
             if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
                 await guard.flush()

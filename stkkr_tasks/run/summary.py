@@ -26,7 +26,17 @@ JSON_KEYS = (
 #: The fields of the summary artifact `stkkr-<name>`: one row, a column per field, named as here, so a
 #: program (`stkkr history`, `stkkr trigger`) reads it by name. `dry_run` says whether the run wrote anything;
 #: `problems` lists why the stkkr does not fit the AFAS environment (online validation), if it does not.
-ARTIFACT_FIELDS = ("dry_run", *COUNT_FIELDS, "duration_s", "problems")
+ARTIFACT_FIELDS = (
+    "dry_run",
+    *COUNT_FIELDS,
+    "duration_s",
+    "problems",
+    "retry",
+    "records_closed",
+    "records_unmatched",
+)
+#: What `stkkr run --json` adds for a retry run.
+RETRY_JSON_KEYS = ("retry", "not_retried", "records_closed", "records_unmatched")
 
 _LABELS = {
     "filtered_out": "filtered out",
@@ -38,6 +48,8 @@ _LABELS = {
     "groups_written": "groups written",
     "groups_failed": "groups failed",
     "respond_failed": "respond failed",
+    "not_retried": "not retried (no open record)",
+    "records_closed": "error records closed",
 }
 #: The summary field that counts the written rows of each action.
 _BY_ACTION = {"insert": "inserted", "update": "updated", "delete": "deleted"}
@@ -63,6 +75,9 @@ class RunSummary(Counts):
         problems: Why the stkkr does not fit the AFAS environment (online validation), if it does not.
         then: The runs that followed this one in this process through `then:` (`run_stkkr`).
         limit: The run's bound on kept rows (or groups), if it had one.
+        retry: True for a retry run (`stkkr retry`): only rows with an open error record were processed.
+        records_closed: In a retry: error records closed (row written now, or no longer kept by the filter).
+        records_unmatched: In a retry: open records whose row was not read again (they stay open).
     """
 
     stkkr: str
@@ -74,6 +89,9 @@ class RunSummary(Counts):
     problems: tuple[str, ...] = field(default=())
     then: tuple[RunSummary, ...] = ()
     limit: int | None = None
+    retry: bool = False
+    records_closed: int = 0
+    records_unmatched: int = 0
 
     @classmethod
     def from_counts(cls, counts: Counts, **kwargs: Any) -> RunSummary:
@@ -91,6 +109,8 @@ class RunSummary(Counts):
         document = {key: getattr(self, key) for key in JSON_KEYS}
         if self.responded or self.respond_failed:
             document |= {"responded": self.responded, "respond_failed": self.respond_failed}
+        if self.retry:
+            document.update({key: getattr(self, key) for key in RETRY_JSON_KEYS})
         if self.then:
             document["then"] = [summary.to_json() for summary in self.then]
         return document
@@ -109,6 +129,8 @@ class RunSummary(Counts):
             failed += f", not attempted {self.not_attempted}"
         if self.responded or self.respond_failed:
             failed += f", responded {self.responded}, respond failed {self.respond_failed}"
+        if self.retry:
+            failed += f", not retried {self.not_retried}"
         return (
             f"read {self.read}, filtered out {self.filtered_out}, skipped {self.skipped}, {last}, "
             f"{failed} in {self.duration_s:.1f} s"
@@ -126,6 +148,8 @@ class RunSummary(Counts):
             names += ["groups_written", "groups_failed"]
         if self.responded or self.respond_failed:
             names += ["responded", "respond_failed"]
+        if self.retry:
+            names += ["not_retried", "records_closed"]
         counts: list[tuple[str, int | float]] = [
             (_LABELS.get(name, name), getattr(self, name)) for name in names
         ]

@@ -31,20 +31,26 @@ from stkkr_tasks.store.payload import decrypt_payload, encrypt_payload
 from stkkr_tasks.store.records import DEFAULT_TENANT, ConsentSetting, ErrorRecord, NewErrorRecord, Stage
 from stkkr_tasks.store.redaction import redact
 from stkkr_tasks.store.retention import MAX_RETENTION_DAYS, check_retention_days, retention_cutoff
+from stkkr_tasks.store.retries import FILTERED_OUT, RESENT, RETRIED, ErrorRetries, OpenErrors
 from stkkr_tasks.store.run_once import KeyState, RunOnceKeys
 from stkkr_tasks.store.store import ErrorStore
 from stkkr_tasks.store.template import PLACEHOLDER, message_template
 
 __all__ = [
     "DEFAULT_TENANT",
+    "FILTERED_OUT",
     "MAX_RETENTION_DAYS",
     "PLACEHOLDER",
+    "RESENT",
+    "RETRIED",
     "ConsentSetting",
     "ErrorRecord",
+    "ErrorRetries",
     "ErrorStore",
     "FingerprintKeyMismatch",
     "KeyState",
     "NewErrorRecord",
+    "OpenErrors",
     "PayloadKeyError",
     "RetentionPeriodError",
     "RunOnceKeys",

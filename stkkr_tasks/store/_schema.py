@@ -71,6 +71,11 @@ error_records = Table(
     Column("unique_key", String(64), nullable=True),
     Column("resolution", String(16), nullable=True),
     Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("connector", String(100), nullable=True),  # the failed write's target (migration 0005)
+    Column("action", String(8), nullable=True),
+    Column("connection", String(200), nullable=True),
+    Column("retries", Integer(), nullable=False, server_default="0"),
+    Column("retried_at", UTCDateTime(), nullable=True),
     Index("ix_error_records_created_at", "created_at"),
     Index("ix_error_records_stkkr_row_key", "stkkr", "row_key"),
 )

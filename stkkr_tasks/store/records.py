@@ -29,6 +29,9 @@ class NewErrorRecord:
         environment: The AFAS environment written to (`environment_scope`), when known.
         unique_key: The fingerprint of the row's `unique` key when that key stays reserved (the write's
             outcome is unknown), so `stkkr errors resolve` can settle it.
+        connector: The UpdateConnector of a failed write (None before the write stage).
+        action: The write's action: insert, update or delete.
+        connection: The AfasConnection block the write went through.
     """
 
     stkkr: str
@@ -43,6 +46,9 @@ class NewErrorRecord:
     payload: dict[str, Any] | None = field(default=None, repr=False)
     environment: str | None = None
     unique_key: str | None = None
+    connector: str | None = None
+    action: str | None = None
+    connection: str | None = None
 
     def __post_init__(self) -> None:
         """Reject an unknown stage early, with the valid ones in the message."""
@@ -55,7 +61,8 @@ class ErrorRecord:
     """A stored error record: meta-information, the consent flag it was written under, and maybe a payload.
 
     `payload_encrypted` is a Fernet token (never shown in `repr` or `meta()`); decrypt it with
-    `stkkr_tasks.store.decrypt_payload`.
+    `stkkr_tasks.store.decrypt_payload`. `retries` counts the retries that failed again (`stkkr retry`
+    updates the record it retried), the last one at `retried_at`; `resolved_at` is set once it is settled.
     """
 
     id: int
@@ -75,6 +82,11 @@ class ErrorRecord:
     unique_key: str | None = None
     resolution: str | None = None
     resolved_at: datetime | None = None
+    connector: str | None = None
+    action: str | None = None
+    connection: str | None = None
+    retries: int = 0
+    retried_at: datetime | None = None
 
     @property
     def has_payload(self) -> bool:
@@ -101,6 +113,11 @@ class ErrorRecord:
             "unique_key_reserved": self.unique_key is not None,
             "resolution": self.resolution,
             "resolved_at": None if self.resolved_at is None else self.resolved_at.isoformat(),
+            "connector": self.connector,
+            "action": self.action,
+            "connection": self.connection,
+            "retries": self.retries,
+            "retried_at": None if self.retried_at is None else self.retried_at.isoformat(),
         }
 
 

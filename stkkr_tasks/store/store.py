@@ -29,6 +29,7 @@ from stkkr_tasks.store.keys import aget_payload_key
 from stkkr_tasks.store.payload import encrypt_payload
 from stkkr_tasks.store.records import DEFAULT_TENANT, ConsentSetting, ErrorRecord, NewErrorRecord
 from stkkr_tasks.store.retention import MAX_RETENTION_DAYS, check_retention_days, retention_cutoff
+from stkkr_tasks.store.retries import ErrorRetries
 from stkkr_tasks.store.run_once import RunOnceKeys
 
 logger = logging.getLogger("stkkr.store")
@@ -116,7 +117,13 @@ class ErrorStore:
 
     # -- error records ---------------------------------------------------------------------------------
 
-    async def add_errors(self, records: Sequence[NewErrorRecord], *, now: datetime | None = None) -> None:
+    async def add_errors(
+        self,
+        records: Sequence[NewErrorRecord],
+        *,
+        now: datetime | None = None,
+        retry: ErrorRetries | None = None,
+    ) -> None:
         """Store error records; a payload only under its tenant's consent, and then encrypted.
 
         When a tenant consented but no payload key is configured, the payload is refused (never stored in
@@ -125,6 +132,7 @@ class ErrorStore:
         Args:
             records: The failures to store.
             now: Creation time of the records (default: the current time); for tests and imports.
+            retry: In a retry (`stkkr retry`): each failure updates the open record of its row instead.
         """
         if not records:
             return
@@ -137,7 +145,25 @@ class ErrorStore:
             logger.warning("Failed payloads are not stored: consent is on, but no payload key is configured.")
         rows = [_row(r, consents[r.tenant or DEFAULT_TENANT], key, created_at) for r in records]
         async with self.engine.begin() as connection:
-            await connection.execute(error_records.insert(), rows)
+            if retry is None:
+                await connection.execute(error_records.insert(), rows)
+            else:
+                await retry.refail(connection, rows, created_at)
+
+    async def retries(self, stkkr: str, environment: str, *, now: datetime | None = None) -> ErrorRetries:
+        """The open error records of `stkkr` for writes to `environment`, as `stkkr retry` works on them."""
+        cutoff = retention_cutoff(await self.retention_days(), now)
+        return ErrorRetries(self.engine, stkkr, environment, cutoff)
+
+    async def close_error(self, record_id: int, resolution: str, *, now: datetime | None = None) -> bool:
+        """Close one open error record with `resolution`; False when it was closed already."""
+        statement = (
+            update(error_records)
+            .where(error_records.c.id == record_id, error_records.c.resolution.is_(None))
+            .values(resolution=resolution, resolved_at=now or datetime.now(UTC))
+        )
+        async with self.engine.begin() as connection:
+            return bool((await connection.execute(statement)).rowcount)
 
     async def list_errors(
         self,
@@ -403,4 +429,7 @@ def _row(record: NewErrorRecord, consent: bool, key: bytes | None, created_at: d
         "payload_encrypted": token,
         "environment": record.environment,
         "unique_key": record.unique_key,
+        "connector": record.connector,
+        "action": record.action,
+        "connection": record.connection,
     }

@@ -10,7 +10,8 @@ from __future__ import annotations
 from stkkr_tasks.tasks._context import COUNT_FIELDS, Batch, Counts, KeptRow, RunContext, StopSignal, WriteItem
 from stkkr_tasks.tasks._errors import RunAborted, fatal_reason
 from stkkr_tasks.tasks._groups import Grouper, GroupTooLarge
-from stkkr_tasks.tasks._recorder import ErrorRecorder, Failure
+from stkkr_tasks.tasks._recorder import ErrorRecorder, Failure, WriteTarget
+from stkkr_tasks.tasks._retry import RetryOutcome, RetryScope
 from stkkr_tasks.tasks._run_once import RunOnceGuard
 from stkkr_tasks.tasks.filter import filter_rows
 from stkkr_tasks.tasks.get import get_page
@@ -26,11 +27,14 @@ __all__ = [
     "GroupTooLarge",
     "Grouper",
     "KeptRow",
+    "RetryOutcome",
+    "RetryScope",
     "RunAborted",
     "RunContext",
     "RunOnceGuard",
     "StopSignal",
     "WriteItem",
+    "WriteTarget",
     "fatal_reason",
     "filter_rows",
     "get_page",

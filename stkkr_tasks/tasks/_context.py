@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from stkkr_tasks.tasks._groups import Grouper
     from stkkr_tasks.tasks._recorder import ErrorRecorder
     from stkkr_tasks.tasks._respond import Responder
+    from stkkr_tasks.tasks._retry import RetryScope
     from stkkr_tasks.tasks._run_once import RunOnceGuard
     from stkkr_tasks.uploads import UploadFile
 
@@ -32,8 +33,9 @@ class Counts:
     """Row counts, as data: what one task did to one page, or, added up by the flow, what a run did so far.
 
     Every row read ends in exactly one of `filtered_out`, `skipped`, `written` (or `would_write` in a dry
-    run), `failed` and `not_attempted` (kept rows never sent because the run stopped: no error record each,
-    the next run tries them). `pages` counts the GetConnector pages read.
+    run), `failed`, `not_attempted` (kept rows never sent because the run stopped: no error record each,
+    the next run tries them) and `not_retried` (in a retry: rows without an open error record, left alone).
+    `pages` counts the GetConnector pages read.
     `kept` counts the rows (or groups) handed to the transform, which `limit` bounds; `limit_reached` says
     that the run stopped reading because of it. `inserted`, `updated` and `deleted` split `written` by action.
     With `group_by` the row counts stay row counts; `groups_written` and `groups_failed` count the groups.
@@ -61,6 +63,7 @@ class Counts:
     batch_fallback: bool = False
     responded: int = 0
     respond_failed: int = 0
+    not_retried: int = 0
 
     @classmethod
     def of_written(cls, action: Action, rows: int = 1, *, group: bool = False) -> Counts:
@@ -84,7 +87,7 @@ class Counts:
     def accounted(self) -> int:
         """Rows that reached a final outcome so far."""
         done = self.filtered_out + self.skipped + self.written + self.would_write
-        return done + self.failed + self.not_attempted
+        return done + self.failed + self.not_attempted + self.not_retried
 
 
 #: The fields of `Counts`, in order.
@@ -239,6 +242,7 @@ class RunContext:
         on_warning: Called with a safe message (no row values) when the run meets something to warn about.
         upload: The uploaded file the stkkr reads instead of a GetConnector (opened, header checked).
         responder: Sends the `respond` write after each successful one; None without `respond`.
+        retry: In a retry run (`stkkr retry`): the open error records whose rows alone are processed.
     """
 
     def __init__(
@@ -261,6 +265,7 @@ class RunContext:
         on_warning: Callable[[str], None] | None = None,
         upload: UploadFile | None = None,
         responder: Responder | None = None,
+        retry: RetryScope | None = None,
     ) -> None:
         self.stkkr = stkkr
         self.compiled = compiled
@@ -282,6 +287,7 @@ class RunContext:
         self.batch_fallback = False
         self._on_warning = on_warning
         self.guard = guard
+        self.retry = retry
         #: Pages start their writes in turn: a page holds the turn until its last write has started, so
         #: pages written at the same time do not share the 8 slots but hand them over one by one.
         self.write_turn = asyncio.Lock()

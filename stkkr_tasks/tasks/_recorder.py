@@ -19,7 +19,7 @@ from stkkr_tasks.tasks._context import StopSignal, WriteItem
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec import CompiledStkkr
-    from stkkr_tasks.store import ErrorStore
+    from stkkr_tasks.store import ErrorRetries, ErrorStore
 
 
 _LOG_REFERENCE = re.compile(r"[0-9A-Fa-f-]{8,64}")
@@ -56,6 +56,7 @@ class Failure:
         root: The root object of the refused write's body when it is not the run's (a `respond` write).
         environment: The AFAS environment of the refused write when it is not the run's (a `respond` write
             with its own connection).
+        target: Where the refused write went when it is not the run's `update` (a `respond` write).
     """
 
     stage: Stage
@@ -70,6 +71,7 @@ class Failure:
     rows: Sequence[Mapping[str, Any]] = ()
     root: str | None = None
     environment: str | None = None
+    target: WriteTarget | None = None
 
 
 class ErrorRecorder:
@@ -91,6 +93,10 @@ class ErrorRecorder:
         dry_run: In a dry run failures are counted but not stored.
         names: Connector names, field ids and labels (from metainfo) that templates of AFAS's messages keep.
         environment: The AFAS environment written to (`environment_scope`), named in every record.
+        target: The UpdateConnector id, the delete's sub-object (or None) and the AfasConnection block
+            name: records of failed writes name the connector, action and connection, and a consented
+            payload the sub-object, so `stkkr errors retry` can send it again.
+        retry: In a retry run: a failure updates its row's open record instead of adding one.
     """
 
     def __init__(
@@ -108,6 +114,8 @@ class ErrorRecorder:
         dry_run: bool = False,
         names: frozenset[str] = frozenset(),
         environment: str | None = None,
+        target: WriteTarget | None = None,
+        retry: ErrorRetries | None = None,
     ) -> None:
         self.store = store
         self.stop = StopSignal()
@@ -122,6 +130,10 @@ class ErrorRecorder:
         self._dry_run = dry_run
         self._names = names
         self._environment = environment
+        self._target = target or WriteTarget(connector)
+        self._retry = retry
+        #: In a retry: row fingerprints of the failures stored so far (it closes none of their records).
+        self.failed_keys: set[str] = set()
         self._policy_failures = 0
         self._pending: list[Failure] = []
         self._secret: bytes | None = None
@@ -164,7 +176,10 @@ class ErrorRecorder:
         pending, self._pending = self._pending, []
         if self._dry_run or not pending:
             return
-        await self.store.add_errors([await self._record(failure) for failure in pending])
+        records = [await self._record(failure) for failure in pending]
+        if self._retry is not None:  # only a retry needs them (a normal run's failures may be many)
+            self.failed_keys.update(record.row_key for record in records if record.row_key)
+        await self.store.add_errors(records, retry=self._retry)
 
     async def _record(self, failure: Failure) -> NewErrorRecord:
         row_key = ""
@@ -191,6 +206,7 @@ class ErrorRecorder:
             payload=self._payload(failure, sent),
             environment=failure.environment or self._environment,
             unique_key=failure.unique_key,
+            **(failure.target or self._target).of(failure.item),
         )
 
     def _payload(self, failure: Failure, sent: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -200,6 +216,11 @@ class ErrorRecorder:
         payload: dict[str, Any] = {}
         if sent is not None:
             payload["sent"] = sent
+            target = failure.target or self._target
+            if failure.item is not None and failure.item.element is None and target.object_name:
+                payload["object"] = target.object_name
+            if failure.item is not None and failure.item.unique is not None:
+                payload["unique"] = failure.item.unique  # a fingerprint: a resend settles the run-once key
         if failure.from_afas:
             payload["message"] = failure.message
         return payload or None
@@ -211,6 +232,28 @@ class ErrorRecorder:
         if item.element is not None:
             return item.element.to_body(root)
         return {"keys": dict(item.delete_keys)} if item.delete_keys else None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteTarget:
+    """Where a stkkr's writes go: meta-information its error records name (never a value).
+
+    Attributes:
+        connector: The UpdateConnector id.
+        object_name: The sub-object of a delete, or None for the connector itself.
+        connection: The AfasConnection block name.
+    """
+
+    connector: str
+    object_name: str | None = None
+    connection: str | None = None
+
+    def of(self, item: WriteItem | None) -> dict[str, str | None]:
+        """The target fields of a record: the connector, action and connection of a failed write."""
+        if item is None:
+            return {}
+        action = "delete" if item.element is None else item.action
+        return {"connector": self.connector, "action": action, "connection": self.connection}
 
 
 def _log_reference(reference: str | None) -> str | None:

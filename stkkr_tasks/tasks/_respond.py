@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from stkkr_tasks.spec import ExpressionError
 from stkkr_tasks.tasks._context import WriteItem
 from stkkr_tasks.tasks._errors import failure_from, fatal_reason
-from stkkr_tasks.tasks._recorder import Failure
+from stkkr_tasks.tasks._recorder import Failure, WriteTarget
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient
@@ -33,6 +33,7 @@ class Responder:
         action: insert, update or delete.
         object_name: For a delete of a sub-object, its name.
         environment: The AFAS environment written to (`environment_scope`), named in error records.
+        connection: The AfasConnection block name, named in error records (`stkkr errors retry`).
     """
 
     client: AfasClient
@@ -41,6 +42,7 @@ class Responder:
     action: Action
     object_name: str | None
     environment: str
+    connection: str | None = None
 
 
 def answer_element(results: Mapping[str, Any], root: str) -> dict[str, Any]:
@@ -92,6 +94,7 @@ async def respond(ctx: RunContext, item: WriteItem, results: Mapping[str, Any]) 
         if reason is not None:
             ctx.stop.set(reason, fatal=True)
         failure.rows, failure.root, failure.environment = item.rows, responder.root, responder.environment
+        failure.target = WriteTarget(responder.connector, responder.object_name, responder.connection)
         ctx.recorder.fail(failure)
         return reason or ""
     return None

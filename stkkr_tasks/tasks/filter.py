@@ -54,9 +54,11 @@ class _Unit:
 async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]], last: bool = False) -> Batch[KeptRow]:
     """Evaluate the `filter` expression per row, group the kept rows, then drop those done before (`unique`).
 
-    A row whose expression fails becomes an error record (stage `filter`) and the run goes on, or stops
-    per the error policy. Once the run's `limit` of kept rows (or groups) is reached, the rest of the page is
-    left unread and no further page is read. A group larger than `max_group_rows` stops the run.
+    In a retry (`ctx.retry`) the rows without an open error record are passed over first (`not_retried`),
+    and the rows the filter drops are noted, so their records close. A row whose expression fails becomes
+    an error record (stage `filter`) and the run goes on, or stops per the error policy. Once the run's
+    `limit` of kept rows (or groups) is reached, the rest of the page is left unread and no further page is
+    read. A group larger than `max_group_rows` stops the run.
 
     Args:
         ctx: The run's shared context.
@@ -66,7 +68,8 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]], last: boo
     Returns:
         The kept rows or groups (in a `Batch`), each with the fingerprint of its `unique` key (None without
         `unique`), and the page's rows filtered out, skipped and failed, the rows (or groups) kept and
-        whether the `limit` was reached; rows left unread after the limit leave `read` (a negative count).
+        whether the `limit` was reached; rows left unread after the limit leave `read` (a negative count);
+        in a retry also the rows passed over.
 
     Raises:
         RunAborted: The stkkr database could not be asked which keys are done (with the counts so far).
@@ -74,6 +77,10 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]], last: boo
     Example:
         Inside a stkkr flow: `kept = await filter_rows(ctx, quote(page.items))`.
     """
+    passed_over = 0
+    if ctx.retry is not None:  # before the filter: rows without an open error record are left alone
+        selected = ctx.retry.select(rows)
+        passed_over, rows = len(rows) - len(selected), selected
     outcomes, units = _decide(ctx, rows)
     if last and ctx.grouper is not None:
         _close_group(ctx, ctx.grouper.close(), units, end=len(rows) - 1)
@@ -82,11 +89,13 @@ async def filter_rows(ctx: RunContext, rows: Sequence[dict[str, Any]], last: boo
         await _mark_done(ctx, units, legacy)
     except RunAborted as exc:  # the rows already decided are counted; the kept ones are not processed
         _, counts = _count(ctx, outcomes, [unit for unit in units if unit.failure is not None])
-        raise RunAborted(str(exc), counts) from None
+        raise RunAborted(str(exc), counts + Counts(not_retried=passed_over)) from None
     cut = _cut_at_limit(ctx, units, len(rows))
     counted = [unit for unit in units if unit.end < cut]
     kept, counts = _count(ctx, outcomes[:cut], counted)
-    counts += Counts(read=-(len(outcomes) - len(outcomes[:cut])))
+    counts += Counts(read=-(len(outcomes) - len(outcomes[:cut])), not_retried=passed_over)
+    if ctx.retry is not None and not ctx.dry_run:
+        ctx.retry.filtered_out(row for row, keep in zip(rows[:cut], outcomes, strict=False) if keep is False)
     if ctx.limiter is not None:
         ctx.limiter.keep(len(kept))
         counts += Counts(limit_reached=ctx.limiter.reached)
@@ -184,6 +193,8 @@ async def _mark_done(ctx: RunContext, units: list[_Unit], legacy: dict[str, str]
             continue
         state = states.get(unique) or states.get(legacy.get(unique, ""))
         unit.skipped = state is not None or unique in seen
+        if ctx.retry is not None and state is not None and state.state == "done":
+            ctx.retry.written(unit.kept.row)  # a run wrote the key since the row failed: nothing to retry
         unit.abandoned = state is not None and unique not in seen and guard.is_abandoned(unique, state)
         seen.add(unique)
 

@@ -166,7 +166,10 @@ async def _reserve(
 
 
 def _settle(ctx: RunContext, item: WriteItem, outcome: Outcome) -> bool:
-    """Queue the outcome of the item's `unique` key; True when the key stays reserved (unknown outcome)."""
+    """Queue the outcome of the item's `unique` key (and, in a retry, of its row's error records); True
+    when the key stays reserved (unknown outcome)."""
+    if ctx.retry is not None and outcome == "done":
+        ctx.retry.written(item.row)
     if ctx.guard is None or item.unique is None:
         return False
     ctx.guard.settle(item.unique, outcome)

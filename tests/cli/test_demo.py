@@ -107,6 +107,9 @@ def test_every_example_runs_and_the_summaries_add_up() -> None:
     assert "connection 'demo-production' saved" in text  # and a second simulator: written to only
     assert "stkkr errors list --stkkr set-preferred-medium" in text
     assert "ViMd" in text  # a redacted AFAS message of an error record is shown
+    assert "Retrying the failed rows of set-preferred-medium" in text
+    assert f"Retry of {medium.failed} open error record(s)" in text
+    assert sum(1 for r in records if r.retries == 1) == medium.failed, "the retry updated their records"
 
 
 def test_demo_without_examples_fails_clearly_before_starting_anything(tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def test_a_stkkr_is_found_loaded_and_built_once(
     assert loads == [path], "its own file, once; no other file read"
     assert module.close_things is flow
     assert loads == [path], "built once"
-    assert set(flow.parameters.properties) == {"stkkr", "dry_run", "limit", "input"}
+    expected = {"stkkr", "dry_run", "limit", "input", "retry", "retry_since"}
+    assert set(flow.parameters.properties) == expected
     assert len(flow.on_completion_hooks) == 1, "the then: hook that starts the next deployments"
 
 

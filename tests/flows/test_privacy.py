@@ -464,6 +464,16 @@ def _run(proof: Proof, text: str, connection: str, label: str, upload: Path | No
     return summary
 
 
+def _retry(proof: Proof, text: str, connection: str, label: str, *, of: str) -> RunSummary:
+    """Retry the failed rows of the run labelled `of` (`stkkr retry`): the same stkkr, its records' rows."""
+    name = proof.summaries[of].stkkr
+    spec = load_stkkr_text(text.replace("{name}", name).replace("{connection}", connection))
+    summary = run_stkkr(spec, retry=True)
+    proof.summaries[label] = summary
+    proof.flow_run_ids.append(summary.flow_run_id)
+    return summary
+
+
 async def _set_consent(on: bool) -> None:
     async with ErrorStore() as store:
         await store.set_consent(TENANT, on)
@@ -543,6 +553,7 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         asyncio.run(_set_consent(True))
         _run(proof, TOO_LONG, good, "too-long-on")
         _run(proof, UPDATE_ALL, refusing, "500-on")
+        _retry(proof, UPDATE_ALL, refusing, "500-on-retry", of="500-on")
         _run(proof, GROUPED, refusing, "grouped-500-on")
         _run(proof, FORMATTED, formats, "formatted-on")
         _run(proof, RESPONDED.replace("{elsewhere}", refusing), good, "respond-500-on")
@@ -632,6 +643,8 @@ def test_the_runs_carried_the_marker_values_and_failed_as_intended(proof: Proof)
     assert (s["write"].state, s["write"].written, s["write"].failed) == ("Completed", ROWS, 0)
     for label in ("too-long-off", "too-long-on", "500-off", "500-on", "formatted-off", "formatted-on"):
         assert (s[label].state, s[label].written, s[label].failed) == ("Completed", 0, ROWS), label
+    retried = s["500-on-retry"]  # `stkkr retry`: the same rows again, found by fingerprint; refused again
+    assert (retried.retry, retried.written, retried.failed, retried.not_retried) == (True, 0, ROWS, 0)
     assert (s["delete"].state, s["delete"].written, proof.deleted) == ("Completed", ROWS, ROWS)
     assert (s["expressions"].state, s["expressions"].failed) == ("Completed", ROWS)
     for label in ("lookup-500", "lookup-misses"):  # GetConnector lookups held every row in memory
@@ -770,6 +783,7 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
     quoted = [r for r in responses if r.error_number is not None]
     assert quoted and all(PLACEHOLDER in r.message for r in quoted)
 
+    assert all(r.retries == 1 for r in records["500-on"]), "the retry updated its records, added none"
     for label in ("too-long-on", "500-on", "respond-500-on"):
         assert len(records[label]) == ROWS and all(r.consent and r.has_payload for r in records[label])
         clear = json.dumps(_decrypted(records[label], proof.payload_key))

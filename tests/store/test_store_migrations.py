@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from stkkr_tasks.store import ErrorStore, _migrate
+from stkkr_tasks.store import ErrorStore, NewErrorRecord, _migrate
 from stkkr_tasks.store._migrate import head_revision
 from stkkr_tasks.store._schema import error_records
 
@@ -110,3 +110,18 @@ async def test_an_up_to_date_database_is_recognised_without_alembic(
         await connection.execute(sa.text(f"UPDATE {_migrate.VERSION_TABLE} SET version_num = '0001'"))
     await store.migrate()
     assert upgrades == ["head"], "an older database still goes through Alembic"
+
+
+async def test_downgrade_from_0005_keeps_error_records_without_their_retry_columns(store: ErrorStore) -> None:
+    await store.add_errors(
+        [NewErrorRecord("s", None, "r", "update", "f1", connector="PtProject", action="update")]
+    )
+    async with store.engine.begin() as connection:
+        await connection.run_sync(_downgrade, "0004")
+    async with store.engine.connect() as connection:
+        kept = (await connection.execute(sa.text("SELECT row_key FROM error_records"))).scalars().all()
+    assert kept == ["f1"]
+
+    await store.migrate()
+    (record,) = await store.list_errors("s")
+    assert (record.row_key, record.connector, record.retries) == ("f1", None, 0)

@@ -48,6 +48,11 @@ async def test_error_records_round_trip_with_meta_information(store: ErrorStore)
         "unique_key_reserved": False,
         "resolution": None,
         "resolved_at": None,
+        "connector": None,
+        "action": None,
+        "connection": None,
+        "retries": 0,
+        "retried_at": None,
     }
     assert await store.get_error(oldest.id, now=at) == oldest
     assert await store.get_error(oldest.id + 1000, now=at) is None
