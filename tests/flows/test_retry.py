@@ -316,3 +316,40 @@ def test_a_retry_closes_the_records_of_unique_keys_a_run_wrote_since(
     refused = [r for r in after if "ViAg" in r.message]  # the normal run added a record per row too
     assert all(r.resolution is None for r in refused)
     assert sum(r.retries for r in refused) == retry.failed, "the newest record of each row is updated"
+
+
+UPLOAD = """
+stkkr: {name}
+connection: {connection}
+input: {{key: [ProjectId], page_size: 2}}
+transform:
+  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
+  fields: {{ViAg: "{{{{ row.ViAg }}}}"}}
+update: {{connector: PtProject, action: update}}
+"""
+
+
+def test_a_retry_of_an_upload_reads_the_corrected_file_and_writes_only_the_failed_rows(
+    simulator: Simulator,
+    connect: Connect,
+    make_spec: MakeSpec,
+    error_records: ErrorRecords,
+    stkkr_name: str,
+    tmp_path: Path,
+) -> None:
+    ids = [row["ProjectId"] for row in simulator.rows("Profit_Projects")[:5]]
+    upload = tmp_path / "rows.csv"
+    upload.write_text(
+        "ProjectId;ViAg\n" + "".join(f"{p};{'XXX' if n % 2 else 'AFK'}\n" for n, p in enumerate(ids))
+    )
+    spec = make_spec(UPLOAD, connect(simulator))
+    first = run_stkkr(spec, input=upload)
+    upload.write_text(upload.read_text().replace("XXX", "AFK"))  # the customer corrects the file
+    simulator.clear_log()
+
+    retry = run_stkkr(spec, input=upload, retry=True)
+
+    assert (first.written, first.failed) == (3, 2)
+    assert (retry.read, retry.written, retry.not_retried, retry.records_closed) == (5, 2, 3, 2)
+    assert set(_put_ids(simulator)) == {ids[1], ids[3]}
+    assert {r.resolution for r in error_records(stkkr_name)} == {"retried"}
