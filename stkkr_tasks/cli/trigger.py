@@ -38,6 +38,13 @@ def trigger(
             "--input", help="The file a stkkr with input: reads (a path or fsspec URL the worker reads)."
         ),
     ] = None,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Only the rows with an open error record (see `stkkr retry`).")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="With --retry: records whose last failure is within, e.g. 7d."),
+    ] = None,
 ) -> None:
     """Start a stkkr's deployment now (it runs where the deployment runs: `stkkr serve` or a worker)."""
     from stkkr_tasks.cli.run import report
@@ -45,6 +52,9 @@ def trigger(
     from stkkr_tasks.deploy import trigger as trigger_stkkr
     from stkkr_tasks.deploy.pollers import nobody_polls
 
+    if since is not None and not retry:
+        err().print("--since goes with --retry.", style="red", markup=False)
+        raise typer.Exit(2)
     unpolled = nobody_polls(name)
     if unpolled is not None and wait:
         err().print(f"{unpolled}; nothing was started.", style="red", markup=False)
@@ -53,10 +63,10 @@ def trigger(
         err().print(f"warning: {unpolled}; the run waits until then.", markup=False)
     try:
         if not wait:
-            run_id = start_run(name, input=input)
+            run_id = start_run(name, input=input, retry=retry, retry_since=since)
             typer.echo(json.dumps({"stkkr": name, "flow_run_id": str(run_id)}) if as_json else str(run_id))
             return
-        summary = trigger_stkkr(name, timeout=timeout, input=input)
+        summary = trigger_stkkr(name, timeout=timeout, input=input, retry=retry, retry_since=since)
     except TriggerError as exc:
         Console(stderr=True).print(str(exc), style="red", highlight=False, markup=False)
         raise typer.Exit(_NOT_TRIGGERED) from None

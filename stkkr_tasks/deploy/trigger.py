@@ -7,7 +7,7 @@ concurrency limit: a trigger while the stkkr is running waits its turn (ENQUEUE)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from prefect import get_client
@@ -38,6 +38,8 @@ async def atrigger(
     timeout: float | None = DEFAULT_TIMEOUT,
     poll_interval: float = 1.0,
     input: str | Path | None = None,
+    retry: bool = False,
+    retry_since: str | None = None,
 ) -> RunSummary:
     """Start stkkr ``name``'s deployment, wait for the run to end and return its summary.
 
@@ -47,6 +49,8 @@ async def atrigger(
         poll_interval: Seconds between state checks while waiting.
         input: For a stkkr with ``input:``: the file its run reads, a path or fsspec URL that the worker
             can read (a local path is made absolute). Only the location is a flow parameter, never rows.
+        retry: Run it as a retry (flow parameter ``retry``): only the rows with an open error record.
+        retry_since: With ``retry``: only records whose last failure is within this duration (``7d``).
 
     Returns:
         The ``RunSummary`` of the run.
@@ -56,7 +60,10 @@ async def atrigger(
             (it keeps going; look it up with ``stkkr history``).
     """
 
-    flow_run = await _run_deployment(name, timeout=timeout, poll_interval=poll_interval, upload=input)
+    parameters = _parameters(input, retry, retry_since)
+    flow_run = await _run_deployment(
+        name, timeout=timeout, poll_interval=poll_interval, parameters=parameters
+    )
     if not (flow_run.state and flow_run.state.is_final()):
         raise TriggerError(
             f"stkkr {name!r}: flow run {flow_run.id} did not end within {timeout:g} s "
@@ -67,15 +74,18 @@ async def atrigger(
     return record.summary
 
 
-async def astart_run(name: str, *, input: str | Path | None = None) -> UUID:
+async def astart_run(
+    name: str, *, input: str | Path | None = None, retry: bool = False, retry_since: str | None = None
+) -> UUID:
     """Start stkkr ``name``'s deployment and return the new flow run's id at once (no waiting).
 
-    ``input`` is the uploaded file of a stkkr with ``input:``, as for :func:`atrigger`.
+    ``input``, ``retry`` and ``retry_since`` are as for :func:`atrigger`.
 
     Raises:
         TriggerError: The stkkr has no deployment.
     """
-    flow_run = await _run_deployment(name, timeout=0, poll_interval=None, upload=input)
+    parameters = _parameters(input, retry, retry_since)
+    flow_run = await _run_deployment(name, timeout=0, poll_interval=None, parameters=parameters)
     return flow_run.id
 
 
@@ -85,6 +95,8 @@ def trigger(
     timeout: float | None = DEFAULT_TIMEOUT,
     poll_interval: float = 1.0,
     input: str | Path | None = None,
+    retry: bool = False,
+    retry_since: str | None = None,
 ) -> RunSummary:
     """Synchronous :func:`atrigger`: the same arguments, result and errors.
 
@@ -97,10 +109,21 @@ def trigger(
         ```
     """
 
-    return run_coro_as_sync(atrigger(name, timeout=timeout, poll_interval=poll_interval, input=input))
+    return run_coro_as_sync(
+        atrigger(
+            name,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            input=input,
+            retry=retry,
+            retry_since=retry_since,
+        )
+    )
 
 
-def start_run(name: str, *, input: str | Path | None = None) -> UUID:
+def start_run(
+    name: str, *, input: str | Path | None = None, retry: bool = False, retry_since: str | None = None
+) -> UUID:
     """Synchronous :func:`astart_run`.
 
     Example:
@@ -111,15 +134,28 @@ def start_run(name: str, *, input: str | Path | None = None) -> UUID:
         ```
     """
 
-    return run_coro_as_sync(astart_run(name, input=input))
+    return run_coro_as_sync(astart_run(name, input=input, retry=retry, retry_since=retry_since))
+
+
+def _parameters(
+    upload: str | Path | None = None, retry: bool = False, retry_since: str | None = None
+) -> dict[str, Any] | None:
+    """The flow parameters of a triggered run beyond the deployment's own (None: none)."""
+    parameters: dict[str, Any] = {}
+    if upload is not None:
+        parameters["input"] = location(upload)
+    if retry:
+        parameters["retry"] = True
+        if retry_since is not None:
+            parameters["retry_since"] = retry_since
+    return parameters or None
 
 
 async def _run_deployment(
-    name: str, *, timeout: float | None, poll_interval: float | None, upload: str | Path | None = None
+    name: str, *, timeout: float | None, poll_interval: float | None, parameters: dict[str, Any] | None
 ) -> FlowRun:
     """Prefect's ``arun_deployment`` (not linked as a subflow), with a missing deployment as TriggerError."""
 
-    parameters = {"input": location(upload)} if upload is not None else None
     try:
         return await arun_deployment(
             deployment_name(name),
