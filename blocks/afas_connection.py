@@ -6,6 +6,7 @@ from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, HttpUrl, SecretStr
 
 from stkkr_tasks.afas import AfasClient
+from stkkr_tasks.afas.limits import DEFAULT_MAX_IN_FLIGHT
 from stkkr_tasks.afas.urls import EnvironmentType
 
 REPOSITORY_URL = "https://github.com/stkkr/stkkr"
@@ -28,6 +29,8 @@ class AfasConnection(CredentialsBlock):
             without it only `https://` and `http://` to this machine (the simulator) are used.
         integration_id: The partner IntegrationId header, `<subscription>_<project>`.
         language: The Accept-Language for labels and messages, e.g. `nl-nl`.
+        max_concurrency: Requests in flight at once to this environment, from every run in every worker
+            together (AFAS allows 8); held as the Prefect global concurrency limit of the environment.
 
     Example:
         Load a saved connection and ask AFAS for its version:
@@ -84,6 +87,14 @@ class AfasConnection(CredentialsBlock):
         "own language.",
     )
 
+    max_concurrency: int = Field(
+        default=DEFAULT_MAX_IN_FLIGHT,
+        ge=1,
+        title="Max concurrency",
+        description="Requests in flight at once to this environment, from all runs on all workers together "
+        "(AFAS allows 8).",
+    )
+
     def get_client(self) -> AfasClient:
         """Return a new client for this environment; the only place where the token is unwrapped.
 
@@ -102,4 +113,5 @@ class AfasConnection(CredentialsBlock):
             allow_insecure_http=self.allow_insecure_http,
             integration_id=self.integration_id,
             language=self.language,
+            max_in_flight=self.max_concurrency,
         )

@@ -67,6 +67,10 @@ class ConnectionBlock(Protocol):
     def language(self) -> str | None:
         """The Accept-Language, if any."""
 
+    @property
+    def max_concurrency(self) -> int:
+        """Requests in flight at once to the environment, from every run on every worker together."""
+
     def get_client(self) -> AfasClient:
         """A new AFAS client for the block's environment."""
 

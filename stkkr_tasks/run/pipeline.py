@@ -107,6 +107,7 @@ async def execute_stkkr(
             upload=upload,
             retry=retry,
             retry_since=retry_since,
+            work_pool=flow_run.work_pool_name,
         ) as ctx:
             # The run's tags stay on the flow run. Task runs get none: for a tagged task run Prefect asks the
             # server for tag concurrency slots first, and that round trip stalled the pipeline for a second

@@ -13,9 +13,11 @@ from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.afas.httpx_log import hide_row_values
 from stkkr_tasks.connections import ConnectionBlockError, aload_connection
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.run.limit import environment_slots
 from stkkr_tasks.seam import ConnectionBlock
 from stkkr_tasks.spec import check_online, row_fields
-from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, aget_fingerprint_key
+from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, StoreConfigError, aget_fingerprint_key
+from stkkr_tasks.store._config import default_database_url, normalise_url
 from stkkr_tasks.tasks import (
     ErrorRecorder,
     Grouper,
@@ -91,6 +93,7 @@ async def open_run(
     upload: str | None = None,
     retry: bool = False,
     retry_since: datetime | None = None,
+    work_pool: str | None = None,
 ) -> AsyncIterator[RunContext]:
     """Open everything one run needs and close it afterwards.
 
@@ -108,19 +111,25 @@ async def open_run(
         upload: The file a stkkr with `input:` reads (a path or fsspec URL); None for a GetConnector.
         retry: Process only the rows with an open error record (`RetryScope`), loaded once, now.
         retry_since: With `retry`: only records whose last failure is at or after this moment.
+        work_pool: The work pool the run was started from, if any: its workers must share the database.
 
     Yields:
         The run's context for the tasks, after the online validation passed.
 
+    Before the first AFAS request the run takes the slots of each AFAS environment it uses
+    (`environment_slots`); it holds them until it ends.
+
     Raises:
-        RunAborted: A connection block is missing or unusable, a GetConnector lookup cannot be read, or
-            the uploaded file is missing, unreadable or lacks a column the stkkr reads (nothing was sent).
+        RunAborted: A connection block is missing or unusable, a GetConnector lookup cannot be read, the
+            uploaded file is missing, unreadable or lacks a column the stkkr reads (nothing was sent), or the
+            run is on a work pool but its stkkr database is this machine's SQLite file.
         StkkrMismatch: The stkkr does not fit the AFAS environment.
         AfasError: AFAS refused the token or is unreachable (validation is the first call).
     """
     hide_row_values()  # page and delete URLs carry row keys: keep them out of httpx's request log
+    refuse_local_database(work_pool)
     _check_source(spec, upload)
-    async with open_clients(spec.connections) as clients:
+    async with open_clients(spec.connections, flow_run_id=flow_run_id, on_wait=on_warning) as clients:
         client = clients[spec.connection]
         writer = clients[spec.write_connection]
         check = await check_online(spec, client, clients)
@@ -250,25 +259,65 @@ class _Clients(dict[str, "AfasClient"]):
 
 
 @asynccontextmanager
-async def open_clients(names: list[str]) -> AsyncIterator[_Clients]:
-    """Load each connection block and open its client; all are closed afterwards.
+async def open_clients(
+    names: list[str], *, flow_run_id: str | None = None, on_wait: Callable[[str], None] | None = None
+) -> AsyncIterator[_Clients]:
+    """Load each connection block, take its AFAS environment's slots, open its client; all end afterwards.
 
-    Each connection gets its own client, so requests in flight (8) and retries go per AFAS environment.
+    Each connection gets its own client, so requests in flight (8) and retries go per AFAS environment. The
+    slots of each environment are taken once (the lowest `max_concurrency` of its connections), in the
+    order of their names, so that two runs needing the same two environments never wait for each other.
 
     Raises:
         RunAborted: A block is missing or unusable (the message names it and says how to set it).
     """
     clients = _Clients()
     async with AsyncExitStack() as stack:
+        made: dict[str, AfasClient] = {}
         for name in names:
             connection = await load_connection(name)
             try:
-                client = connection.get_client()
+                made[name] = connection.get_client()
             except AfasError as exc:
                 raise RunAborted(f"The AFAS connection {name!r} is not usable: {exc}") from None
-            clients[name] = await stack.enter_async_context(client)
             clients.connections[name] = connection
+        limits: dict[str, int] = {}
+        for connection in clients.connections.values():
+            environment = connection_environment(connection)
+            limits[environment] = min(
+                limits.get(environment, connection.max_concurrency), connection.max_concurrency
+            )
+        for environment in sorted(limits):
+            slots = environment_slots(
+                environment, limits[environment], flow_run_id=flow_run_id, on_wait=on_wait
+            )
+            await stack.enter_async_context(slots)
+        for name, client in made.items():
+            clients[name] = await stack.enter_async_context(client)
         yield clients
+
+
+def refuse_local_database(work_pool: str | None) -> None:
+    """Refuse a work-pool run whose stkkr database is SQLite: each worker would keep its own file.
+
+    A shared database is what lets the nightly prune clean every worker's records and the run-once guard
+    see a `unique` key written on another worker. `stkkr serve` (no work pool) may keep SQLite.
+
+    Raises:
+        RunAborted: `work_pool` is set and the stkkr database is SQLite.
+    """
+    if not work_pool:
+        return
+    try:
+        url = normalise_url(default_database_url())
+    except StoreConfigError:
+        return  # opening the store says what is wrong with the URL
+    if url.get_backend_name() == "sqlite":
+        raise RunAborted(
+            f"This run comes from the work pool {work_pool!r}, whose workers must share one stkkr database, "
+            "but this worker's stkkr database is a local SQLite file. Set STKKR_DATABASE_URL to the shared "
+            "PostgreSQL database on every worker (e.g. postgresql://stkkr@db-host/stkkr); nothing was sent."
+        )
 
 
 def connection_environment(connection: ConnectionBlock) -> str:

@@ -65,7 +65,8 @@ class _Drop(Response):
 
 
 class _Recorder:
-    """Outermost ASGI layer: keeps the server's `send` for `_Drop` and logs each request with its status."""
+    """Outermost ASGI layer: keeps the server's `send` for `_Drop`, logs each request with its status and
+    counts the requests in flight."""
 
     def __init__(self, app: ASGIApp, state: SimState) -> None:
         self.app, self.state = app, state
@@ -83,9 +84,11 @@ class _Recorder:
             await send(message)
 
         scope[_RAW_SEND] = send
+        self.state.request_started()
         try:
             await self.app(scope, receive, recording_send)
         finally:
+            self.state.request_ended()
             query = scope.get("query_string", b"").decode("latin-1")
             self.state.log_request(RequestRecord(scope["method"], scope["path"], query, status))
 

@@ -122,6 +122,11 @@ class Simulator:
         """Every request, oldest first."""
         return self._state.requests
 
+    @property
+    def max_in_flight(self) -> int:
+        """The highest number of requests in flight at once since the start or the last `clear_log`."""
+        return self._state.max_in_flight
+
     def clear_log(self) -> None:
         """Forget the logged requests and writes."""
         self._state.clear_log()

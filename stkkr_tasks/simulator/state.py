@@ -68,6 +68,25 @@ class SimState:
         self._log_lock = threading.Lock()
         self._requests: list[RequestRecord] = []
         self._writes: list[WriteRecord] = []
+        self._in_flight = 0
+        self._max_in_flight = 0
+
+    def request_started(self) -> None:
+        """Count a request in flight (from its arrival until its answer is sent)."""
+        with self._log_lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def request_ended(self) -> None:
+        """Count a request as answered."""
+        with self._log_lock:
+            self._in_flight -= 1
+
+    @property
+    def max_in_flight(self) -> int:
+        """The highest number of requests in flight at once since the start or the last `clear_log`."""
+        with self._log_lock:
+            return self._max_in_flight
 
     def log_request(self, record: RequestRecord) -> None:
         """Append to the request log."""
@@ -92,7 +111,8 @@ class SimState:
             return list(self._writes)
 
     def clear_log(self) -> None:
-        """Forget all logged requests and writes."""
+        """Forget all logged requests and writes; the highest in flight starts again from those in flight now."""
         with self._log_lock:
             self._requests.clear()
             self._writes.clear()
+            self._max_in_flight = self._in_flight
