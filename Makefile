@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install test check demo lint bench up clean
+.PHONY: install test check demo lint bench scale up clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ demo: install
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Many workers, one truth (issue 14): a PostgreSQL-backed Prefect server, two workers, N stkkrs, M minutes.
+scale: install
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 up: install
 	$(BIN)/stkkr up

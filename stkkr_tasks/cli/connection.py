@@ -48,9 +48,14 @@ def set_connection(
     token_file: Annotated[str | None, typer.Option(help=_HELP_TOKEN)] = None,
     integration_id: Annotated[str | None, typer.Option(help="The partner IntegrationId header.")] = None,
     language: Annotated[str | None, typer.Option(help="Accept-Language, e.g. nl-nl.")] = None,
+    max_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Requests in flight to this environment from all workers together (8)."),
+    ] = None,
 ) -> None:
     """Create or update the AFAS connection NAME; without a token an existing connection keeps its own."""
     from stkkr_tasks.afas import AfasConfigError
+    from stkkr_tasks.afas.limits import DEFAULT_MAX_IN_FLIGHT
     from stkkr_tasks.afas.urls import resolve_base_url
     from stkkr_tasks.connections import ConnectionNotFoundError, ConnectionOutdatedError, load_connection
     from stkkr_tasks.seam import connection_block
@@ -88,6 +93,7 @@ def set_connection(
         allow_insecure_http=allow_insecure_http,
         integration_id=integration_id,
         language=language,
+        max_concurrency=max_concurrency or (existing.max_concurrency if existing else DEFAULT_MAX_IN_FLIGHT),
     )
     connection.save(name, overwrite=True)
     verb = "Replaced" if outdated else "Updated" if existing is not None else "Created"

@@ -17,9 +17,10 @@ from uuid import UUID
 
 import httpx
 from prefect import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError, concurrency
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 __all__ = ["LEASE_SECONDS", "environment_slots", "limit_name"]
 
@@ -28,7 +29,7 @@ LEASE_SECONDS = 60.0
 
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
-_UNREACHABLE = (ObjectAlreadyExists, httpx.HTTPError, OSError)
+_UNREACHABLE = (ConcurrencySlotAcquisitionError, ObjectAlreadyExists, httpx.HTTPError, OSError)
 
 
 def limit_name(environment: str) -> str:
@@ -80,29 +81,16 @@ async def environment_slots(
         delay = RETRY_FIRST_S
         while True:
             try:
-                await _ensure_limit(name, slots)
-                retries = 0 if "busy" not in told else None  # a first try answers at once: a wait is told
-                lease = concurrency(
-                    name, slots, lease_duration=LEASE_SECONDS, strict=True, holder=holder, max_retries=retries
-                )
+                if await _ensure_limit(name, slots):
+                    tell("busy", f"The slots of {name!r} are taken by other runs; this run waits for them.")
+                lease = concurrency(name, slots, lease_duration=LEASE_SECONDS, strict=True, holder=holder)
                 await stack.enter_async_context(lease)
                 break
-            except ConcurrencySlotAcquisitionError as exc:
-                if _is_busy(exc):
-                    tell("busy", f"The slots of {name!r} are taken by other runs; this run waits for them.")
-                    continue
-                tell("unreachable", _unreachable(name, exc))
             except _UNREACHABLE as exc:
                 tell("unreachable", _unreachable(name, exc))
             await asyncio.sleep(delay)  # backoff between attempts, not synchronisation
             delay = min(delay * 2, RETRY_MAX_S)
         yield name
-
-
-def _is_busy(exc: ConcurrencySlotAcquisitionError) -> bool:
-    """Whether the server answered 423 Locked: the limit exists and its slots are taken."""
-    cause = exc.__cause__
-    return isinstance(cause, httpx.HTTPStatusError) and cause.response.status_code == httpx.codes.LOCKED
 
 
 def _unreachable(name: str, exc: BaseException) -> str:
@@ -112,7 +100,18 @@ def _unreachable(name: str, exc: BaseException) -> str:
     )
 
 
-async def _ensure_limit(name: str, slots: int) -> None:
-    """Create the limit, or set it to `slots` (the connection block is the source of the number)."""
+async def _ensure_limit(name: str, slots: int) -> bool:
+    """Create the limit, or set it to `slots` (the connection block is the source of the number).
+
+    Returns:
+        Whether other runs hold slots now, so that this run will wait for them.
+    """
     async with get_client() as client:
-        await client.upsert_global_concurrency_limit_by_name(name, slots)
+        try:
+            limit = await client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            await client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
+            return False
+        if limit.limit != slots:
+            await client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=slots))
+        return limit.active_slots > 0

@@ -111,7 +111,7 @@ class SimState:
             return list(self._writes)
 
     def clear_log(self) -> None:
-        """Forget all logged requests and writes; the highest in flight starts again from those in flight now."""
+        """Forget all logged requests and writes; the highest in flight restarts from those in flight now."""
         with self._log_lock:
             self._requests.clear()
             self._writes.clear()
