@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,7 +61,7 @@ get:
   connector: Profit_OrgPer
   where: [{{field: Type, op: "=", value: O}}]
   order_by: [BcCo]
-  page_size: 50
+  page_size: {page_size}
 unique: [BcCo]
 transform:
   fields: {{BcCoOga: "{{{{ row.BcCo }}}}", ViKc: AFD, ExAd: Verkoop}}
@@ -77,6 +79,18 @@ class ScaleSettings:
     environments: int = 3
     rows: int = 200
     latency_ms: int = 20
+    kill_worker: bool = False
+    """Kill the worker running the first insert run mid-run (its whole process tree, as a lost machine)."""
+
+
+@dataclass(frozen=True)
+class Killed:
+    """The run whose worker was killed, the worker, when, and after how many of its inserts."""
+
+    run_id: str
+    worker: str
+    at: datetime
+    inserted: int
 
 
 @dataclass
@@ -84,6 +98,7 @@ class ScaleResult:
     """The checks (claim, held, detail) and the figures of one run."""
 
     settings: ScaleSettings
+    killed: Killed | None = None
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     figures: dict[str, str] = field(default_factory=dict)
 
@@ -219,8 +234,10 @@ def _scenario(
     for number in range(settings.stkkrs):
         text = INSERT_STKKR if number % 2 else UPDATE_STKKR
         name = f"scale-{number:02d}"
+        connection = f"env-{number % settings.environments}"
+        page_size = 5 if settings.kill_worker else 50  # a slow first insert run, to be killed in its middle
         (deployments / f"{name}.yaml").write_text(
-            text.format(name=name, connection=f"env-{number % settings.environments}"), encoding="utf-8"
+            text.format(name=name, connection=connection, page_size=page_size), encoding="utf-8"
         )
     old = asyncio.run(_old_error_record(stkkr_url))
     project = Path(__file__).resolve().parent.parent
@@ -230,13 +247,144 @@ def _scenario(
     for worker in workers:
         worker.start()
         stack.callback(worker.stop)
-    time.sleep(settings.minutes * 60)  # the scenario's length: the schedules run meanwhile
+    end = time.monotonic() + settings.minutes * 60
+    killed = (
+        _kill_mid_run(server.api_url, sims[1 % len(sims)], workers, end) if settings.kill_worker else None
+    )
+    time.sleep(max(end - time.monotonic(), 0))  # the scenario's length: the schedules run meanwhile
     ended = datetime.now(UTC)
     runs = asyncio.run(_finish(server.api_url, started, ended))
     pruned = asyncio.run(_retention(server.api_url, stkkr_url, old))
     for worker in workers:
         worker.stop()
-    return check(settings, runs, sims, pruned, [w.folder for w in workers], started, ended)
+    result = check(settings, runs, sims, pruned, [w.folder for w in workers], started, ended, killed)
+    if settings.kill_worker:
+        asyncio.run(_check_kill(result, runs, sims[1 % len(sims)], server.api_url, stkkr_url))
+    return result
+
+
+def _kill_mid_run(api_url: str, sim: Any, workers: list[Worker], end: float) -> Killed | None:
+    """Once `scale-01` (an insert stkkr) has inserted some rows, kill the worker running it, with its runs."""
+    while time.monotonic() < end:
+        inserted = sum(1 for write in sim.writes if write.method == "POST")
+        if inserted:
+            run_id = asyncio.run(_running("scale-01", api_url))
+            worker = next(
+                (w for w in workers if run_id and run_id in w.log.read_text(errors="replace")), None
+            )
+            if worker is not None and worker.process is not None:
+                for pid in [*_descendants(worker.process.pid), worker.process.pid]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                worker.process.wait()
+                return Killed(str(run_id), worker.name, datetime.now(UTC), inserted)
+        time.sleep(0.1)  # polling the simulator's log, not synchronising a test
+    return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children first found through /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    return found
+
+
+async def _running(stkkr: str, api_url: str) -> str | None:
+    """The id of the stkkr's Running flow run, if any."""
+    from prefect import get_client  # lazy: see _finish
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    running = FlowRunFilter(
+        tags=FlowRunFilterTags(all_=[f"stkkr:{stkkr}"]),
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
+    )
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        async with get_client() as client:
+            runs = await client.read_flow_runs(flow_run_filter=running, limit=1)
+    return str(runs[0].id) if runs else None
+
+
+async def _check_kill(result: ScaleResult, runs: list[Any], sim: Any, api_url: str, stkkr_url: str) -> None:
+    """A killed worker's claims: its run Crashed, its slots came back, the next run went on, no row lost."""
+    from prefect import get_client  # lazy: see _finish
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from sqlalchemy import select
+
+    from stkkr_tasks.afas.environment import environment_scope  # lazy: the library, as a client would
+    from stkkr_tasks.run.limit import limit_name
+    from stkkr_tasks.store import ErrorStore, aget_fingerprint_key, key_fingerprint
+    from stkkr_tasks.store._schema import run_once_keys
+
+    killed = result.killed
+    checks = result.checks
+    if killed is None:
+        checks.append(("a worker was killed in the middle of an insert run", False, "the run ended first"))
+        return
+    run = next((run for run in runs if str(run.id) == killed.run_id), None)
+    state = run.state_name if run else "not found"
+    checks.append(("the killed worker's run was marked Crashed", state == "Crashed", f"{state}"))
+    after = [
+        r for r in runs if r.start_time and r.start_time > killed.at and r.state and r.state.is_completed()
+    ]
+    first = min((r.start_time for r in after), default=None)
+    wait = (
+        f"first run of the environment {(first - killed.at).total_seconds():.0f} s after the kill"
+        if first
+        else "none"
+    )
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        async with get_client() as client:
+            name = limit_name(environment_scope(base_url=sim.base_url))
+            active = (await client.read_global_concurrency_limit_by_name(name)).active_slots
+        secret = await aget_fingerprint_key()
+    checks.append(
+        (
+            "its AFAS slots came back when the lease ended",
+            bool(after) and active == 0,
+            f"{wait}; {active} active at the end",
+        )
+    )
+    nexts = [r for r in after if _stkkr_of(r) == "scale-01"]
+    checks.append(
+        (
+            "the stkkr's next scheduled run proceeded",
+            bool(nexts),
+            f"{len(nexts)} completed runs after the kill",
+        )
+    )
+    eligible = {row["BcCo"] for row in sim.rows("Profit_OrgPer") if row["Type"] == "O"}
+    inserted = Counter(str(_field(w.body, "BcCoOga")) for w in sim.writes if w.method == "POST")
+    async with ErrorStore(stkkr_url) as store, store.engine.connect() as connection:
+        held = set(
+            (
+                await connection.execute(
+                    select(run_once_keys.c.fingerprint).where(
+                        run_once_keys.c.stkkr == "scale-01", run_once_keys.c.state != "done"
+                    )
+                )
+            ).scalars()
+        )
+    lost = [key for key in eligible - set(inserted) if key_fingerprint(secret, "scale-01", [key]) not in held]
+    twice = [key for key, n in inserted.items() if n > 1]
+    checks.append(
+        (
+            "no row lost or written twice (a row not written is held as of unknown outcome)",
+            not lost and not twice,
+            f"{len(eligible)} rows, {len(inserted)} inserted, {len(held)} held unknown, "
+            f"lost {lost[:3]}, twice {twice[:3]}",
+        )
+    )
+    result.figures["killed"] = f"{killed.worker} after {killed.inserted} inserts"
 
 
 async def _old_error_record(url: str) -> str:
@@ -313,15 +461,18 @@ def check(
     worker_folders: list[Path],
     started: datetime,
     ended: datetime,
+    killed: Killed | None = None,
 ) -> ScaleResult:
-    """Check the claims of issue 14 on what happened, and gather the figures."""
-    result = ScaleResult(settings)
+    """Check the claims of issue 14 on what happened, and gather the figures (a killed run may be Crashed)."""
+    result = ScaleResult(settings, killed)
     by_stkkr: dict[str, list[Any]] = {}
     for run in runs:
         by_stkkr.setdefault(_stkkr_of(run), []).append(run)
     slots = Counter((_stkkr_of(run), run.expected_start_time) for run in runs)
     not_completed = [
-        f"{_stkkr_of(run)} {run.state_name}" for run in runs if not run.state or not run.state.is_completed()
+        f"{_stkkr_of(run)} {run.state_name}"
+        for run in runs
+        if (not run.state or not run.state.is_completed()) and not (killed and str(run.id) == killed.run_id)
     ]
     twice = [run.name for run in runs if run.run_count != 1] + [str(key) for key, n in slots.items() if n > 1]
     missing = [f"scale-{n:02d}" for n in range(settings.stkkrs) if f"scale-{n:02d}" not in by_stkkr]
@@ -423,10 +574,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="prefect worker processes (2)")
     parser.add_argument("--environments", type=int, default=3, help="AFAS environments (simulators) (3)")
     parser.add_argument("--latency-ms", type=int, default=20, help="simulator latency per request (20)")
+    parser.add_argument("--rows", type=int, default=200, help="rows per connector of each simulator (200)")
+    parser.add_argument(
+        "--kill-worker", action="store_true", help="kill a worker in the middle of an insert run"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="report file (bench/RESULTS.md)")
     args = parser.parse_args(argv)
     settings = ScaleSettings(
-        args.stkkrs, args.minutes, args.workers, args.environments, latency_ms=args.latency_ms
+        args.stkkrs,
+        args.minutes,
+        args.workers,
+        args.environments,
+        args.rows,
+        args.latency_ms,
+        args.kill_worker,
     )
     with tempfile.TemporaryDirectory(prefix="stkkr-scale-") as folder:
         result = run_scale(settings, Path(folder))

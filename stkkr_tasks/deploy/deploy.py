@@ -26,6 +26,7 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 
 from stkkr_tasks.deploy.alerts import AlertsSynced, plan_alerts, sync_alerts
 from stkkr_tasks.deploy.chain import refuse_broken_chains
+from stkkr_tasks.deploy.crashes import HEARTBEAT_ENV, ensure_crash_automation
 from stkkr_tasks.deploy.schedules import Schedule, deployment_schedules, prefect_schedules, sync_schedules
 from stkkr_tasks.deploy.steps import pull_steps
 from stkkr_tasks.errors import StkkrError
@@ -282,6 +283,7 @@ async def adeploy(
     async with get_client() as client:
         alerts = await plan_alerts(client, [file.spec for file in files])
         await ensure_work_pool(client, work_pool)
+        await ensure_crash_automation(client)
         done = [await apply(client, deployment, wanted) for deployment, wanted in built]
         return await with_alerts(client, done, alerts)
 
@@ -342,8 +344,11 @@ def _run_in_project(deployment: RunnerDeployment, work_pool: str | None) -> None
     """Point the deployment at the project directory (pull step) and at its work pool, or at none."""
     deployment.storage = _PullSteps(pull_steps(str(project_dir())))
     deployment.work_pool_name = work_pool  # None detaches a deployment that `stkkr serve` takes over
-    if work_pool and os.environ.get(DEPLOYMENTS_DIR_ENV):
-        deployment.job_variables = {"env": {DEPLOYMENTS_DIR_ENV: os.environ[DEPLOYMENTS_DIR_ENV]}}
+    if work_pool:
+        env = dict(HEARTBEAT_ENV)  # a dead worker's run is found by its missing heartbeats (crashes.py)
+        if os.environ.get(DEPLOYMENTS_DIR_ENV):
+            env[DEPLOYMENTS_DIR_ENV] = os.environ[DEPLOYMENTS_DIR_ENV]
+        deployment.job_variables = {"env": env}
 
 
 def _refuse_outside_deployments_dir(files: Sequence[StkkrFile]) -> None:
