@@ -399,19 +399,20 @@ async def _old_error_record(url: str) -> str:
 
 
 async def _finish(api_url: str, started: datetime, ended: datetime) -> list[Any]:
-    """Pause the stkkrs' schedules, wait until their runs are done, and return the runs due in the window."""
+    """Pause the stkkrs' schedules, drop later runs, wait for the rest; return the runs due in the window."""
     from prefect import get_client  # lazy: Prefect's client reads PREFECT_API_URL when imported first
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    later = FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=ended))
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         async with get_client() as client:
-            stkkr_deployments = await client.read_deployments(
-                deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=["stkkr"]))
-            )
-            for deployment in stkkr_deployments:
-                if deployment.name != "nightly":
+            for deployment in await client.read_deployments():
+                if any(tag.startswith("stkkr:scale-") for tag in deployment.tags):
                     await client.pause_deployment(deployment.id)
+            for run in await client.read_flow_runs(flow_run_filter=later, limit=200):
+                if _stkkr_of(run) and run.state and run.state.is_scheduled():
+                    await client.delete_flow_run(run.id)
             deadline = time.monotonic() + _DRAIN_S
             while True:
                 due = [run for run in await _runs_due(client, ended) if _stkkr_of(run)]

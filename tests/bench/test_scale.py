@@ -1,8 +1,11 @@
-"""The CI-sized `make scale`: 2 workers, 3 stkkrs on one AFAS environment, 2 minutes, a PostgreSQL server.
+"""The CI-sized `make scale`: 2 workers, 3 stkkrs on one AFAS environment, 3 minutes, a PostgreSQL server.
 
 It proves the claims of the multi-worker set-up (`bench.scale.check`): every scheduled run ran exactly once,
 no two runs of a stkkr overlapped, the environment's limit held across both workers, no `unique` row was
 written twice, the retention deployment pruned the shared database, and no row value is in a worker's files.
+One worker is killed in the middle of an insert run (`kill_worker`): that run is marked Crashed, its AFAS
+slots come back when its lease ends, the stkkr's next run proceeds, and no row is lost or written twice.
+Three minutes, not two: the crash is noticed after 90 s without heartbeats, and a later run must follow it.
 Skipped without PostgreSQL, unless `STKKR_REQUIRE_POSTGRES=1` (CI), which makes it fail.
 """
 
@@ -30,11 +33,13 @@ def _require_postgres() -> None:
         pytest.skip(message)
 
 
-def test_two_workers_share_one_database_and_one_limit(tmp_path: Path) -> None:
+def test_two_workers_share_one_database_and_one_limit_and_survive_a_killed_worker(tmp_path: Path) -> None:
     _require_postgres()
 
-    result = run_scale(ScaleSettings(stkkrs=3, minutes=2, workers=2, environments=1, rows=60), tmp_path)
+    settings = ScaleSettings(stkkrs=3, minutes=3, workers=2, environments=1, rows=200, kill_worker=True)
+    result = run_scale(settings, tmp_path)
 
     assert result.failed == []
-    assert len(result.checks) == 6
+    assert len(result.checks) == 10
+    assert result.killed is not None
     assert int(result.figures["runs due in the window"]) >= 3  # each stkkr ran at least once
