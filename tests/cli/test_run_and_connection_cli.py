@@ -232,3 +232,20 @@ def test_dry_run_preview_shows_the_rows_that_would_fail_first(
     assert result.output.count("Would fail at transform") == 2
     assert result.output.count("Would send:") == 2
     assert result.output.index("Would fail at transform") < result.output.index("Would send:")
+
+
+def test_connection_set_keeps_max_concurrency_until_given_again(simulator, invoke, tmp_path) -> None:
+    from stkkr_tasks.connections import load_connection
+
+    token_file = tmp_path / "token.txt"
+    token_file.write_text(simulator.token, encoding="utf-8")
+    name = f"sim-{uuid.uuid4().hex[:8]}"
+    base = ("connection", "set", name, "--base-url", simulator.base_url, "--token-file", str(token_file))
+
+    assert invoke(*base).exit_code == 0
+    assert load_connection(name).max_concurrency == 8  # AFAS's documented limit
+    assert invoke(*base, "--max-concurrency", "3").exit_code == 0
+    assert invoke(*base).exit_code == 0  # updated without the option: the limit stays
+    assert load_connection(name).max_concurrency == 3
+    refused = invoke(*base, "--max-concurrency", "0")
+    assert refused.exit_code == 2 and "max-concurrency" in refused.output
