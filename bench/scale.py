@@ -167,7 +167,7 @@ class Worker(_Child):
 
 
 async def _admin(statement: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]  # lazy: only the PostgreSQL set-up needs the driver
+    import asyncpg  # lazy: only the PostgreSQL set-up needs the driver
 
     connection = await asyncpg.connect(ADMIN_URL, timeout=5)
     try:

@@ -234,7 +234,9 @@ def test_dry_run_preview_shows_the_rows_that_would_fail_first(
     assert result.output.index("Would fail at transform") < result.output.index("Would send:")
 
 
-def test_connection_set_keeps_max_concurrency_until_given_again(simulator, invoke, tmp_path) -> None:
+def test_connection_set_keeps_max_concurrency_until_given_again(
+    simulator: Simulator, invoke: Invoke, tmp_path: Path
+) -> None:
     from stkkr_tasks.connections import load_connection
 
     token_file = tmp_path / "token.txt"

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 from prefect import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import EventTrigger
 
 from stkkr_tasks.deploy import deploy
 from stkkr_tasks.deploy.crashes import AUTOMATION_NAME
@@ -29,7 +32,8 @@ async def test_deploy_makes_runs_beat_and_keeps_one_crash_automation(
     assert deployment.job_variables["env"]["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == "30"
     assert len(automations) == 1
     (automation,) = automations
-    assert automation.trigger.within == timedelta(seconds=90)
-    assert automation.trigger.after == {"prefect.flow-run.heartbeat"}
-    assert [action.type for action in automation.actions] == ["change-flow-run-state"]
-    assert automation.actions[0].state.value == "CRASHED"
+    trigger, (action,) = automation.trigger, automation.actions
+    assert isinstance(trigger, EventTrigger) and isinstance(action, ChangeFlowRunState)
+    assert trigger.within == timedelta(seconds=90)
+    assert trigger.after == {"prefect.flow-run.heartbeat"}
+    assert action.state == StateType.CRASHED

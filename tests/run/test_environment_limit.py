@@ -19,13 +19,15 @@ from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.concurrency.asyncio import concurrency
 from prefect.flow_engine import run_flow_async
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.states import State
 
 from blocks import AfasConnection
 from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.run import arun_stkkr, compile_stkkr
 from stkkr_tasks.run.limit import environment_slots, limit_name
-from stkkr_tasks.simulator import Faults
-from stkkr_tasks.spec import load_stkkr_text
+from stkkr_tasks.simulator import Faults, Simulator
+from stkkr_tasks.spec import StkkrSpec, load_stkkr_text
+from tests.fixture_types import MakeSimulator
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.anyio]
 
@@ -40,11 +42,11 @@ update: {{connector: PtProject, action: update}}
 """
 
 
-def _spec(connection: str) -> object:
+def _spec(connection: str) -> StkkrSpec:
     return load_stkkr_text(WRITE_ALL.format(name=f"t-{uuid.uuid4().hex[:10]}", connection=connection))
 
 
-async def _connection(sim: object, max_concurrency: int) -> str:
+async def _connection(sim: Simulator, max_concurrency: int) -> str:
     name = f"sim-{uuid.uuid4().hex[:10]}"
     block = AfasConnection(base_url=sim.base_url, token=sim.token, max_concurrency=max_concurrency)
     await block.asave(name)
@@ -79,7 +81,7 @@ async def test_slots_held_elsewhere_make_a_run_wait_and_nothing_is_sent() -> Non
         assert (await client.read_global_concurrency_limit_by_name(name)).active_slots == 0
 
 
-async def test_a_run_takes_its_environments_limit_from_the_block(make_simulator) -> None:
+async def test_a_run_takes_its_environments_limit_from_the_block(make_simulator: MakeSimulator) -> None:
     sim = make_simulator(rows=60, seed=3, faults=Faults(latency_ms=30))
     name = limit_name(environment_scope(base_url=sim.base_url))
 
@@ -155,7 +157,7 @@ async def test_an_unreachable_server_makes_the_run_wait_then_take_its_slots() ->
     assert len(warnings) == 1 and "waits and retries" in warnings[0]
 
 
-async def test_a_work_pool_run_refuses_the_local_sqlite_database(simulator) -> None:
+async def test_a_work_pool_run_refuses_the_local_sqlite_database(simulator: Simulator) -> None:
     spec = _spec(await _connection(simulator, max_concurrency=8))
     stkkr_flow = compile_stkkr(spec)
     pool = f"pool-{uuid.uuid4().hex[:8]}"
@@ -170,6 +172,6 @@ async def test_a_work_pool_run_refuses_the_local_sqlite_database(simulator) -> N
 
     state = await run_flow_async(stkkr_flow, flow_run=flow_run, parameters={}, return_type="state")
 
-    assert state.is_failed()
-    assert "STKKR_DATABASE_URL" in state.message and "PostgreSQL" in state.message
+    assert isinstance(state, State) and state.is_failed()
+    assert "STKKR_DATABASE_URL" in str(state.message) and "PostgreSQL" in str(state.message)
     assert simulator.requests == []  # nothing was sent
