@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import signal
 import statistics
@@ -85,12 +86,14 @@ class ScaleSettings:
 
 @dataclass(frozen=True)
 class Killed:
-    """The run whose worker was killed, the worker, when, and after how many of its inserts."""
+    """The insert run whose worker was killed, the worker, when, after how many inserts, and every run the
+    worker had started (any of them may have been running: all died with it)."""
 
     run_id: str
     worker: str
     at: datetime
     inserted: int
+    run_ids: frozenset[str]
 
 
 @dataclass
@@ -166,7 +169,8 @@ class Worker(_Child):
         """A worker is ready once started; the pool's runs wait for it otherwise."""
 
 
-async def _admin(statement: str) -> None:
+async def postgres_admin(statement: str) -> None:
+    """Run one statement on the PostgreSQL server of `STKKR_TEST_POSTGRES_URL` (default: the local one)."""
     import asyncpg  # lazy: only the PostgreSQL set-up needs the driver
 
     connection = await asyncpg.connect(ADMIN_URL, timeout=5)
@@ -198,13 +202,13 @@ def run_scale(settings: ScaleSettings, folder: Path) -> ScaleResult:
     tag = secrets.token_hex(4)
     prefect_db, stkkr_db = f"prefect_scale_{tag}", f"stkkr_scale_{tag}"
     for name in (prefect_db, stkkr_db):
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     try:
         with ExitStack() as stack:
             return _scenario(settings, folder, stack, prefect_db, stkkr_db)
     finally:
         for name in (prefect_db, stkkr_db):
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _scenario(
@@ -277,7 +281,8 @@ def _kill_mid_run(api_url: str, sim: Any, workers: list[Worker], end: float) -> 
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
                 worker.process.wait()
-                return Killed(str(run_id), worker.name, datetime.now(UTC), inserted)
+                started = frozenset(re.findall(r"submitting flow run '([0-9a-f-]+)'", worker.log.read_text()))
+                return Killed(str(run_id), worker.name, datetime.now(UTC), inserted, started)
         time.sleep(0.1)  # polling the simulator's log, not synchronising a test
     return None
 
@@ -332,7 +337,13 @@ async def _check_kill(result: ScaleResult, runs: list[Any], sim: Any, api_url: s
         return
     run = next((run for run in runs if str(run.id) == killed.run_id), None)
     state = run.state_name if run else "not found"
-    checks.append(("the killed worker's run was marked Crashed", state == "Crashed", f"{state}"))
+    died = [
+        r.state_name for r in runs if str(r.id) in killed.run_ids and not (r.state and r.state.is_completed())
+    ]
+    crashed = state == "Crashed" and all(name == "Crashed" for name in died)
+    checks.append(
+        ("the killed worker's runs were marked Crashed", crashed, f"the insert run {state}; {died}")
+    )
     after = [
         r for r in runs if r.start_time and r.start_time > killed.at and r.state and r.state.is_completed()
     ]
@@ -473,7 +484,8 @@ def check(
     not_completed = [
         f"{_stkkr_of(run)} {run.state_name}"
         for run in runs
-        if (not run.state or not run.state.is_completed()) and not (killed and str(run.id) == killed.run_id)
+        if (not run.state or not run.state.is_completed())
+        and not (killed and str(run.id) in killed.run_ids and run.state_name == "Crashed")
     ]
     twice = [run.name for run in runs if run.run_count != 1] + [str(key) for key, n in slots.items() if n > 1]
     missing = [f"scale-{n:02d}" for n in range(settings.stkkrs) if f"scale-{n:02d}" not in by_stkkr]

@@ -30,12 +30,16 @@ _ENDS = ("Completed", "Failed", "Cancelled", "Crashed")
 
 
 def crash_automation() -> AutomationCore:
-    """The automation: after a stkkr run's heartbeat, expect another (or its end) within 3 heartbeats."""
+    """The automation: after a stkkr run starts or beats, expect a heartbeat (or its end) within 3 heartbeats.
+
+    Its start counts too: a worker killed between the run's Running state and its first heartbeat would
+    otherwise leave a run that never beat, which a trigger on heartbeats alone never notices.
+    """
     return AutomationCore(
         name=AUTOMATION_NAME,
         description="Marks a stkkr run Crashed when its worker stopped sending heartbeats (it died).",
         trigger=EventTrigger(
-            after={"prefect.flow-run.heartbeat"},
+            after={"prefect.flow-run.heartbeat", "prefect.flow-run.Running"},
             expect={"prefect.flow-run.heartbeat", *(f"prefect.flow-run.{end}" for end in _ENDS)},
             match=ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"}),
             match_related=ResourceSpecification(
@@ -59,6 +63,9 @@ def crash_automation() -> AutomationCore:
 
 
 async def ensure_crash_automation(client: PrefectClient) -> None:
-    """Create the automation unless one of that name exists."""
-    if not await client.read_automations_by_name(AUTOMATION_NAME):
+    """Create the automation, or make the one of that name what `crash_automation` says."""
+    existing = await client.read_automations_by_name(AUTOMATION_NAME)
+    if existing:
+        await client.update_automation(existing[0].id, crash_automation())
+    else:
         await client.create_automation(crash_automation())

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.scale import ScaleSettings, _admin, run_scale
+from bench.scale import ScaleSettings, postgres_admin, run_scale
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def _require_postgres() -> None:
     try:
-        asyncio.run(_admin("SELECT 1"))
+        asyncio.run(postgres_admin("SELECT 1"))
     except (TimeoutError, OSError) as exc:
         reason = type(exc).__name__
         message = f"no PostgreSQL server answers for the scale test ({reason}); start one with .ci/postgres"

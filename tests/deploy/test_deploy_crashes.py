@@ -35,5 +35,5 @@ async def test_deploy_makes_runs_beat_and_keeps_one_crash_automation(
     trigger, (action,) = automation.trigger, automation.actions
     assert isinstance(trigger, EventTrigger) and isinstance(action, ChangeFlowRunState)
     assert trigger.within == timedelta(seconds=90)
-    assert trigger.after == {"prefect.flow-run.heartbeat"}
+    assert trigger.after == {"prefect.flow-run.heartbeat", "prefect.flow-run.Running"}
     assert action.state == StateType.CRASHED
