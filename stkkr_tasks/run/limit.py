@@ -2,10 +2,10 @@
 
 The client's limiter keeps one process within `max_concurrency`; this keeps all of them together within it.
 A run holds all `max_concurrency` slots of its environment's limit from before its first AFAS request until
-it ends, under a lease that Prefect renews while the run lives. Taken per run, the slots cost three server
-round trips (read the limit, take, give back) whatever the run's size; per request they would cost one a
-row. Runs against one environment therefore take turns; a run alone is as fast as before. When a worker
-dies, its lease ends (`LEASE_SECONDS`) and the server's repossessor gives the slots back.
+it ends, under a lease that Prefect renews while the run lives. Taken per run, the slots cost a few server
+round trips (read the limit, take, renew every 45 s, give back) whatever the run's size; per request they
+would cost one a row. Runs against one environment therefore take turns; a run alone is as fast as before.
+When a worker dies, its lease ends (`LEASE_SECONDS`) and the server's repossessor gives the slots back.
 """
 
 from __future__ import annotations
