@@ -65,7 +65,7 @@ get:
   page_size: {page_size}
 unique: [BcCo]
 transform:
-  fields: {{BcCoOga: "{{{{ row.BcCo }}}}", ViKc: AFD, ExAd: Verkoop}}
+  fields: {{BcCoOga: "{{{{ row.BcCo }}}}", ViKc: AFD, ExAd: {name}}}
 update: {{connector: KnContact, action: insert}}
 """
 
@@ -374,7 +374,7 @@ async def _check_kill(result: ScaleResult, runs: list[Any], sim: Any, api_url: s
         )
     )
     eligible = {row["BcCo"] for row in sim.rows("Profit_OrgPer") if row["Type"] == "O"}
-    inserted = Counter(str(_field(w.body, "BcCoOga")) for w in sim.writes if w.method == "POST")
+    inserted = Counter(key for stkkr, key in map(_inserted, sim.writes) if stkkr == "scale-01")
     async with ErrorStore(stkkr_url) as store, store.engine.connect() as connection:
         held = set(
             (
@@ -509,7 +509,7 @@ def check(
     )
     duplicates = []
     for sim in sims:
-        inserted = Counter(str(_field(w.body, "BcCoOga")) for w in sim.writes if w.method == "POST")
+        inserted = Counter(_inserted(w) for w in sim.writes if w.method == "POST")  # per stkkr: its own keys
         duplicates += [key for key, n in inserted.items() if n > 1]
     result.checks.append(
         ("no unique row written twice across workers", not duplicates, f"{len(duplicates)} twice")
@@ -543,6 +543,11 @@ def _started(worker_folder: Path) -> int:
 
 def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q * 100) - 1] if len(values) > 1 else sum(values)
+
+
+def _inserted(write: Any) -> tuple[str, str]:
+    """The stkkr (its name is the contact's department, `ExAd`) and the organisation of an insert."""
+    return str(_field(write.body, "ExAd")), str(_field(write.body, "BcCoOga"))
 
 
 def _field(body: Any, name: str) -> Any:
