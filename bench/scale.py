@@ -30,9 +30,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography.fernet import Fernet
 
-from bench.harness import PrefectServer, _Child, base_env, machine
+from bench.harness import PREFECT_START_S, _Child, base_env, free_port, machine
 
 POOL = "stkkr"
 # The recipe's commands (README "Many workers", docs/scale/); tests/bench/test_scale_recipe.py compares them.
@@ -132,23 +133,36 @@ class ScaleResult:
         return "\n".join(lines)
 
 
-class ScaleServer(PrefectServer):
+class ScaleServer(_Child):
     """`prefect server start` on PostgreSQL with its scheduler, as the recipe's server runs."""
+
+    name = "prefect-server"
 
     def __init__(self, folder: Path, database_url: str) -> None:
         super().__init__(folder)
         self.database_url = database_url
         self.encryption_key = Fernet.generate_key().decode("ascii")
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
 
     def start(self) -> None:
         """Start the server; `wait` until it is healthy."""
-        port = self.api_url.rsplit(":", 1)[1].split("/")[0]
         env = {
             **base_env(self.folder),
             **dict(zip(SERVER_ENV, (self.database_url, self.encryption_key), strict=True)),
             "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",  # schedule new deployments at once
         }
-        self._spawn([*_installed(SERVER_COMMAND), "--host", "127.0.0.1", "--port", port], env)
+        self._spawn([*_installed(SERVER_COMMAND), "--host", "127.0.0.1", "--port", str(self.port)], env)
+
+    def wait(self) -> None:
+        """Poll `/api/health` until the server answers."""
+        self._wait_until(
+            lambda: httpx.get(f"{self.api_url}/health", timeout=5).status_code == 200, PREFECT_START_S
+        )
+
+    def client_env(self) -> dict[str, str]:
+        """The environment of a process that uses this server."""
+        return {**base_env(self.folder), "PREFECT_API_URL": self.api_url}
 
 
 class Worker(_Child):
