@@ -4,8 +4,9 @@ A simulator (its own process, fixed latency per request) and stkkr's local Prefe
 start` under a temporary STKKR_HOME, then reused by every command, as on a user's machine) are started; the
 everyday commands are timed warm (`bench.cli`); `naive`, `async8` (a process of its own) and `stkkr run` then
 do the same workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two
-simulator sizes; a batch scenario runs it with `update.batch` 1 and 50 (and 50 with 1% refused elements) on a
-simulator that charges per element too; an upload scenario runs it on a CSV file of the simulator's rows
+simulator sizes; a batch scenario runs it with `update.batch` 1 and 50 (and 50 with refused elements: refused
+by the metainfo, and by AFAS's rule) on a simulator that charges per element too (`--only-batch` runs that
+scenario alone); an upload scenario runs it on a CSV file of the simulator's rows
 (`input:`), and with the 1% filter on two CSV sizes. `--cli` times only the everyday commands.
 The report is printed and appended to bench/RESULTS.md (or `--results FILE`).
 """
@@ -26,7 +27,7 @@ from bench.cli import time_commands
 from bench.cpu import measure_cpu
 from bench.harness import PrefectServer, SimulatorProcess, machine
 from bench.naive import run_naive
-from bench.report import Report, Settings, StkkrRun, append
+from bench.report import BatchRun, Report, Settings, StkkrRun, append
 from bench.stkkr_run import run_stkkr, set_connection
 from bench.upload import run_uploads
 from bench.workload import HALF, ONE_PERCENT
@@ -82,6 +83,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--cli", action="store_true", help="time only the everyday commands (warm)")
     parser.add_argument(
+        "--only-batch",
+        action="store_true",
+        help="run the batch scenario only (no contenders, no memory or upload runs)",
+    )
+    parser.add_argument(
         "--cli-repeats", type=int, default=5, help="measured runs of each everyday command (5); 0 skips them"
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes and latency: a smoke run")
@@ -126,6 +132,9 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
             report.cli = time_commands(server, folder, repeats=args.cli_repeats, latency_ms=args.latency_ms)
         if args.cli:
             return report
+        if args.only_batch:
+            report.batches = _batches(server, folder, args)
+            return report
         progress(f"starting the simulator with {args.rows:,} rows")
         sim = children.enter_context(SimulatorProcess(folder, rows=args.rows, latency_ms=args.latency_ms))
         set_connection(server, sim)
@@ -151,17 +160,22 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         report.memory = _memory(server, sim, args) if all(args.memory_rows) else []
         if args.batch_rows:
             sim.stop()  # one simulator at a time: the machine's cores go to the measured run
-            progress(f"batch: stkkr with batch 1 and {args.batch_size} on {args.batch_rows:,} rows")
-            report.batches = run_batches(
-                server,
-                folder,
-                rows=args.batch_rows,
-                latency_ms=args.latency_ms,
-                element_ms=args.element_ms,
-                size=args.batch_size,
-                page_size=args.page_size,
-            )
+            report.batches = _batches(server, folder, args)
     return report
+
+
+def _batches(server: PrefectServer, folder: Path, args: argparse.Namespace) -> list[BatchRun]:
+    """The batch scenario on its own simulator."""
+    progress(f"batch: stkkr with batch 1 and {args.batch_size} on {args.batch_rows:,} rows")
+    return run_batches(
+        server,
+        folder,
+        rows=args.batch_rows,
+        latency_ms=args.latency_ms,
+        element_ms=args.element_ms,
+        size=args.batch_size,
+        page_size=args.page_size,
+    )
 
 
 def _memory(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespace) -> list[StkkrRun]:

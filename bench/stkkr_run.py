@@ -48,6 +48,7 @@ def run_stkkr(
     batch: int = 1,
     refuse_one_in: int = 0,
     upload: Path | None = None,
+    refusal: str = "metainfo",
 ) -> StkkrRun:
     """Write the workload's stkkr file, run it with `stkkr run --json`, and collect its figures.
 
@@ -59,6 +60,7 @@ def run_stkkr(
         batch: Elements per request (`update.batch`).
         refuse_one_in: When above 0, one row in this many is refused by AFAS.
         upload: A CSV file of the workload's columns to read (`--input`) instead of the GetConnector.
+        refusal: What refuses it (`workload.stkkr_text`): `metainfo` or `rule`.
 
     Returns:
         The run's throughput, wall time, task runs and peak RSS.
@@ -69,7 +71,14 @@ def run_stkkr(
     folder = server.folder
     path = folder / f"{name}.yaml"
     text = stkkr_text(
-        name, CONNECTION, keep, page_size, batch=batch, refuse_one_in=refuse_one_in, upload=upload is not None
+        name,
+        CONNECTION,
+        keep,
+        page_size,
+        batch=batch,
+        refuse_one_in=refuse_one_in,
+        upload=upload is not None,
+        refusal=refusal,
     )
     path.write_text(text, encoding="utf-8")
     done = run_measured(

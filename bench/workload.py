@@ -87,6 +87,7 @@ def stkkr_text(
     batch: int = 1,
     refuse_one_in: int = 0,
     upload: bool = False,
+    refusal: str = "metainfo",
 ) -> str:
     """The workload as a stkkr file.
 
@@ -96,15 +97,21 @@ def stkkr_text(
         keep: The filter threshold.
         page_size: Rows per GetConnector page.
         batch: Elements per request (`update.batch`).
-        refuse_one_in: When above 0, one project in this many gets a date AFAS refuses (a refused element).
+        refuse_one_in: When above 0, one project in this many is refused by AFAS.
         upload: Read an uploaded CSV file of `UPLOAD_COLUMNS` (`input:`) instead of the GetConnector.
+        refusal: How: `metainfo` gives it a date that is none (the UpdateConnector's metainfo refuses it),
+            `rule` a key no project has (AFAS refuses to update a record that does not exist).
 
     Returns:
         The YAML text of the stkkr.
     """
     end_date = f"add_days(row.EndDate, {DAYS_LATER}) | date"
-    if refuse_one_in:
-        end_date = f"'never' if int(row.{ORDER_KEY}) % {refuse_one_in} == 0 else ({end_date})"
+    key = f"row.{ORDER_KEY}"
+    refused = f"int(row.{ORDER_KEY}) % {refuse_one_in} == 0"
+    if refuse_one_in and refusal == "metainfo":
+        end_date = f"'never' if {refused} else ({end_date})"
+    elif refuse_one_in:
+        key = f"'X' ~ row.{ORDER_KEY} if {refused} else row.{ORDER_KEY}"
     source = (
         f"input: {{key: [{ORDER_KEY}], page_size: {page_size}, "
         "columns: {EndDate: date, HoursBudget: decimal, HoursBooked: decimal}}"
@@ -118,7 +125,7 @@ connection: {connection}
 {source}
 filter: "{keep.expression()}"
 transform:
-  keys: {{"@PrId": "{{{{ row.{ORDER_KEY} }}}}"}}
+  keys: {{"@PrId": "{{{{ {key} }}}}"}}
   fields:
     Ds: "{{{{ row.Description | trim | upper }}}}"
     DtGp: "{{{{ {end_date} }}}}"

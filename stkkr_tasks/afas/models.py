@@ -7,6 +7,7 @@ keys they do not know, and treat a missing list or `null` as empty.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -121,8 +122,15 @@ class _FieldsAndObjects(_Model):
 
     def field(self, field_id: str) -> UpdateField | None:
         """Return the field whose `field_id` is `field_id` (with or without `@`), or None."""
-        wanted = field_id.removeprefix("@")
-        return next((f for f in self.fields if f.field_id == wanted), None)
+        return self._by_id.get(field_id.removeprefix("@"))
+
+    @cached_property
+    def _by_id(self) -> dict[str, UpdateField]:
+        """The fields by id (a run checks every element it sends against them); the first of an id wins."""
+        by_id: dict[str, UpdateField] = {}
+        for item in self.fields:
+            by_id.setdefault(item.field_id, item)
+        return by_id
 
     def object(self, name: str) -> UpdateObjectMeta | None:
         """Return the direct sub-object called `name`, or None."""

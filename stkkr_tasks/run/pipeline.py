@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 #: Pages held in memory at once: the one being written and the one read ahead.
 PAGES_IN_MEMORY = 2
+#: Pages set aside besides: each waits only for the search of a refused batch's elements (`update.batch`),
+#: so it gives its place to the next page while the search goes on.
+PAGES_ASIDE = 2
 
 
 class _Tally:
@@ -170,10 +173,12 @@ def _current_flow_run() -> FlowRun:
 async def _pipeline(ctx: RunContext, hooks: RunHooks, tally: _Tally) -> None:
     """Read page after page; each page is written while the next one is read, filtered and transformed.
 
-    At most `PAGES_IN_MEMORY` pages are held at once, and the writes of consecutive pages overlap, so the
-    client's 8 slots stay busy across page boundaries.
+    At most `PAGES_IN_MEMORY` pages are held at once, plus up to `PAGES_ASIDE` pages that only search the
+    refused elements of a batch; the writes of consecutive pages overlap, so the client's 8 slots stay busy
+    across page boundaries.
     """
     slots = asyncio.Semaphore(PAGES_IN_MEMORY)
+    aside = _Aside(slots)
     previewed = 0
     async with asyncio.TaskGroup() as writers:
         while True:
@@ -187,7 +192,7 @@ async def _pipeline(ctx: RunContext, hooks: RunHooks, tally: _Tally) -> None:
                 previewed = _preview(ctx, hooks, items, previewed)
                 slots.release()
                 continue
-            writers.create_task(_write_page(ctx, items, slots, tally))
+            writers.create_task(_write_page(ctx, items, aside, tally))
             del items  # the writer owns the page now: at most PAGES_IN_MEMORY pages are held
 
 
@@ -217,18 +222,69 @@ async def _prepare_page(ctx: RunContext, tally: _Tally) -> list[WriteItem] | Non
         return None
 
 
-async def _write_page(
-    ctx: RunContext, items: list[WriteItem], slots: asyncio.Semaphore, tally: _Tally
-) -> None:
-    """Write one page, then free its slot; a fatal error is already in ctx.stop and must not cancel others."""
+class _Aside:
+    """Lets a page give its slot back before its writes end, for up to `PAGES_ASIDE` pages at a time.
+
+    A page whose requests all have their first answer may still be searching a refused batch's elements
+    (several rounds of requests); meanwhile the next page can be read and written.
+
+    Args:
+        slots: The pages in memory (`PAGES_IN_MEMORY`).
+    """
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self.slots = slots
+        self.pages = 0
+
+    def page(self) -> _PageSlot:
+        """The slot of a page whose writes start now (it holds one of `slots`)."""
+        return _PageSlot(self)
+
+
+class _PageSlot:
+    """One page's slot: given back when the page is set aside or, at the latest, when it is written."""
+
+    def __init__(self, aside: _Aside) -> None:
+        self._aside = aside
+        self._held = True
+        self._set_aside = False
+
+    def set_aside(self) -> None:
+        """Give the slot back now when fewer than `PAGES_ASIDE` pages are aside (else keep it to the end)."""
+        if self._held and self._aside.pages < PAGES_ASIDE:
+            self._aside.pages += 1
+            self._set_aside = True
+            self.release()
+
+    def release(self) -> None:
+        """Give the slot back (once); called when the page is set aside, and when it is written."""
+        if self._held:
+            self._held = False
+            self._aside.slots.release()
+
+    def done(self) -> None:
+        """The page is written: free its slot, or its place aside."""
+        self.release()
+        if self._set_aside:
+            self._set_aside = False
+            self._aside.pages -= 1
+
+
+async def _write_page(ctx: RunContext, items: list[WriteItem], aside: _Aside, tally: _Tally) -> None:
+    """Write one page, then free its slot; a fatal error is already in ctx.stop and must not cancel others.
+
+    The slot goes back early when every request of the page has its first answer and only the search of a
+    refused batch's elements is left (`_Aside`).
+    """
+    slot = aside.page()
     try:
-        tally.add(await update_records(ctx, quote(items)))
+        tally.add(await update_records(ctx, quote(items), on_answered=slot.set_aside))
     except RunAborted as exc:
         tally.add(exc.counts)
     except Exception as exc:
         ctx.stop.set(abort_message(exc), fatal=True)
     finally:
-        slots.release()
+        slot.done()
 
 
 def _preview(ctx: RunContext, hooks: RunHooks, items: list[WriteItem], shown: int) -> int:

@@ -139,7 +139,7 @@ async def open_run(
         environments = {name: connection_environment(c) for name, c in clients.connections.items()}
         environment = environments[spec.write_connection]
         # The root of request bodies is the main object's name: FiEntries takes {"FiEntryPar": ...}.
-        root = (await writer.update_connector_meta(spec.update.connector)).name or spec.update.connector
+        root = (check.update_meta.name if check.update_meta else "") or spec.update.connector
         responder = None
         if spec.respond is not None and spec.respond_connection is not None:
             target, answering = spec.respond.update, clients[spec.respond_connection]
@@ -217,6 +217,7 @@ async def open_run(
                 on_warning=on_warning,
                 responder=responder,
                 retry=scope,
+                update_meta=check.update_meta,
             )
             if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
                 await guard.flush()

@@ -179,6 +179,8 @@ async def _get(state: SimState, request: Request, connector_id: str) -> Response
     query_string = request.scope.get("query_string", b"").decode("latin-1")
     params = {k.lower(): v for k, v in parse_qsl(query_string, keep_blank_values=True)}
     query = parse_query(params, connector)
+    if state.read_gate is not None:
+        state.read_gate.read()
     rows = await asyncio.to_thread(state.store.page, connector_id, query)
     slow = state.plan.faults.slow_page_ms
     if slow:
@@ -201,6 +203,8 @@ async def _write(state: SimState, request: Request, connector_id: str, sub_objec
     target = connector.target
     with _worded(state, target.get_connector if target else None, flatten(body)):
         elements = parse_body(connector_id, root, body, insert, arrays=faults.element_arrays)
+        if state.read_gate is not None and len(elements) == 1:
+            await state.read_gate.hold()
         if faults.element_ms:
             await asyncio.sleep(faults.element_ms * len(elements) / 1000)
         if connector.ledger is not None:

@@ -18,6 +18,7 @@ from stkkr_tasks.afas.auth import normalise_token, token_header
 from stkkr_tasks.simulator.app import build_app
 from stkkr_tasks.simulator.catalogue import Catalogue
 from stkkr_tasks.simulator.faults import Faults
+from stkkr_tasks.simulator.gate import ReadGate
 from stkkr_tasks.simulator.refusals import Refusals
 from stkkr_tasks.simulator.state import RequestRecord, SimState, WriteRecord
 
@@ -101,6 +102,15 @@ class Simulator:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self._state.plan.faults = faults
+
+    @property
+    def read_gate(self) -> ReadGate | None:
+        """The gate that holds writes of one element until enough pages were read (`gate`), or None."""
+        return self._state.read_gate
+
+    @read_gate.setter
+    def read_gate(self, gate: ReadGate | None) -> None:
+        self._state.read_gate = gate
 
     def rows(self, get_connector_id: str) -> list[dict[str, Any]]:
         """What a GET would return now: copies of all rows of a GetConnector, in table order.

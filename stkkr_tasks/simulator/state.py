@@ -10,6 +10,7 @@ from typing import Any
 from stkkr_tasks.afas.auth import token_header
 from stkkr_tasks.simulator.catalogue import Catalogue
 from stkkr_tasks.simulator.faults import FaultPlan, Faults
+from stkkr_tasks.simulator.gate import ReadGate
 from stkkr_tasks.simulator.refusals import Refusals
 from stkkr_tasks.simulator.tables import DataStore
 
@@ -65,6 +66,8 @@ class SimState:
         self.token = token
         self.expected_auth = token_header(token)
         self.plan = FaultPlan(faults)
+        #: When set, writes of one element wait for the GetConnector reads it counts (tests only).
+        self.read_gate: ReadGate | None = None
         self._log_lock = threading.Lock()
         self._requests: list[RequestRecord] = []
         self._writes: list[WriteRecord] = []

@@ -13,6 +13,7 @@ from stkkr_tasks.spec._actions import Action
 from stkkr_tasks.spec._walk import row_fields
 from stkkr_tasks.spec.compiled import CompiledStkkr, compile_spec
 from stkkr_tasks.spec.errors import ExpressionError, Problem, SpecError
+from stkkr_tasks.spec.fits import misfit
 from stkkr_tasks.spec.loader import load_stkkr, load_stkkr_text
 from stkkr_tasks.spec.model import StkkrSpec
 from stkkr_tasks.spec.online import OnlineCheck, check_online, validate_online
@@ -31,6 +32,7 @@ __all__ = [
     "json_schema",
     "load_stkkr",
     "load_stkkr_text",
+    "misfit",
     "row_fields",
     "validate_online",
 ]

@@ -345,7 +345,7 @@ class UpdateSpec(_Model):
     """For a delete of a sub-object: its name (the URL's object part); default the connector itself."""
     batch: int = Field(1, ge=1, le=500, strict=True)
     """Elements per request: up to this many inserts or updates go out as one `"Element": [...]`; a refused
-    request is split in halves until the refused elements are found. Try it on a test environment first."""
+    request is split into parts until the refused elements are found. Try it on a test environment first."""
     connection: Name | None = None
     """Write with this AfasConnection block (another environment or token) instead of the stkkr's
     `connection`, which still reads; concurrency, retries and `unique` go by the environment written to."""

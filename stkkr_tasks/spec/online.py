@@ -15,14 +15,13 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from stkkr_tasks.spec._walk import Loc, conditions, elements, expressions, where_conditions
 from stkkr_tasks.spec.errors import Problem
 from stkkr_tasks.spec.expressions import is_template
-from stkkr_tasks.spec.helpers import HelperError, key_text, to_date, to_decimal, to_int
+from stkkr_tasks.spec.fits import misfit
 from stkkr_tasks.spec.model import Condition, ElementSpec, GetLookup, GetSpec, StkkrSpec
 
 if TYPE_CHECKING:
@@ -39,13 +38,6 @@ __all__ = ["OnlineCheck", "check_online", "validate_online"]
 
 _WHOLE_LOOKUP = re.compile(r"""^\{\{\s*lookup\(\s*['"]([^'"]+)['"][^{}]*\)\s*\}\}$""")
 """A template that is one call of lookup('table', ...) and nothing else: the field gets the table's values."""
-_BOOLEANS = frozenset({"true", "false", "0", "1"})
-_TYPE_RULES = {
-    "int": "must be a whole number",
-    "decimal": "must be a number",
-    "boolean": "must be true or false",
-    "date": "must be a date like 2024-05-01",
-}
 
 
 def _hint(name: str, choices: Iterable[str]) -> str:
@@ -60,10 +52,12 @@ class OnlineCheck:
     Attributes:
         problems: Every problem, in file order; empty when the spec fits the environment.
         names: The connectors' names, field ids and labels (from metainfo), which AFAS's messages name.
+        update_meta: The UpdateConnector's metainfo, or None when it does not exist.
     """
 
     problems: list[Problem]
     names: frozenset[str] = frozenset()
+    update_meta: UpdateConnectorMeta | None = None
 
 
 async def validate_online(
@@ -102,6 +96,7 @@ async def check_online(
     """
     clients = {spec.connection: client, **(writers or {})}
     checker = _Checker(spec)
+    update_meta: UpdateConnectorMeta | None = None
     names: set[str] = set()
     connectors = await client.list_connectors()
     get_ids = [info.id for info in connectors.get_connectors]
@@ -135,9 +130,11 @@ async def check_online(
         where = "" if target.connection == spec.connection else f" in connection {target.connection!r}"
         names |= {target.connector, target.object or ""}
         if target.connector in update_ids:
-            update_meta = await writer.update_connector_meta(target.connector)
-            names |= update_meta.names()
-            checker.update(update_meta, target, where)
+            meta = await writer.update_connector_meta(target.connector)
+            names |= meta.names()
+            checker.update(meta, target, where)
+            if target.base == ("update",):
+                update_meta = meta
         else:
             hint = _hint(target.connector, update_ids)
             checker.add(
@@ -145,7 +142,7 @@ async def check_online(
                 f"UpdateConnector {target.connector!r} does not exist{where}{hint}",
             )
     problems = sorted(checker.problems, key=lambda problem: problem.line or 0)
-    return OnlineCheck(problems, frozenset(names - {""}))
+    return OnlineCheck(problems, frozenset(names - {""}), update_meta)
 
 
 @dataclass(frozen=True)
@@ -332,43 +329,16 @@ class _Checker:
                     )
 
 
-def _allowed_text(item: AllowedValue) -> str:
-    return f"{item.id} ({item.description})" if item.description else item.id
-
-
 def _misfit(
     value: Any, data_type: str, length: int, decimals: int, allowed: list[AllowedValue] | None
 ) -> str | None:
-    """Return why a literal value does not fit a field, or None when it fits. Never repeats the value."""
-    if value is None or value == "" or (isinstance(value, str) and is_template(value)):
-        return None
-    if allowed:
-        if key_text(value) in {item.id for item in allowed}:
-            return None
-        shown = ", ".join(
-            f"{item.id} ({item.description})" if item.description else item.id for item in allowed[:10]
-        )
-        return f"not one of the allowed values: {shown}{', ...' if len(allowed) > 10 else ''}"
-    kind = data_type.lower()
-    if kind in _TYPE_RULES and not _fits_type(value, kind):
-        return _TYPE_RULES[kind]
-    if kind == "decimal" and not isinstance(value, str | int):
+    """Return why a literal value does not fit a field, or None when it fits. Never repeats the value.
+
+    Besides what AFAS refuses (`misfit`), a literal number must not have more decimals than the field.
+    """
+    problem = misfit(value, data_type, length, allowed)
+    if problem is None and data_type.lower() == "decimal" and isinstance(value, float | Decimal):
         exponent = Decimal(str(value)).as_tuple().exponent
         if isinstance(exponent, int) and -exponent > decimals >= 0:
             return f"has more than {decimals} decimals"
-    if kind in ("string", "blob") and length > 0 and len(key_text(value)) > length:
-        return f"is longer than {length} characters"
-    return None
-
-
-def _fits_type(value: Any, kind: str) -> bool:
-    try:
-        if kind == "int":
-            return not isinstance(value, bool | float | Decimal | date) and to_int(value) is not None
-        if kind == "decimal":
-            return not isinstance(value, bool | date) and to_decimal(value) is not None
-        if kind == "boolean":
-            return isinstance(value, bool) or key_text(value).lower() in _BOOLEANS
-        return isinstance(value, date) or (isinstance(value, str) and to_date(value) is not None)
-    except HelperError:
-        return False
+    return problem

@@ -27,7 +27,15 @@ def redact(message: str, values: Iterable[Any]) -> str:
     Returns:
         The message without any of the values' text forms.
     """
-    forms = {form.casefold(): form for value in values for form in _forms(value) if len(form) >= _MIN_LENGTH}
+    folded, lowered = message.casefold(), message.lower()
+    # Only the forms the message holds go into the pattern: compiling a form of every value of a row (dates
+    # in 30 renderings) took 40 ms per failed row. Both foldings: the pattern ignores case either way.
+    forms = {
+        form.casefold(): form
+        for value in values
+        for form in _forms(value)
+        if len(form) >= _MIN_LENGTH and (form.casefold() in folded or form.lower() in lowered)
+    }
     if not forms:
         return message
     ordered = sorted(forms.values(), key=len, reverse=True)

@@ -1,12 +1,14 @@
 """Several elements per request (`update.batch`): forming batches, and finding the refused elements.
 
-AFAS handles a message as one transaction, so a refused batch wrote nothing: it is split in halves and both
-halves are sent again at once, until the refused elements are alone (each becomes its own error record) and
+AFAS handles a message as one transaction, so a refused batch wrote nothing: it is split in `PARTS` parts
+that are sent again at once, until the refused elements are alone (each becomes its own error record) and
 the others are written; a refused part of `SINGLES_AT` elements or fewer is sent element by element at once,
-which saves the last round trips of the halving. A batch that AFAS refuses while each of its elements alone
-is accepted was refused for its shape (the connector takes one element per request): the run then falls
-back to single elements, with a warning, instead of failing every row. `unique` keys are reserved before a
-batch is sent (`update_records`) and settled here once each element's outcome is known.
+which saves the last round trips. Elements that AFAS would refuse by the metainfo never get here
+(`_precheck`): what is left are refusals of AFAS's own rules (a record that does not exist, a closed
+period). A batch that AFAS refuses while each of its elements alone is accepted was refused for its shape
+(the connector takes one element per request): the run then falls back to single elements, with a warning,
+instead of failing every row. `unique` keys are reserved before a batch is sent (`update_records`) and
+settled here once each element's outcome is known.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ Settle = Callable[[RunContext, WriteItem, Outcome], bool]
 
 #: A refused part this small goes out as single elements, all at once (fewer round trips than halving on).
 SINGLES_AT = 8
+#: A refused batch is sent again in this many parts at once: fewer rounds and less time on AFAS's side than
+#: halves (one refused element among 50, at 20 ms per request and 2 ms per element: 4 rounds and about 470
+#: slot-ms against 5 and 550; bench/RESULTS.md, issue 17).
+PARTS = 4
 
 #: Refusals of a whole message (nothing was written): worth splitting to find the elements refused.
 _REFUSALS = (AfasValidationError, AfasBadRequestError, AfasPayloadTooLargeError)
@@ -72,6 +78,13 @@ SHAPE_REFUSED = (
     "AFAS refused several elements per request while it accepts them one by one: this UpdateConnector "
     "takes one element per request, so the run went on without batch."
 )
+
+
+def split(batch: list[WriteItem]) -> list[list[WriteItem]]:
+    """The parts a refused batch is sent again in: `PARTS` about equal ones, or single elements when small."""
+    if len(batch) <= SINGLES_AT:
+        return [[item] for item in batch]
+    return [batch[len(batch) * n // PARTS : len(batch) * (n + 1) // PARTS] for n in range(PARTS)]
 
 
 def batches(items: Sequence[WriteItem], size: int) -> Iterator[list[WriteItem]]:
@@ -91,15 +104,21 @@ def batches(items: Sequence[WriteItem], size: int) -> Iterator[list[WriteItem]]:
 
 
 async def write_batch(
-    ctx: RunContext, batch: list[WriteItem], write_one: WriteOne, settle: Settle
+    ctx: RunContext,
+    batch: list[WriteItem],
+    write_one: WriteOne,
+    settle: Settle,
+    answered: Callable[[], None] = lambda: None,
 ) -> list[Result]:
-    """Send a batch as one request; a refused batch is split in halves until its refused elements are alone.
+    """Send a batch as one request; a refused batch is split until its refused elements are alone.
 
     Args:
         ctx: The run's shared context.
         batch: Items of one action (insert or update), at least one.
         write_one: Sends a single item and records its outcome.
         settle: Settles an item's `unique` key once its outcome is known.
+        answered: Called once the batch's own request has its answer: what follows, if anything, is the
+            search for its refused elements.
 
     Returns:
         The outcome of each item, in order.
@@ -107,14 +126,17 @@ async def write_batch(
     if ctx.stop.is_set:  # the run stopped while a refused batch was being split: send no more
         for item in batch:
             settle(ctx, item, "release")
+        answered()
         return [NOT_ATTEMPTED] * len(batch)
     if len(batch) == 1 or ctx.batch_fallback:
-        return [await write_one(ctx, item) for item in batch]
-    return await _send_or_split(ctx, batch, write_one, settle)
+        results = [await write_one(ctx, item) for item in batch]
+        answered()
+        return results
+    return await _send_or_split(ctx, batch, write_one, settle, answered)
 
 
 async def _send_or_split(
-    ctx: RunContext, batch: list[WriteItem], write_one: WriteOne, settle: Settle
+    ctx: RunContext, batch: list[WriteItem], write_one: WriteOne, settle: Settle, answered: Callable[[], None]
 ) -> list[Result]:
     """Send a batch of two or more; when AFAS refuses it, find the refused elements (see the module)."""
     elements = [item.element for item in batch if item.element is not None]
@@ -123,10 +145,8 @@ async def _send_or_split(
     try:
         await send(ctx.connector, elements, root=ctx.body_root)
     except _REFUSALS:
-        if len(batch) <= SINGLES_AT:
-            parts = [[item] for item in batch]
-        else:
-            parts = [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+        answered()
+        parts = split(batch)
         answers = await asyncio.gather(*(write_batch(ctx, part, write_one, settle) for part in parts))
         outcomes = [outcome for answer in answers for outcome in answer]
         if all(outcome.written for outcome in outcomes) and not ctx.batch_fallback:
@@ -134,6 +154,7 @@ async def _send_or_split(
             ctx.warn(SHAPE_REFUSED)
         return outcomes
     except Exception as exc:  # the outcome is unknown, or AFAS cannot be used: no element is re-sent
+        answered()
         reason = fatal_reason(exc)
         if reason is not None:
             ctx.stop.set(reason, fatal=True)
@@ -145,6 +166,7 @@ async def _send_or_split(
                 failure.message += KEY_KEPT
             ctx.recorder.fail(failure)
         return [Result(fatal=reason)] * len(batch)
+    answered()
     for item in batch:
         settle(ctx, item, "done")
     return [WRITTEN] * len(batch)

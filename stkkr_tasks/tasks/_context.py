@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient, Element, Pager
+    from stkkr_tasks.afas.models import UpdateConnectorMeta
     from stkkr_tasks.spec import Action, CompiledStkkr
     from stkkr_tasks.tasks._groups import Grouper
     from stkkr_tasks.tasks._recorder import ErrorRecorder
@@ -243,6 +244,8 @@ class RunContext:
         upload: The uploaded file the stkkr reads instead of a GetConnector (opened, header checked).
         responder: Sends the `respond` write after each successful one; None without `respond`.
         retry: In a retry run (`stkkr retry`): the open error records whose rows alone are processed.
+        update_meta: The UpdateConnector's metainfo: every element is checked against it before it is sent
+            (`_precheck`); None checks nothing.
     """
 
     def __init__(
@@ -266,6 +269,7 @@ class RunContext:
         upload: UploadFile | None = None,
         responder: Responder | None = None,
         retry: RetryScope | None = None,
+        update_meta: UpdateConnectorMeta | None = None,
     ) -> None:
         self.stkkr = stkkr
         self.compiled = compiled
@@ -282,6 +286,7 @@ class RunContext:
         self.body_root = body_root or connector
         self.batch = batch
         self.responder = responder
+        self.update_meta = update_meta
         #: Set once AFAS refused several elements per request while it accepts them one by one: from then
         #: on the run sends one element per request (`_batches`).
         self.batch_fallback = False

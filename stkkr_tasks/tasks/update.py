@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from prefect import task
@@ -23,7 +23,9 @@ from stkkr_tasks.tasks._run_once import Outcome, PageReservations
     cache_policy=NO_CACHE,  # elements carry row values and must never be hashed or stored
     persist_result=False,
 )
-async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
+async def update_records(
+    ctx: RunContext, items: Sequence[WriteItem], on_answered: Callable[[], None] | None = None
+) -> Counts:
     """Write every item; a refused row becomes an error record and the others go on.
 
     Writes run concurrently; the client's limiter keeps at most 8 requests in flight per AFAS environment,
@@ -33,7 +35,9 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     write starts: the items left are counted as not attempted (no error record). With `on_error: stop` a page
     writes one item at a time, so the first refusal stops the run with one failed row (or group).
     With `update.batch` above 1, consecutive inserts (or updates) go out up to that many per request; a
-    refused request is split in halves until the refused elements are alone (`_batches`).
+    refused request is split into parts until the refused elements are alone (`_batches`). Once every
+    request of the page has its first answer, `on_answered` is called: what is left is finding refused
+    elements, and the flow may read on meanwhile (a page in that search may finish after later pages).
     A `unique` key is reserved shortly before its write, a few rows ahead (a row whose key is taken by then
     is skipped), and settled right after it: done when written, released when refused, kept when the
     outcome is unknown; keys reserved for rows that were not sent are released.
@@ -44,6 +48,7 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     Args:
         ctx: The run's shared context.
         items: The writes of one page.
+        on_answered: Called once every request of the page (every batch's own) has its answer.
 
     Returns:
         The page's rows written, skipped (key taken by then), failed and not attempted.
@@ -63,6 +68,15 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
     fatal_here: str | None = None
     turn = _Turn(ctx.write_turn)
     reservations = PageReservations(ctx.guard, items)
+    unanswered = len(pending)
+
+    def answered() -> None:
+        nonlocal unanswered
+        unanswered -= 1
+        if unanswered == 0:  # only the search for refused elements is left: the next page may go on
+            turn.pass_on()
+            if on_answered is not None:
+                on_answered()
 
     async def writer() -> None:
         nonlocal total, fatal_here
@@ -77,7 +91,9 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
                     total += Counts(skipped=item.size)
                 else:
                     claimed.append(item)
-            results = await write_batch(ctx, claimed, _write, _settle) if claimed else []
+            if not claimed:
+                answered()
+            results = await write_batch(ctx, claimed, _write, _settle, answered) if claimed else []
             for item, result in zip(claimed, results, strict=True):
                 total += result.counts(item)
                 fatal_here = fatal_here or result.fatal
@@ -102,7 +118,9 @@ async def update_records(ctx: RunContext, items: Sequence[WriteItem]) -> Counts:
 
 
 class _Turn:
-    """One page's turn to start writes; held from the page's first write until its last one has started."""
+    """One page's turn to start writes; held from the page's first write until its last one has started, or
+    until every request of the page has its first answer (one batch of the page may still search refused
+    elements)."""
 
     def __init__(self, lock: asyncio.Lock) -> None:
         self._lock = lock

@@ -48,19 +48,24 @@ def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Pa
         assert timing is not None, f"no timing of {command} without Prefect log lines"
     assert re.search(r"stkkr peak RSS: \*\*\d+ MiB\*\*", report)
     assert re.search(r"peak RSS 400 / 200 rows: \*\*\d\.\d{3}\*\*", report)
-    batches = re.findall(r"^\| (\d+) \| (none|1 in [\d,]+) \| ([\d,]+) \| (\d+) \|", report, re.MULTILINE)
-    assert [(size, refused) for size, refused, _, _ in batches] == [
-        ("1", "none"),
-        ("50", "none"),
-        ("50", "1 in 100"),
-        ("50", "1 in 5,000"),
-    ]
-    assert [int(updated) + int(failed) for _, _, updated, failed in batches] == [300, 300, 300, 300]
-    assert int(batches[2][3]) == 3  # one row in a hundred refused, the others written
-    assert re.search(r"batch 50 / batch 1 updates/s: \*\*[\d.]+\*\*", report)
-    assert re.search(
-        r"gain lost when 1 element in 100 is refused \(\d+% of the batches\): \*\*-?[\d.]+", report
+    batches = re.findall(
+        r"^\| (\d+) \| (none|1 in [\d,]+) \| ([^|]*) \| ([\d,]+) \| (\d+) \|", report, re.MULTILINE
     )
+    assert [(size, refused, by.strip()) for size, refused, by, _, _ in batches] == [
+        ("1", "none", ""),
+        ("50", "none", ""),
+        ("50", "1 in 100", "the metainfo"),
+        ("50", "1 in 5,000", "the metainfo"),
+        ("50", "1 in 100", "AFAS's rule"),
+        ("50", "1 in 5,000", "AFAS's rule"),
+    ]
+    assert [int(updated) + int(failed) for *_, updated, failed in batches] == [300] * 6
+    assert int(batches[2][4]) == int(batches[4][4]) == 3  # one row in a hundred refused, the others written
+    assert re.search(r"batch 50 / batch 1 updates/s: \*\*[\d.]+\*\*", report)
+    for by in ("the metainfo", "AFAS's rule"):
+        assert re.search(
+            rf"lost when 1 element in 100 is refused by {by} \(\d+% of the batches\): \*\*-?[\d.]+", report
+        )
     uploads = re.findall(
         r"^\| (GetConnector|CSV upload[^|]*) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|", report, re.MULTILINE
     )

@@ -19,7 +19,8 @@ from tests.fixture_types import Connect, ErrorRecords, MakeSimulator, MakeSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-# ViAg only allows AFK, ANS, EHP, REG: rows that are not chargeable get a value AFAS refuses.
+# Rows that are not chargeable get a key no project has: AFAS refuses to update a record that does not exist
+# (its own rule, which no metainfo tells, so the row is sent and refused).
 PROJECTS = """
 stkkr: {name}
 connection: {connection}
@@ -29,10 +30,10 @@ get:
   page_size: {page_size}
 {extra}
 transform:
-  keys: {{"@PrId": "{{{{ row.ProjectId }}}}"}}
+  keys: {{"@PrId": "{{{{ row.ProjectId if row.Chargeable else 'X' ~ row.ProjectId }}}}"}}
   fields:
     PrSt: Afgesloten
-    ViAg: "{{{{ 'AFK' if row.Chargeable else 'XXX' }}}}"
+    ViAg: AFK
 {fields}
 update: {{connector: PtProject, action: update}}
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stkkr_tasks.afas import Element
 from stkkr_tasks.tasks import WriteItem
-from stkkr_tasks.tasks._batches import batches
+from stkkr_tasks.tasks._batches import batches, split
 
 
 def _item(action: str, n: int) -> WriteItem:
@@ -26,3 +26,14 @@ def test_batches_keep_order_and_split_on_size_action_and_deletes() -> None:
 def test_batch_one_sends_every_item_alone() -> None:
     items = [_item("update", n) for n in range(4)]
     assert [len(batch) for batch in batches(items, 1)] == [1, 1, 1, 1]
+
+
+def test_a_refused_batch_goes_again_in_four_parts_and_a_small_part_element_by_element() -> None:
+    items = [_item("update", n) for n in range(50)]
+
+    parts = split(items)
+
+    assert [len(part) for part in parts] == [12, 13, 12, 13]
+    assert [item.row["n"] for part in parts for item in part] == list(range(50))
+    assert [len(part) for part in split(items[:8])] == [1] * 8
+    assert [len(part) for part in split(items[:9])] == [2, 2, 2, 3]
