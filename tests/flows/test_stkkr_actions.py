@@ -216,12 +216,19 @@ update: {{connector: PtProject, action: update}}
 
     summary = run_stkkr(spec, dry_run=True, on_preview=previews.append)
 
+    refused = [r for r in expected if r["Status"] == "Vervallen"]  # 'XXX' is no allowed value of ViAg
+    kept = [r for r in expected if r["Status"] != "Vervallen"]
+    assert 0 < len(refused) <= 5
     assert (summary.state, summary.dry_run, summary.read) == ("Completed", True, len(expected))
-    assert (summary.written, summary.would_write, summary.failed) == (0, len(expected), 0)
+    assert (summary.written, summary.would_write, summary.failed) == (0, len(kept), len(refused))
     assert simulator.writes == [], "a dry run sends nothing"
     assert error_records(stkkr_name) == []
-    assert len(previews) == 5
-    assert previews[0]["PtProject"]["Element"]["@PrId"] == expected[0]["ProjectId"]
+    elements = [preview for preview in previews if "PtProject" in preview]
+    would_fail = [preview["would_fail"] for preview in previews if "would_fail" in preview]
+    assert len(elements) == 5
+    assert elements[0]["PtProject"]["Element"]["@PrId"] == kept[0]["ProjectId"]
+    assert len(would_fail) == len(refused)  # the metainfo check tells a dry run what AFAS would refuse
+    assert all(f["stage"] == "update" and "field 'ViAg'" in f["message"] for f in would_fail)
     assert "nothing was written" in summary.message
 
 
