@@ -22,6 +22,7 @@ from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from stkkr_tasks.run.after import after_run
+from stkkr_tasks.run.predecessors import crash_dead_predecessors
 from stkkr_tasks.run.progress import ProgressCallback, RunHooks, current_hooks
 from stkkr_tasks.run.retry import retry_text
 from stkkr_tasks.run.session import StkkrMismatch, abort_message, open_run, run_tags
@@ -95,6 +96,7 @@ async def execute_stkkr(
     hooks = current_hooks()
     flow_run = _current_flow_run()
     await _ensure_tags(flow_run, run_tags(spec))
+    await crash_dead_predecessors(flow_run)
     tally = _Tally(hooks.on_progress)
     reason: str | None = None
     problems: tuple[str, ...] = ()
