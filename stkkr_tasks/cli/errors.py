@@ -57,6 +57,7 @@ def list_errors(
         return
     table = Table("id", "created (UTC)", "stkkr", "tenant", "stage", "HTTP", "AFAS error", "message")
     table.add_column("payload")
+    table.add_column("retries")
     for record in records:
         table.add_row(
             str(record.id),
@@ -68,6 +69,7 @@ def list_errors(
             _text(record.error_number),
             escape(record.message),
             "encrypted" if record.has_payload else "",
+            _retries(record),
         )
     out().print(table)
 
@@ -96,6 +98,13 @@ def show_error(
     if payload:
         out().print("[bold]payload[/bold]:")
         out().print_json(json.dumps(data["payload"]))
+
+
+def _retries(record: ErrorRecord) -> str:
+    """How often `stkkr retry` failed again on the record's row, and when last (UTC); empty if never."""
+    if not record.retries or record.retried_at is None:
+        return ""
+    return f"{record.retries} (last {record.retried_at:%m-%d %H:%M})"
 
 
 def _key_values(key: list[str]) -> tuple[str, ...]:

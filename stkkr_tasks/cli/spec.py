@@ -165,6 +165,12 @@ async def _check_online(spec: StkkrSpec) -> list[Problem]:
                 clients[name] = await stack.enter_async_context(connection.get_client())
             except (ConnectionBlockError, AfasError) as exc:
                 return [spec.problem_at(place, str(exc)), *alert_problems]
+            if name == spec.connection:
+                continue
+            try:  # a connection only written with: its refused token belongs at its place, not `connection`
+                await clients[name].list_connectors()
+            except AfasError as exc:
+                return [spec.problem_at(place, f"cannot check against AFAS: {exc}"), *alert_problems]
         try:
             return await validate_online(spec, clients[spec.connection], clients) + alert_problems
         except AfasError as exc:

@@ -143,14 +143,16 @@ async def open_run(
         responder = None
         if spec.respond is not None and spec.respond_connection is not None:
             target, answering = spec.respond.update, clients[spec.respond_connection]
+            respond_meta = await answering.update_connector_meta(target.connector)
             responder = Responder(
                 client=answering,
                 connector=target.connector,
-                root=(await answering.update_connector_meta(target.connector)).name or target.connector,
+                root=respond_meta.name or target.connector,
                 action=target.action,
                 object_name=target.object,
                 environment=environments[spec.respond_connection],
                 connection=spec.respond_connection,
+                meta=respond_meta,
             )
         store = ErrorStore()
         async with AsyncExitStack() as files, store:

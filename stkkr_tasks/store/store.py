@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -16,6 +15,7 @@ from stkkr_tasks.store import _migrate
 from stkkr_tasks.store._batches import chunks
 from stkkr_tasks.store._config import default_database_url, display_url, normalise_url
 from stkkr_tasks.store._engine import create_engine
+from stkkr_tasks.store._rows import error_rows
 from stkkr_tasks.store._schema import (
     error_records,
     run_once_keys,
@@ -25,19 +25,11 @@ from stkkr_tasks.store._schema import (
 )
 from stkkr_tasks.store.errors import FingerprintKeyMismatch
 from stkkr_tasks.store.fingerprint import key_check_value
-from stkkr_tasks.store.keys import aget_payload_key
-from stkkr_tasks.store.payload import encrypt_payload
 from stkkr_tasks.store.records import DEFAULT_TENANT, ConsentSetting, ErrorRecord, NewErrorRecord
 from stkkr_tasks.store.retention import MAX_RETENTION_DAYS, check_retention_days, retention_cutoff
 from stkkr_tasks.store.retries import ErrorRetries
 from stkkr_tasks.store.run_once import RunOnceKeys
 
-logger = logging.getLogger("stkkr.store")
-
-NO_KEY_NOTE = (
-    " [payload not stored: the tenant consented, but no payload key is configured "
-    "(STKKR_PAYLOAD_KEY or the Prefect Secret block 'stkkr-payload-key')]"
-)
 _KEY_CHECK = "fingerprint_key_check"
 _RETENTION_DAYS = "retention_days"
 
@@ -139,11 +131,7 @@ class ErrorStore:
         created_at = now or datetime.now(UTC)
         tenants = {record.tenant or DEFAULT_TENANT for record in records}
         consents = await self._consents(tenants)
-        wants_payload = any(r.payload is not None and consents[r.tenant or DEFAULT_TENANT] for r in records)
-        key = await aget_payload_key() if wants_payload else None
-        if wants_payload and key is None:
-            logger.warning("Failed payloads are not stored: consent is on, but no payload key is configured.")
-        rows = [_row(r, consents[r.tenant or DEFAULT_TENANT], key, created_at) for r in records]
+        rows = await error_rows(records, consents, created_at)
         async with self.engine.begin() as connection:
             if retry is None:
                 await connection.execute(error_records.insert(), rows)
@@ -405,31 +393,3 @@ class ErrorStore:
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self.backend == "postgresql" else sqlite
         return dialect.insert(table)
-
-
-def _row(record: NewErrorRecord, consent: bool, key: bytes | None, created_at: datetime) -> dict[str, Any]:
-    message, token = record.message, None
-    if consent and record.payload is not None:
-        if key is None:
-            message += NO_KEY_NOTE
-        else:
-            token = encrypt_payload(record.payload, key)
-    return {
-        "created_at": created_at,
-        "stkkr": record.stkkr,
-        "tenant": record.tenant or DEFAULT_TENANT,
-        "flow_run_id": record.flow_run_id,
-        "stage": record.stage,
-        "row_key": record.row_key,
-        "http_status": record.http_status,
-        "error_number": record.error_number,
-        "profit_log_reference": record.profit_log_reference,
-        "message": message,
-        "consent": consent,
-        "payload_encrypted": token,
-        "environment": record.environment,
-        "unique_key": record.unique_key,
-        "connector": record.connector,
-        "action": record.action,
-        "connection": record.connection,
-    }

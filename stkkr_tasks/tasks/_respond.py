@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from stkkr_tasks.spec import ExpressionError
 from stkkr_tasks.tasks._context import WriteItem
 from stkkr_tasks.tasks._errors import failure_from, fatal_reason
+from stkkr_tasks.tasks._precheck import element_problem
 from stkkr_tasks.tasks._recorder import Failure, WriteTarget
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient
+    from stkkr_tasks.afas.models import UpdateConnectorMeta
     from stkkr_tasks.spec import Action
     from stkkr_tasks.tasks._context import RunContext
 
@@ -34,6 +36,8 @@ class Responder:
         object_name: For a delete of a sub-object, its name.
         environment: The AFAS environment written to (`environment_scope`), named in error records.
         connection: The AfasConnection block name, named in error records (`stkkr errors retry`).
+        meta: The UpdateConnector's metainfo: each element is checked against it before it is sent
+            (`_precheck`), as first writes are; None checks nothing.
     """
 
     client: AfasClient
@@ -43,6 +47,7 @@ class Responder:
     object_name: str | None
     environment: str
     connection: str | None = None
+    meta: UpdateConnectorMeta | None = None
 
 
 def answer_element(results: Mapping[str, Any], root: str) -> dict[str, Any]:
@@ -69,13 +74,15 @@ async def respond(ctx: RunContext, item: WriteItem, results: Mapping[str, Any]) 
         results: AFAS's `results` of that write.
 
     Returns:
-        None when the response was written; otherwise "" when only this response failed, or the reason the
-        whole run must stop (AFAS refused the token of the response's connection, or is unreachable).
+        None when the response was written; otherwise "" when only this response failed (AFAS refused it,
+        or would by the metainfo, which costs no request), or the reason the whole run must stop (AFAS
+        refused the token of the response's connection, or is unreachable).
     """
     responder = ctx.responder
     if responder is None:
         raise ValueError("the stkkr has no respond")
     sent = WriteItem(row=item.row, rows=item.rows, action=responder.action)
+    problem: str | None = None
     try:
         element = ctx.compiled.respond_element(item.row, answer_element(results, ctx.body_root), item.rows)
         if responder.action == "delete":
@@ -83,8 +90,10 @@ async def respond(ctx: RunContext, item: WriteItem, results: Mapping[str, Any]) 
             await responder.client.delete(responder.connector, sent.delete_keys, responder.object_name)
         else:
             sent.element = element
-            write = responder.client.insert if responder.action == "insert" else responder.client.update
-            await write(responder.connector, element, root=responder.root)
+            problem = _problem(responder, sent)
+            if problem is None:
+                write = responder.client.insert if responder.action == "insert" else responder.client.update
+                await write(responder.connector, element, root=responder.root)
     except Exception as exc:
         if isinstance(exc, ExpressionError):
             failure = Failure(stage="respond", row=item.row, message=str(exc))
@@ -93,8 +102,19 @@ async def respond(ctx: RunContext, item: WriteItem, results: Mapping[str, Any]) 
         reason = fatal_reason(exc)
         if reason is not None:
             ctx.stop.set(reason, fatal=True)
-        failure.rows, failure.root, failure.environment = item.rows, responder.root, responder.environment
-        failure.target = WriteTarget(responder.connector, responder.object_name, responder.connection)
-        ctx.recorder.fail(failure)
-        return reason or ""
-    return None
+    else:
+        if problem is None:
+            return None
+        failure, reason = Failure(stage="respond", row=item.row, message=problem, item=sent), None
+    failure.rows, failure.root, failure.environment = item.rows, responder.root, responder.environment
+    failure.target = WriteTarget(responder.connector, responder.object_name, responder.connection)
+    ctx.recorder.fail(failure)
+    return reason or ""
+
+
+def _problem(responder: Responder, sent: WriteItem) -> str | None:
+    """Why AFAS would refuse the response element by the UpdateConnector's metainfo, or None."""
+    if responder.meta is None or sent.element is None:
+        return None
+    owner = f"UpdateConnector {responder.connector!r}"
+    return element_problem(sent.element, responder.meta, owner, insert=sent.action == "insert")

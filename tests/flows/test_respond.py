@@ -92,6 +92,26 @@ def test_a_refused_response_is_an_error_record_and_never_repeats_the_first_write
     assert len([w for w in simulator.writes if w.connector == "KnContact"]) == count
 
 
+def test_a_response_the_metainfo_refuses_is_an_error_record_without_a_request(
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
+) -> None:
+    spec = _spec(make_spec, connect(simulator), suffix="-longer-than-15")  # BcCo takes 15 characters
+    count = len(_organisations(simulator))
+
+    summary = run_stkkr(spec)
+
+    assert (summary.written, summary.failed) == (count, 0)
+    assert (summary.responded, summary.respond_failed) == (0, count)
+    records = error_records(stkkr_name)
+    assert len(records) == count and {r.stage for r in records} == {"respond"}
+    assert {r.message for r in records} == {
+        "field 'BcCo' (Number) of UpdateConnector 'KnOrganisation': is longer than 15 characters; "
+        "not sent (checked against the metainfo)"
+    }
+    assert all(r.http_status is None and r.connector == "KnOrganisation" for r in records)
+    assert not [r for r in simulator.requests if "/connectors/KnOrganisation" in r.path]  # no request
+
+
 def test_a_response_without_the_field_asked_for_fails_at_stage_respond(
     simulator: Simulator, connect: Connect, make_spec: MakeSpec, error_records: ErrorRecords, stkkr_name: str
 ) -> None:

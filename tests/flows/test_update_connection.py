@@ -125,6 +125,25 @@ def test_validate_online_names_a_missing_write_connection(
     )
 
 
+def test_validate_online_reports_a_refused_write_token_at_update_connection(
+    make_simulator: MakeSimulator, connect: Connect, tmp_path: Path
+) -> None:
+    wrong = "<token><version>1</version><data>" + "0" * 64 + "</data></token>"
+    reads = connect(make_simulator(rows=5, seed=8))
+    writes = connect(make_simulator(rows=5, seed=8), token=wrong)
+    path = tmp_path / "copy.yaml"
+    path.write_text(COPY.format(name="copy-refused", connection=reads, writes=writes, unique=""))
+    app = typer.Typer()
+    spec_cli.register(app)
+
+    checked = CliRunner().invoke(app, ["validate", "--online", str(path)])
+
+    assert checked.exit_code == 2
+    refused = f"{path}:9: update.connection: cannot check against AFAS:"
+    assert checked.stdout.startswith(refused), checked.stdout
+    assert "401" in checked.stdout and "0" * 64 not in checked.output
+
+
 def test_retries_go_to_the_environment_written_to(
     make_simulator: MakeSimulator, connect: Connect, make_spec: MakeSpec
 ) -> None:

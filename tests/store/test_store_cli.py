@@ -69,6 +69,24 @@ def test_errors_list_shows_meta_information_only(cli_db: str) -> None:
     assert "P-2" not in table.stdout
 
 
+def test_errors_list_shows_how_often_a_retry_failed_again(cli_db: str) -> None:
+    retried_at = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+
+    async def retry_twice() -> None:
+        async with ErrorStore(cli_db) as store:
+            for _ in range(2):
+                retries = await store.retries("close-projects", "afas:12345:test")
+                await store.add_errors([record("P-1")], now=retried_at, retry=retries)
+
+    asyncio.run(retry_twice())
+
+    table = stkkr("errors", "list")
+    assert table.exit_code == 0 and "retries" in table.stdout
+    p1_line, p2_line = [line for line in table.stdout.splitlines() if "invalid" in line]
+    assert "2 (last 03-04 05:06)" in p1_line and "last" not in p2_line
+    assert [r["retries"] for r in records_json()] == [2, 0]
+
+
 def test_errors_list_finds_a_row_by_its_key_values(cli_db: str) -> None:
     (found,) = records_json("--stkkr", "close-projects", "--key", "P-2")
     assert found["row_key"] == record("P-2").row_key

@@ -12,8 +12,8 @@ from prefect.blocks.system import Secret
 from sqlalchemy import text
 
 from stkkr_tasks.store import ErrorStore, NewErrorRecord, PayloadKeyError, decrypt_payload
+from stkkr_tasks.store._rows import NO_KEY_NOTE
 from stkkr_tasks.store.keys import PAYLOAD_KEY_BLOCK
-from stkkr_tasks.store.store import NO_KEY_NOTE
 
 pytestmark = pytest.mark.anyio
 
