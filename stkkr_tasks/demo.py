@@ -252,11 +252,14 @@ def _console_warnings_only() -> Iterator[None]:
             handler.setLevel(level)
 
 
-def _drain_prefect_workers() -> None:
-    """Send the logs and events still queued in this process before the server stops."""
+DRAIN_TIMEOUT_S = 30.0
+"""A Prefect worker whose task died never finishes draining (seen once in CI): wait this long at most."""
 
-    APILogWorker.drain_all()
-    EventsWorker.drain_all()
+
+def _drain_prefect_workers() -> None:
+    """Send the logs and events still queued in this process before the server stops (within a bound)."""
+    APILogWorker.drain_all(timeout=DRAIN_TIMEOUT_S)
+    EventsWorker.drain_all(timeout=DRAIN_TIMEOUT_S)
 
 
 def _raise_for_failed_runs(summaries: Sequence[RunSummary]) -> None:

@@ -565,8 +565,9 @@ def proof(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proof]:
         proof.received = json.dumps([w.body for w in sim.writes], default=str)
         proof.sim_writes = len(sim.writes)
         proof.received_elsewhere = json.dumps([w.body for w in other.writes], default=str)
-        APILogWorker.drain_all()
-        EventsWorker.drain_all()
+        # A bound: a Prefect worker whose task died never finishes draining (seen once in CI, a hang).
+        APILogWorker.drain_all(timeout=120)
+        EventsWorker.drain_all(timeout=120)
         asyncio.run(_wait_for_events(proof.flow_run_ids[-1]))
         yield proof
 
