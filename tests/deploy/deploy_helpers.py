@@ -7,11 +7,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import yaml
+from prefect import get_client
+from prefect.exceptions import ObjectNotFound
+
+from stkkr_tasks.deploy.pollers import nobody_polls
+from stkkr_tasks.simulator import Simulator
 
 T = TypeVar("T")
 
@@ -69,3 +76,35 @@ def stop_serve(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+@contextmanager
+def serving_one(
+    document: dict[str, Any], rows: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Simulator]:
+    """Serve one stkkr `document` with `stkkr serve` against a simulator of `rows` rows, until it polls."""
+    from blocks import AfasConnection  # lazy: registers the block type only for the serve tests
+
+    name = document["stkkr"]
+    root = tmp_path_factory.mktemp(f"served-{name}") / "deployments"
+    root.mkdir()
+    (root / f"{name}.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    simulator = Simulator(rows=rows, seed=1)
+    with simulator.serve() as base_url:
+        AfasConnection(base_url=base_url, token=simulator.token).save(CONNECTION, overwrite=True)
+        process = start_serve(root, tmp_path_factory.mktemp("prefect-home"))
+        try:
+            with get_client(sync_client=True) as client:
+                eventually(lambda: _deployed(client, name), "stkkr serve to register", 60)
+            eventually(lambda: nobody_polls(name) is None, "stkkr serve to poll", 60)
+            yield simulator
+        finally:
+            stop_serve(process)
+
+
+def _deployed(client: Any, name: str) -> bool:
+    try:
+        client.read_deployment_by_name(f"{name}/{name}")
+    except ObjectNotFound:
+        return False
+    return True

@@ -13,13 +13,12 @@ from uuid import UUID
 
 import pytest
 import typer
-import yaml
 from prefect import get_client
 from typer.testing import CliRunner
 
 from stkkr_tasks.cli import trigger as trigger_cli
 from stkkr_tasks.deploy import trigger
-from tests.deploy.deploy_helpers import CONNECTION, eventually, start_serve, stkkr_document, stop_serve
+from tests.deploy.deploy_helpers import serving_one, stkkr_document
 
 ROWS = 6
 NAME = "uploaded"
@@ -28,11 +27,6 @@ NAME = "uploaded"
 @pytest.fixture(scope="module")
 def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Serve one stkkr that reads an uploaded CSV file (and deletes it after a completed run)."""
-    from blocks import AfasConnection
-    from stkkr_tasks.simulator import Simulator
-
-    root = tmp_path_factory.mktemp("served-input") / "deployments"
-    root.mkdir()
     document = stkkr_document(
         NAME,
         get=None,
@@ -43,30 +37,8 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
             "fields": {"Ds": "{{ row.Note }} {{ row.Hours }}"},
         },
     )
-    (root / f"{NAME}.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
-    simulator = Simulator(rows=ROWS, seed=1)
-    with simulator.serve() as base_url:
-        AfasConnection(base_url=base_url, token=simulator.token).save(CONNECTION, overwrite=True)
-        process = start_serve(root, tmp_path_factory.mktemp("prefect-home"))
-        try:
-            from stkkr_tasks.deploy.pollers import nobody_polls
-
-            with get_client(sync_client=True) as client:
-                eventually(lambda: _deployed(client), "stkkr serve to register", 60)
-            eventually(lambda: nobody_polls(NAME) is None, "stkkr serve to poll", 60)
-            yield simulator
-        finally:
-            stop_serve(process)
-
-
-def _deployed(client: Any) -> bool:
-    from prefect.exceptions import ObjectNotFound
-
-    try:
-        client.read_deployment_by_name(f"{NAME}/{NAME}")
-    except ObjectNotFound:
-        return False
-    return True
+    with serving_one(document, ROWS, tmp_path_factory) as simulator:
+        yield simulator
 
 
 def _upload(folder: Path, simulator: Any) -> Path:

@@ -7,22 +7,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 from uuid import UUID
 
 import pytest
 import typer
-import yaml
 from prefect import get_client
-from prefect.exceptions import ObjectNotFound
 from typer.testing import CliRunner
 
-from blocks import AfasConnection
 from stkkr_tasks.cli import trigger as trigger_cli
 from stkkr_tasks.deploy import trigger
-from stkkr_tasks.deploy.pollers import nobody_polls
 from stkkr_tasks.simulator import Simulator
-from tests.deploy.deploy_helpers import CONNECTION, eventually, start_serve, stkkr_document, stop_serve
+from tests.deploy.deploy_helpers import serving_one, stkkr_document
 
 ROWS = 12
 NAME = "retried"
@@ -31,32 +26,12 @@ NAME = "retried"
 @pytest.fixture(scope="module")
 def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
     """Serve one stkkr whose rows that are not chargeable AFAS refuses (ViAg only allows AFK, ...)."""
-    root = tmp_path_factory.mktemp("served-retry") / "deployments"
-    root.mkdir()
     transform = {
         "keys": {"@PrId": "{{ row.ProjectId }}"},
         "fields": {"ViAg": "{{ 'AFK' if row.Chargeable else 'XXX' }}"},
     }
-    (root / f"{NAME}.yaml").write_text(yaml.safe_dump(stkkr_document(NAME, transform=transform)))
-    simulator = Simulator(rows=ROWS, seed=1)
-    with simulator.serve() as base_url:
-        AfasConnection(base_url=base_url, token=simulator.token).save(CONNECTION, overwrite=True)
-        process = start_serve(root, tmp_path_factory.mktemp("prefect-home"))
-        try:
-            with get_client(sync_client=True) as client:
-                eventually(lambda: _deployed(client), "stkkr serve to register", 60)
-            eventually(lambda: nobody_polls(NAME) is None, "stkkr serve to poll", 60)
-            yield simulator
-        finally:
-            stop_serve(process)
-
-
-def _deployed(client: Any) -> bool:
-    try:
-        client.read_deployment_by_name(f"{NAME}/{NAME}")
-    except ObjectNotFound:
-        return False
-    return True
+    with serving_one(stkkr_document(NAME, transform=transform), ROWS, tmp_path_factory) as simulator:
+        yield simulator
 
 
 def test_a_triggered_retry_runs_only_the_failed_rows_and_is_named_so(served: Simulator) -> None:
