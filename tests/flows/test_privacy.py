@@ -604,8 +604,19 @@ async def _events(client: Any, flow_run_id: str) -> list[Any]:
 
 
 def _found(text: str | bytes, needles: Iterable[str]) -> list[str]:
+    """The needles the text holds; a needle that starts or ends with a digit must not touch another digit.
+
+    A number inside a longer run of digits (a float, a timestamp) is a different number: the Prefect
+    database holds thousands of those, and one held a 9-digit phone marker by chance once.
+    """
     haystack = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
-    return sorted({needle for needle in needles if needle.encode() in haystack})
+    return sorted({needle for needle in needles if _digit_bounded(needle).search(haystack)})
+
+
+def _digit_bounded(needle: str) -> re.Pattern[bytes]:
+    before = rb"(?<![0-9])" if needle[:1].isdigit() else b""
+    after = rb"(?![0-9])" if needle[-1:].isdigit() else b""
+    return re.compile(before + re.escape(needle.encode()) + after)
 
 
 def _files(root: Path) -> Iterator[Path]:
