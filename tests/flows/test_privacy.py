@@ -610,7 +610,13 @@ def _found(text: str | bytes, needles: Iterable[str]) -> list[str]:
     database holds thousands of those, and one held a 9-digit phone marker by chance once.
     """
     haystack = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
-    return sorted({needle for needle in needles if _digit_bounded(needle).search(haystack)})
+    return sorted(
+        {
+            needle
+            for needle in needles
+            if needle.encode() in haystack and _digit_bounded(needle).search(haystack)
+        }
+    )
 
 
 def _digit_bounded(needle: str) -> re.Pattern[bytes]:
