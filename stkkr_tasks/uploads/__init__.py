@@ -7,8 +7,9 @@ with UploadFile(spec.input, "rows.csv", required=row_fields(spec)) as upload:   
 delete_upload("rows.csv")                       # `input_delete: true`, after a completed run
 ```
 The file is a local path or an fsspec URL that this process can read. It is read as a stream: one page of
-rows is in memory at a time, and nothing of it is written anywhere. Every message (`UploadError`, a bad
-row's) names the file, the line and the column, never a cell's value.
+rows is in memory at a time, and nothing of it is written anywhere. Entering reads the whole file once first,
+keeping nothing, so a line that cannot be read at all stops the run before its first row is written.
+Every message (`UploadError`, a bad row's) names the file, the line and the column, never a cell's value.
 """
 
 from __future__ import annotations

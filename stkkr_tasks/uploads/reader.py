@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -58,8 +59,9 @@ class UploadFile:
         required: The columns the stkkr reads, each with the place that reads it (`row_fields`).
 
     Raises:
-        UploadError: On entering, when the file cannot be opened, is not csv/xlsx, or its header lacks a
-            required column; on `page`, when a line is not text in the encoding or not CSV.
+        UploadError: On entering, when the file cannot be opened, is not csv/xlsx, its header lacks a
+            required column, or any line of it is not text in the encoding, not CSV, or not a readable row
+            of the sheet (the whole file is read once to find out, keeping nothing, before the first page).
     """
 
     def __init__(self, spec: InputSpec, where: str, required: Mapping[str, str]) -> None:
@@ -75,8 +77,9 @@ class UploadFile:
     def __enter__(self) -> UploadFile:
         self._stream = open_stream(self._where)
         try:
-            self._records = self._open_records(self._stream)
+            self._records = _records(self.spec, self._stream, self.name)
             self.header = self._read_header()
+            self._check_whole()
         except BaseException:
             self.close()
             raise
@@ -98,10 +101,14 @@ class UploadFile:
             self._stream.close()
             self._stream = None
 
-    def _open_records(self, stream: IO[bytes]) -> Iterator[tuple[int, list[Any]]]:
-        if self.spec.format == "xlsx":
-            return xlsx_records(stream, sheet=self.spec.sheet, name=self.name)
-        return csv_records(stream, encoding=self.spec.encoding, delimiter=self.spec.delimiter, name=self.name)
+    def _check_whole(self) -> None:
+        """Read every record of the file once through a stream of its own, keeping none of them.
+
+        A line that cannot be read at all stops the run here, before any row of the file is written: found
+        on a later page, the rows before it would be written and those after it neither written nor failed.
+        """
+        with open_stream(self._where) as stream:
+            deque(_records(self.spec, stream, self.name), maxlen=0)  # read to its end (or its first fault)
 
     def _read_header(self) -> list[str]:
         """The first record's column names, checked: named, each once, every required column there."""
@@ -130,7 +137,8 @@ class UploadFile:
         """The next page of `input.page_size` rows, or None after the last one.
 
         Raises:
-            UploadError: A line is not text in the encoding or not CSV (the message names it).
+            UploadError: A line is not text in the encoding or not CSV (the message names it): only when
+                the file changed after it was checked on entering.
         """
         page = UploadPage()
         for line, cells in self._records:
@@ -159,3 +167,10 @@ class UploadFile:
             page.bad.append(BadRow(row, line, message))
         else:
             page.rows.append(row)
+
+
+def _records(spec: InputSpec, stream: IO[bytes], name: str) -> Iterator[tuple[int, list[Any]]]:
+    """The file's records by its format, the header first."""
+    if spec.format == "xlsx":
+        return xlsx_records(stream, sheet=spec.sheet, name=name)
+    return csv_records(stream, encoding=spec.encoding, delimiter=spec.delimiter, name=name)

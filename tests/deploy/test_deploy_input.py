@@ -66,6 +66,21 @@ def test_trigger_passes_the_files_path_as_the_input_parameter(served: Any, tmp_p
     assert bodies[-ROWS:] == [f"Uit bestand {n}.5" for n in range(ROWS)]
 
 
+def test_a_deployed_run_of_a_file_with_a_broken_line_fails_before_it_writes(
+    served: Any, tmp_path: Path
+) -> None:
+    upload = _upload(tmp_path, served)
+    with upload.open("ab") as out:
+        out.write(b"100001;Caf\xe9;1,5\n")  # cp1252, not utf-8: the last line
+    before = len(served.writes)
+
+    summary = trigger(NAME, timeout=180, input=upload)
+
+    assert (summary.state, summary.read, summary.written) == ("Failed", 0, 0)
+    assert f"nothing was sent: {upload} line {ROWS + 2} is not utf-8 text" in summary.message
+    assert len(served.writes) == before and upload.exists()  # not deleted: the run failed
+
+
 def test_stkkr_trigger_input_and_a_run_without_its_file(
     served: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:

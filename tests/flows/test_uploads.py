@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,14 @@ CSV_INPUT = "{key: [ProjectId], columns: {EndDate: date, Budget: decimal}, page_
 def _csv(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
     return path
+
+
+def _run_and_validate() -> typer.Typer:
+    """The CLI with `stkkr run` and `stkkr validate`."""
+    app = typer.Typer()
+    run_cli.register(app)
+    spec_cli.register(app)
+    return app
 
 
 def _projects(simulator: Simulator, count: int) -> list[str]:
@@ -167,6 +177,99 @@ def test_an_encoding_error_names_its_line(
     assert run_stkkr(fixed, input=upload).written == 3
 
 
+#: A line of the large files that cannot be read, at line 192: past the first 64 KB and the first pages.
+BROKEN = {
+    "encoding": (b"{id};Caf\xe9 geheim;2027-01-01;1", "line 192 is not utf-8 text (byte 11 of the line)"),
+    "quoting": (b'{id};"Geheim" fase;2027-01-01;1', "line 192 is not valid CSV (unreadable quoting)"),
+}
+
+
+def _large_csv(path: Path, simulator: Simulator, broken: bytes) -> Path:
+    """Every project of the simulator on a line of about 400 bytes (80 KB), line 192 broken."""
+    ids = _projects(simulator, 200)
+    padding = "x" * 360
+    lines = [b"ProjectId;Description;EndDate;Budget"]
+    lines += [f"{project};{padding};2027-01-01;1".encode() for project in ids]
+    lines[191] = broken.replace(b"{id}", ids[190].encode())
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    assert sum(len(line) + 1 for line in lines[:191]) > 64 * 1024  # beyond the delimiter's sample
+    return path
+
+
+@pytest.mark.parametrize("fault", sorted(BROKEN))
+def test_a_broken_line_late_in_the_file_stops_the_run_before_anything_is_written(
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path, fault: str
+) -> None:
+    broken, expected = BROKEN[fault]
+    upload = _large_csv(tmp_path / "rows.csv", simulator, broken)
+    spec = make_spec(UPLOAD, connect(simulator), input=CSV_INPUT.replace("page_size: 3", "page_size: 50"))
+
+    summary = run_stkkr(spec, input=upload)
+
+    assert (summary.state, summary.read, summary.written, summary.failed) == ("Failed", 0, 0, 0)
+    assert simulator.writes == []  # the 190 good rows before it included
+    assert f"nothing was sent: {upload} {expected}" in summary.message
+    assert "Geheim" not in summary.message and "Caf" not in summary.message
+
+
+def test_stkkr_run_and_validate_name_a_broken_line_without_a_traceback(
+    simulator: Simulator, connect: Connect, tmp_path: Path
+) -> None:
+    app = _run_and_validate()
+    upload = _large_csv(tmp_path / "rows.csv", simulator, BROKEN["quoting"][0])
+    stkkr = tmp_path / "upload.yaml"
+    stkkr.write_text(
+        UPLOAD.format(name="cli-broken", connection=connect(simulator), input=CSV_INPUT), "utf-8"
+    )
+    wide = {"COLUMNS": "300"}
+
+    ran = CliRunner().invoke(app, ["run", str(stkkr), "--input", str(upload)], env=wide)
+    valid = CliRunner().invoke(app, ["validate", str(stkkr), "--input", str(upload)], env=wide)
+
+    assert ran.exit_code == 3, ran.output  # the run failed
+    assert f"{upload} line 192 is not valid CSV (unreadable quoting)" in ran.output
+    assert valid.exit_code == 2, valid.output
+    assert f"{stkkr}:4: input: {upload} line 192 is not valid CSV (unreadable quoting)" in valid.output
+    assert "Traceback" not in ran.output + valid.output and "Geheim" not in ran.output + valid.output
+    assert simulator.writes == []
+
+
+def _damaged_xlsx(path: Path, ids: list[str], row: int) -> Path:
+    """A workbook whose sheet holds a number cell openpyxl cannot read at `row` (as a damaged file does)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["ProjectId", "Description", "EndDate", "Budget"])
+    for project in ids:
+        sheet.append([project, "Excel", date(2027, 5, 1), 12.5])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                cell = f'<c r="D{row}" t="n"><v>12.5</v>'.encode()
+                assert cell in data
+                data = data.replace(cell, f'<c r="D{row}" t="n"><v>geheim</v>'.encode())
+            target.writestr(item, data)
+    return path
+
+
+def test_an_unreadable_row_of_a_sheet_stops_the_run_before_anything_is_written(
+    simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path
+) -> None:
+    upload = _damaged_xlsx(tmp_path / "rows.xlsx", _projects(simulator, 200), row=190)
+    given = "{format: xlsx, key: [ProjectId], columns: {EndDate: date, Budget: decimal}, page_size: 50}"
+    spec = make_spec(UPLOAD, connect(simulator), input=given)
+
+    summary = run_stkkr(spec, input=upload)
+
+    assert (summary.state, summary.read, summary.written) == ("Failed", 0, 0)
+    assert simulator.writes == []
+    assert f"{upload} row 190 of sheet 'Sheet' cannot be read (ValueError)" in summary.message
+    assert "geheim" not in summary.message
+
+
 def test_input_delete_removes_the_file_after_a_completed_run_only(
     simulator: Simulator, connect: Connect, make_spec: MakeSpec, tmp_path: Path
 ) -> None:
@@ -221,9 +324,7 @@ def test_a_stkkr_with_input_needs_its_file_and_one_with_get_takes_none(
 def test_stkkr_run_and_validate_take_the_file_with_input(
     simulator: Simulator, connect: Connect, tmp_path: Path
 ) -> None:
-    app = typer.Typer()
-    run_cli.register(app)
-    spec_cli.register(app)
+    app = _run_and_validate()
     ids = _projects(simulator, 2)
     good = _csv(
         tmp_path / "rows.csv", ["ProjectId,Description,EndDate,Budget", *(f"{i},x,2027-01-01,1" for i in ids)]
