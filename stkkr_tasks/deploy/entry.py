@@ -9,13 +9,13 @@ ends Failed with a message saying why.
 
 from __future__ import annotations
 
-from prefect import flow
 from prefect.states import Failed, State
 
 from stkkr_tasks.deploy.chain import then_hook
 from stkkr_tasks.names import is_name
 from stkkr_tasks.run import compile_stkkr
-from stkkr_tasks.run.flow import StkkrFlow
+from stkkr_tasks.run.flow import StkkrFlow, stkkr_flow
+from stkkr_tasks.run.parameters import RunParameters
 from stkkr_tasks.spec.files import StkkrFileError, load_stkkr_by_name
 
 
@@ -59,14 +59,7 @@ def deployment_flow(attribute: str) -> StkkrFlow:
 def _failing_flow(name: str, message: str) -> StkkrFlow:
     """A flow named after the stkkr whose runs end Failed with ``message`` (same parameters as its flow)."""
 
-    async def cannot_run(
-        stkkr: str = name,
-        dry_run: bool = False,
-        limit: int | None = None,
-        input: str | None = None,
-        retry: bool = False,
-        retry_since: str | None = None,
-    ) -> State:
+    async def cannot_run(parameters: RunParameters) -> State:
         return Failed(message=message)
 
-    return flow(name=name, persist_result=False, log_prints=False)(cannot_run)
+    return stkkr_flow(name, cannot_run)

@@ -6,8 +6,7 @@ concurrency limit: a trigger while the stkkr is running waits its turn (ENQUEUE)
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 from uuid import UUID
 
 from prefect import get_client
@@ -18,8 +17,8 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 from stkkr_tasks.deploy.history import records
 from stkkr_tasks.errors import StkkrError
 from stkkr_tasks.names import deployment_name
+from stkkr_tasks.run.parameters import TriggerParameters, flow_parameters
 from stkkr_tasks.run.summary import RunSummary
-from stkkr_tasks.uploads import location
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -37,9 +36,7 @@ async def atrigger(
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
     poll_interval: float = 1.0,
-    input: str | Path | None = None,
-    retry: bool = False,
-    retry_since: str | None = None,
+    **parameters: Unpack[TriggerParameters],
 ) -> RunSummary:
     """Start stkkr ``name``'s deployment, wait for the run to end and return its summary.
 
@@ -47,10 +44,11 @@ async def atrigger(
         name: The stkkr name (its deployment is ``<name>/<name>``).
         timeout: Give up waiting after this many seconds (None: wait forever).
         poll_interval: Seconds between state checks while waiting.
-        input: For a stkkr with ``input:``: the file its run reads, a path or fsspec URL that the worker
-            can read (a local path is made absolute). Only the location is a flow parameter, never rows.
-        retry: Run it as a retry (flow parameter ``retry``): only the rows with an open error record.
-        retry_since: With ``retry``: only records whose last failure is within this duration (``7d``).
+        **parameters: The run's flow parameters (`TriggerParameters`): ``input`` (for a stkkr with
+            ``input:``: the file its run reads, a path or fsspec URL that the worker can read; a local path
+            is made absolute; only the location is a flow parameter, never rows), ``retry`` (only the rows
+            with an open error record) and ``retry_since`` (with ``retry``: only records whose last failure
+            is within this duration, ``7d``).
 
     Returns:
         The ``RunSummary`` of the run.
@@ -60,9 +58,8 @@ async def atrigger(
             (it keeps going; look it up with ``stkkr history``).
     """
 
-    parameters = _parameters(input, retry, retry_since)
     flow_run = await _run_deployment(
-        name, timeout=timeout, poll_interval=poll_interval, parameters=parameters
+        name, timeout=timeout, poll_interval=poll_interval, parameters=flow_parameters(parameters)
     )
     if not (flow_run.state and flow_run.state.is_final()):
         raise TriggerError(
@@ -74,18 +71,16 @@ async def atrigger(
     return record.summary
 
 
-async def astart_run(
-    name: str, *, input: str | Path | None = None, retry: bool = False, retry_since: str | None = None
-) -> UUID:
+async def astart_run(name: str, **parameters: Unpack[TriggerParameters]) -> UUID:
     """Start stkkr ``name``'s deployment and return the new flow run's id at once (no waiting).
 
-    ``input``, ``retry`` and ``retry_since`` are as for :func:`atrigger`.
+    The run's flow parameters (``input``, ``retry``, ``retry_since``) are as for :func:`atrigger`.
 
     Raises:
         TriggerError: The stkkr has no deployment.
     """
-    parameters = _parameters(input, retry, retry_since)
-    flow_run = await _run_deployment(name, timeout=0, poll_interval=None, parameters=parameters)
+    chosen = flow_parameters(parameters)
+    flow_run = await _run_deployment(name, timeout=0, poll_interval=None, parameters=chosen)
     return flow_run.id
 
 
@@ -94,9 +89,7 @@ def trigger(
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
     poll_interval: float = 1.0,
-    input: str | Path | None = None,
-    retry: bool = False,
-    retry_since: str | None = None,
+    **parameters: Unpack[TriggerParameters],
 ) -> RunSummary:
     """Synchronous :func:`atrigger`: the same arguments, result and errors.
 
@@ -109,21 +102,10 @@ def trigger(
         ```
     """
 
-    return run_coro_as_sync(
-        atrigger(
-            name,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            input=input,
-            retry=retry,
-            retry_since=retry_since,
-        )
-    )
+    return run_coro_as_sync(atrigger(name, timeout=timeout, poll_interval=poll_interval, **parameters))
 
 
-def start_run(
-    name: str, *, input: str | Path | None = None, retry: bool = False, retry_since: str | None = None
-) -> UUID:
+def start_run(name: str, **parameters: Unpack[TriggerParameters]) -> UUID:
     """Synchronous :func:`astart_run`.
 
     Example:
@@ -134,32 +116,18 @@ def start_run(
         ```
     """
 
-    return run_coro_as_sync(astart_run(name, input=input, retry=retry, retry_since=retry_since))
-
-
-def _parameters(
-    upload: str | Path | None = None, retry: bool = False, retry_since: str | None = None
-) -> dict[str, Any] | None:
-    """The flow parameters of a triggered run beyond the deployment's own (None: none)."""
-    parameters: dict[str, Any] = {}
-    if upload is not None:
-        parameters["input"] = location(upload)
-    if retry:
-        parameters["retry"] = True
-        if retry_since is not None:
-            parameters["retry_since"] = retry_since
-    return parameters or None
+    return run_coro_as_sync(astart_run(name, **parameters))
 
 
 async def _run_deployment(
-    name: str, *, timeout: float | None, poll_interval: float | None, parameters: dict[str, Any] | None
+    name: str, *, timeout: float | None, poll_interval: float | None, parameters: dict[str, Any]
 ) -> FlowRun:
     """Prefect's ``arun_deployment`` (not linked as a subflow), with a missing deployment as TriggerError."""
 
     try:
         return await arun_deployment(
             deployment_name(name),
-            parameters=parameters,
+            parameters=parameters or None,
             timeout=timeout,
             poll_interval=poll_interval,
             as_subflow=False,

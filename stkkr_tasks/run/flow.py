@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from prefect import Flow, flow
 from prefect.states import Failed, State
 
 from stkkr_tasks.run.naming import flow_run_namer
+from stkkr_tasks.run.parameters import RunParameters, flow_signature
 from stkkr_tasks.run.pipeline import execute_stkkr
 from stkkr_tasks.run.retry import RetrySinceError
 from stkkr_tasks.run.retry import retry_since as retry_since_moment
@@ -21,19 +22,21 @@ if TYPE_CHECKING:
 
 #: A stkkr's flow: awaiting a call gives its final state.
 StkkrFlow = Flow[..., Coroutine[Any, Any, State]]
+#: What a stkkr's flow does with a run's parameters (`stkkr_flow`).
+FlowBody = Callable[[RunParameters], Awaitable[State]]
 
 
 def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[..., Any]] = ()) -> StkkrFlow:
     """Compile a stkkr into an async Prefect flow named after it.
 
     Expressions are compiled here, once; a broken expression fails now, before anything runs. The flow's
-    parameters are `stkkr` (its own name, which deployments pass), `dry_run`, `limit` (which overrides the
-    file's `limit:`), `input` (for a stkkr with `input:`: the path or fsspec URL of the uploaded file,
-    never its rows), `retry` (process only the rows with an open error record, `stkkr retry`) and
-    `retry_since` (with `retry`: only records whose last failure is within this duration, e.g. ``7d``).
-    A `retry_since` that is not a duration ends the run Failed before anything is read. Start it through
-    `run_stkkr` (which adds the run tags and follows `then:`), or call it directly: the flow adds
-    `stkkr:<name>` and `tenant:<tenant>` to its run when they are missing.
+    parameters are `stkkr` (its own name, which deployments pass) and those of `RunParameters`: `dry_run`,
+    `limit` (which overrides the file's `limit:`), `input` (for a stkkr with `input:`: the path or fsspec
+    URL of the uploaded file, never its rows), `retry` (process only the rows with an open error record,
+    `stkkr retry`) and `retry_since` (with `retry`: only records whose last failure is within this
+    duration, e.g. ``7d``). A `retry_since` that is not a duration ends the run Failed before anything is
+    read. Start it through `run_stkkr` (which adds the run tags and follows `then:`), or call it directly:
+    the flow adds `stkkr:<name>` and `tenant:<tenant>` to its run when they are missing.
 
     Args:
         spec: The loaded stkkr.
@@ -54,32 +57,52 @@ def compile_stkkr(spec: StkkrSpec, *, on_completion: Sequence[FlowStateHook[...,
         ```
     """
     compiled = compile_spec(spec)
-    name = spec.stkkr
 
-    async def run_stkkr_flow(
-        stkkr: str = name,
-        dry_run: bool = False,
-        limit: int | None = None,
-        input: str | None = None,
-        retry: bool = False,
-        retry_since: str | None = None,
-    ) -> State:
-        if stkkr != name:
-            return Failed(message=f"This flow runs stkkr {name!r}, not {stkkr!r}.")
+    async def run(parameters: RunParameters) -> State:
+        retry = bool(parameters.get("retry"))
         try:
-            since = retry_since_moment(retry_since) if retry else None
+            since = retry_since_moment(parameters.get("retry_since")) if retry else None
         except RetrySinceError as exc:
             return Failed(message=f"{exc}; nothing was read.")
+        upload = parameters.get("input")
         return await execute_stkkr(
-            spec, compiled, dry_run, limit or spec.limit, upload=input, retry=retry, retry_since=since
+            spec,
+            compiled,
+            bool(parameters.get("dry_run")),
+            parameters.get("limit") or spec.limit,
+            upload=None if upload is None else str(upload),
+            retry=retry,
+            retry_since=since,
         )
 
-    return flow(
-        name=name,
-        flow_run_name=flow_run_namer(name),
-        description=spec.description or f"The stkkr {name}.",
-        persist_result=False,
-        log_prints=False,
+    return stkkr_flow(
+        spec.stkkr,
+        run,
+        flow_run_name=flow_run_namer(spec.stkkr),
+        description=spec.description or f"The stkkr {spec.stkkr}.",
         validate_parameters=True,
         on_completion=list(on_completion),
-    )(run_stkkr_flow)
+    )
+
+
+def stkkr_flow(name: str, body: FlowBody, **options: Any) -> StkkrFlow:
+    """The flow of stkkr ``name``: it takes `stkkr` and the `RunParameters`, and ``body`` runs it.
+
+    Every flow of a stkkr is made here, so its deployment's parameters are the same whichever flow runs
+    (its own, or the one that says why its file does not load). A run whose `stkkr` parameter names another
+    stkkr ends Failed without running ``body``.
+
+    Args:
+        name: The stkkr's name (the flow's name, and the default of its `stkkr` parameter).
+        body: Runs the flow run, given the parameters the run was given (those left off may be missing).
+        **options: Prefect's `flow(...)` options besides its name (`persist_result` is off).
+    """
+
+    async def run_stkkr_flow(stkkr: str = name, **parameters: Any) -> State:
+        if stkkr != name:
+            return Failed(message=f"This flow runs stkkr {name!r}, not {stkkr!r}.")
+        return await body(cast("RunParameters", parameters))
+
+    # Prefect reads a flow's parameters from its signature: these are `RunParameters`' keys.
+    run_stkkr_flow.__dict__["__signature__"] = flow_signature(name)
+    return flow(name=name, persist_result=False, log_prints=False, **options)(run_stkkr_flow)
