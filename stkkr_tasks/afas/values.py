@@ -160,24 +160,30 @@ def encode_body_value(value: Any) -> Any:
     )
 
 
-def _dump(value: Any, out: list[str]) -> None:
+def _dump(value: Any, out: list[str], indent: int | None = None, level: int = 0) -> None:
+    # `indent` None writes compact JSON; a number indents nested values by that many spaces per level.
+    inner = "" if indent is None else "\n" + " " * indent * (level + 1)
+    outer = "" if indent is None else "\n" + " " * indent * level
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("AFAS body values must be finite numbers")
         check_number(value)
         out.append(format(value, "f"))
-    elif isinstance(value, Mapping):
+    elif isinstance(value, Mapping) and value:
         out.append("{")
+        colon = ":" if indent is None else ": "
         for index, (name, item) in enumerate(value.items()):
-            out.append(("," if index else "") + json.dumps(str(name), ensure_ascii=False) + ":")
-            _dump(item, out)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
+            out.append(("," if index else "") + inner + json.dumps(str(name), ensure_ascii=False) + colon)
+            _dump(item, out, indent, level + 1)
+        out.append(outer + "}")
+    elif isinstance(value, (list, tuple)) and value:
         out.append("[")
         for index, item in enumerate(value):
-            out.append("," if index else "")
-            _dump(item, out)
-        out.append("]")
+            out.append(("," if index else "") + inner)
+            _dump(item, out, indent, level + 1)
+        out.append(outer + "]")
+    elif isinstance(value, Mapping | list | tuple):
+        out.append("{}" if isinstance(value, Mapping) else "[]")
     else:
         out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
@@ -193,15 +199,18 @@ def _refuse(value: Any) -> Any:
 _FAST = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_refuse)
 
 
-def dumps_json(value: Any) -> bytes:
-    """Serialise a request body to compact UTF-8 JSON, writing `Decimal` as an exact JSON number."""
-    if _plain_keys(value):
+def dumps_json(value: Any, *, indent: int | None = None) -> bytes:
+    """Serialise a request body to UTF-8 JSON, writing `Decimal` as an exact JSON number.
+
+    Compact by default (as sent); with `indent`, indented by that many spaces per level (for people).
+    """
+    if indent is None and _plain_keys(value):
         try:
             return _FAST.encode(value).encode("utf-8")  # the C encoder: most bodies hold no Decimal
         except _NeedsExactNumbers:
             pass
     out: list[str] = []
-    _dump(value, out)
+    _dump(value, out, indent)
     return "".join(out).encode("utf-8")
 
 

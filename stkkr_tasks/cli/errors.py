@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from stkkr_tasks.afas.values import dumps_json
 from stkkr_tasks.cli import errors_resolve, errors_retry
 from stkkr_tasks.cli._store import EXIT_USAGE, fail, out, print_json, with_store
 from stkkr_tasks.cli._store_scope import key_lookup
@@ -89,6 +89,9 @@ def show_error(
     data = record.meta()
     if payload:
         data["payload"] = _decrypt(record)
+    if as_json and payload:  # its decimals as the exact numbers that were sent
+        typer.echo(dumps_json(data, indent=2).decode("utf-8"))
+        return
     if as_json:
         print_json(data)
         return
@@ -97,7 +100,7 @@ def show_error(
             out().print(f"[bold]{name}[/bold]: {escape(_text(value))}")
     if payload:
         out().print("[bold]payload[/bold]:")
-        out().print_json(json.dumps(data["payload"]))
+        out().print(dumps_json(data["payload"], indent=2).decode("utf-8"), markup=False)
 
 
 def _retries(record: ErrorRecord) -> str:

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from stkkr_tasks.afas.values import decode_json, dumps_json
 from stkkr_tasks.cli._store import EXIT_FAILED, fail, out
 
 
@@ -56,14 +57,13 @@ def edit_in_editor(body: dict[str, Any]) -> dict[str, Any]:
     try:
         path = Path(directory) / "payload.json"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(body, file, indent=2, ensure_ascii=False)
-            file.write("\n")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(dumps_json(body, indent=2) + b"\n")  # decimals as the exact numbers sent
         status = subprocess.run([*shlex.split(editor), str(path)], check=False).returncode
         if status != 0:
             raise ResendRefused(f"the editor exited with status {status}; nothing was sent")
         try:
-            edited = json.loads(path.read_text(encoding="utf-8"))
+            edited = decode_json(path.read_bytes())
         except json.JSONDecodeError as exc:
             raise ResendRefused(
                 f"the edited payload is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "

@@ -10,6 +10,15 @@ from stkkr_tasks.simulator.catalogue import Catalogue, CatalogueError
 from stkkr_tasks.simulator.faults import Faults
 from stkkr_tasks.simulator.refusals import Refusals
 from stkkr_tasks.simulator.server import Simulator
-from stkkr_tasks.simulator.state import RequestRecord, WriteRecord
+from stkkr_tasks.simulator.state import RefusedWrite, RequestRecord, WriteRecord
 
-__all__ = ["Catalogue", "CatalogueError", "Faults", "Refusals", "RequestRecord", "Simulator", "WriteRecord"]
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "Faults",
+    "Refusals",
+    "RefusedWrite",
+    "RequestRecord",
+    "Simulator",
+    "WriteRecord",
+]

@@ -32,7 +32,7 @@ from stkkr_tasks.simulator.errors import (
 from stkkr_tasks.simulator.faults import Fault
 from stkkr_tasks.simulator.query import parse_query
 from stkkr_tasks.simulator.refusals import Refusals, afas_formatted, flatten
-from stkkr_tasks.simulator.state import RequestRecord, SimState, WriteRecord
+from stkkr_tasks.simulator.state import RefusedWrite, RequestRecord, SimState, WriteRecord
 from stkkr_tasks.simulator.validation import parse_body
 
 PREFIX = "/profitrestservices"
@@ -148,7 +148,11 @@ async def _route(state: SimState, request: Request, parts: list[str]) -> Respons
     if method == "GET" and len(parts) == 2:
         return await _get(state, request, connector_id)
     if method in ("POST", "PUT") and len(parts) in (2, 3):
-        return await _write(state, request, connector_id, sub_object=len(parts) == 3)
+        try:
+            return await _write(state, request, connector_id, sub_object=len(parts) == 3)
+        except AfasFault:
+            state.log_refused(RefusedWrite(method, connector_id, await request.body()))
+            raise
     if method == "DELETE" and len(parts) == 5:
         return _delete(state, request, connector_id, unquote(parts[2]), parts[3], parts[4])
     return Response(status_code=404)

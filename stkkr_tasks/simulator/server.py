@@ -20,7 +20,7 @@ from stkkr_tasks.simulator.catalogue import Catalogue
 from stkkr_tasks.simulator.faults import Faults
 from stkkr_tasks.simulator.gate import ReadGate
 from stkkr_tasks.simulator.refusals import Refusals
-from stkkr_tasks.simulator.state import RequestRecord, SimState, WriteRecord
+from stkkr_tasks.simulator.state import RefusedWrite, RequestRecord, SimState, WriteRecord
 
 _STARTUP_TIMEOUT_S = 30.0
 
@@ -128,6 +128,11 @@ class Simulator:
         return self._state.writes
 
     @property
+    def refused(self) -> list[RefusedWrite]:
+        """Every refused POST or PUT with its body as received, oldest first."""
+        return self._state.refused
+
+    @property
     def requests(self) -> list[RequestRecord]:
         """Every request, oldest first."""
         return self._state.requests
@@ -138,7 +143,7 @@ class Simulator:
         return self._state.max_in_flight
 
     def clear_log(self) -> None:
-        """Forget the logged requests and writes."""
+        """Forget the logged requests and writes (accepted and refused)."""
         self._state.clear_log()
 
     @contextlib.contextmanager

@@ -26,6 +26,15 @@ class RequestRecord:
 
 
 @dataclass(frozen=True)
+class RefusedWrite:
+    """A POST or PUT the simulator refused, with its body exactly as received (tests compare resends)."""
+
+    method: str
+    connector: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class WriteRecord:
     """One accepted write: POST/PUT with its body, or DELETE with the keys from its URL."""
 
@@ -71,6 +80,7 @@ class SimState:
         self._log_lock = threading.Lock()
         self._requests: list[RequestRecord] = []
         self._writes: list[WriteRecord] = []
+        self._refused: list[RefusedWrite] = []
         self._in_flight = 0
         self._max_in_flight = 0
 
@@ -101,6 +111,11 @@ class SimState:
         with self._log_lock:
             self._writes.append(record)
 
+    def log_refused(self, record: RefusedWrite) -> None:
+        """Append to the log of refused writes."""
+        with self._log_lock:
+            self._refused.append(record)
+
     @property
     def requests(self) -> list[RequestRecord]:
         """A copy of the request log."""
@@ -113,9 +128,16 @@ class SimState:
         with self._log_lock:
             return list(self._writes)
 
+    @property
+    def refused(self) -> list[RefusedWrite]:
+        """A copy of the log of refused writes."""
+        with self._log_lock:
+            return list(self._refused)
+
     def clear_log(self) -> None:
         """Forget all logged requests and writes; the highest in flight restarts from those in flight now."""
         with self._log_lock:
             self._requests.clear()
             self._writes.clear()
+            self._refused.clear()
             self._max_in_flight = self._in_flight

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from stkkr_tasks.afas.values import decode_json, dumps_json
 from stkkr_tasks.store.errors import PayloadKeyError
 
 
 def encrypt_payload(payload: dict[str, Any], key: bytes) -> str:
     """Serialise `payload` as JSON and encrypt it with the Fernet `key`; returns the token as text.
 
-    Decimals are written as exact decimal text, dates and date-times in ISO 8601.
+    The JSON is written as a request body is sent (`dumps_json`): a `Decimal` is an exact JSON number,
+    so `decrypt_payload` gives back the very numbers, and a resent body is the body first sent.
     """
-    data = json.dumps(payload, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-    return Fernet(key).encrypt(data.encode("utf-8")).decode("ascii")
+    return Fernet(key).encrypt(dumps_json(payload)).decode("ascii")
 
 
 def decrypt_payload(token: str, key: bytes | None) -> dict[str, Any]:
-    """Decrypt a payload token written by `encrypt_payload`.
+    """Decrypt a payload token written by `encrypt_payload`; its non-integer numbers come back as `Decimal`.
 
     Raises:
         PayloadKeyError: `key` is None, or not the key the payload was encrypted with.
@@ -36,12 +34,5 @@ def decrypt_payload(token: str, key: bytes | None) -> dict[str, Any]:
         data = Fernet(key).decrypt(token.encode("ascii"))
     except InvalidToken:
         raise PayloadKeyError("the payload key is not the key this payload was encrypted with") from None
-    return json.loads(data)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"payload values of type {type(value).__name__} cannot be stored")
+    payload: dict[str, Any] = decode_json(data)
+    return payload

@@ -117,6 +117,14 @@ def test_dumps_keeps_unicode_and_exact_decimals() -> None:
         dumps_json({"a": Decimal("NaN")})
 
 
+def test_dumps_indented_for_people_keeps_exact_decimals_and_json_layout() -> None:
+    body = {"a": {"b": [1, "é", {}, [], None, True], "c": {}}, "d": [{"e": 2.5}]}
+    assert dumps_json(body, indent=2).decode() == json.dumps(body, indent=2, ensure_ascii=False)
+    exact = dumps_json({"a": [Decimal("12.50"), Decimal("1E+2")]}, indent=2).decode()
+    assert exact == '{\n  "a": [\n    12.50,\n    100\n  ]\n}'
+    assert decode_json(exact) == {"a": [Decimal("12.50"), Decimal("100")]}
+
+
 @pytest.mark.parametrize(
     "number", [Decimal("1E+999999999"), Decimal("-1E-999999999"), Decimal(10**61), 10**61]
 )

@@ -67,6 +67,7 @@ from prefect.settings import (
 from typer.testing import CliRunner
 
 from blocks import AfasConnection
+from stkkr_tasks.afas.values import dumps_json
 from stkkr_tasks.cli import errors as errors_cli
 from stkkr_tasks.run import RunSummary, run_stkkr
 from stkkr_tasks.simulator import Catalogue, Simulator
@@ -804,7 +805,7 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
     assert all(r.retries == 1 for r in records["500-on"]), "the retry updated its records, added none"
     for label in ("too-long-on", "500-on", "respond-500-on"):
         assert len(records[label]) == ROWS and all(r.consent and r.has_payload for r in records[label])
-        clear = json.dumps(_decrypted(records[label], proof.payload_key))
+        clear = dumps_json(_decrypted(records[label], proof.payload_key)).decode()
         assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))
         assert _found("".join(r.payload_encrypted or "" for r in records[label]), proof.markers) == []
 
@@ -814,7 +815,7 @@ def test_under_consent_refused_payloads_are_stored_encrypted_and_decrypt_to_the_
     quoted = [r for r in records["grouped-500-off"] if r.error_number is not None]
     assert quoted and all(PLACEHOLDER in r.message for r in quoted)
     assert len(records["grouped-500-on"]) == groups and all(r.has_payload for r in records["grouped-500-on"])
-    clear = json.dumps(_decrypted(records["grouped-500-on"], proof.payload_key))
+    clear = dumps_json(_decrypted(records["grouped-500-on"], proof.payload_key)).decode()
     assert all(f"PN{TAG}{n:04d}" in clear for n in range(1, ROWS + 1))
 
 

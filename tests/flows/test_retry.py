@@ -259,6 +259,50 @@ def test_errors_retry_resends_an_edited_payload_and_closes_the_record(
     assert "closed already (resent)" in _retry_error(record.id).output
 
 
+# A project that does not exist: AFAS (the simulator) refuses the update after reading its body.
+MISSING_PROJECT = """
+stkkr: {name}
+connection: {connection}
+tenant: {tenant}
+get: {{connector: Profit_Projects, order_by: [ProjectId], page_size: 20}}
+filter: "row.ProjectId == '{project}'"
+transform:
+  keys: {{"@PrId": "{{{{ row.ProjectId }}}}-gone"}}
+  fields:
+    HrWe: "{{{{ row.HoursBudget }}}}"
+    SaPc: "{{{{ row.HoursBudget * 0 + 12 }}}}"
+update: {{connector: PtProject, action: update}}
+"""
+
+
+def test_errors_retry_resends_the_body_as_it_was_first_sent_decimals_as_numbers(
+    consented: None,
+    make_spec: MakeSpec,
+    connect: Connect,
+    simulator: Simulator,
+    error_records: ErrorRecords,
+    stkkr_name: str,
+    editor: Path,
+) -> None:
+    project = simulator.rows("Profit_Projects")[0]["ProjectId"]
+    run_stkkr(make_spec(MISSING_PROJECT, connect(simulator), tenant=stkkr_name, project=project))
+    (first,) = simulator.refused
+    (record,) = error_records(stkkr_name)
+    simulator.clear_log()
+
+    as_stored = _retry_error(record.id)
+    edited = _retry_error(record.id, "--edit", editor=editor)  # saved as opened: numbers stay numbers
+    shown = CliRunner().invoke(cli, ["errors", "show", str(record.id), "--payload", "--json"])
+
+    assert as_stored.exit_code == 1 and "AFAS refused it again" in as_stored.output  # still no such project
+    assert edited.exit_code == 1 and "AFAS refused it again" in edited.output
+    assert b'"SaPc":12.00}' in first.body  # the first attempt sent a JSON number, exact
+    assert [again.body for again in simulator.refused] == [first.body, first.body]
+    sent = json.loads(shown.stdout)["payload"]["sent"]["PtProject"]["Element"]["Fields"]
+    assert isinstance(sent["HrWe"], float) and isinstance(sent["SaPc"], float)
+    assert '"SaPc": 12.00' in shown.stdout
+
+
 def test_errors_retry_without_consent_says_why_it_cannot(
     projects: Projects, error_records: ErrorRecords, stkkr_name: str
 ) -> None:
