@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def then_hook(names: Sequence[str]) -> FlowStateHook[..., Any]:
-    """An ``on_completion`` hook that starts the deployments of ``names``.
+    """An ``on_completion`` hook that starts the deployments of ``names`` (none after a dry run).
 
     Args:
         names: The stkkrs of ``then:``, started in this order.
@@ -42,6 +42,9 @@ def then_hook(names: Sequence[str]) -> FlowStateHook[..., Any]:
 
     async def start_then(flow: Flow[..., Any], flow_run: FlowRun, state: State) -> None:
         logger = get_run_logger()
+        if flow_run.parameters.get("dry_run"):  # a custom run in the UI may set it; as in `run_stkkr`
+            logger.info("then: a dry run starts no then: stkkrs (%s)", ", ".join(chosen))
+            return
         for name in chosen:
             try:
                 started = await arun_deployment(deployment_name(name), timeout=0, as_subflow=True)

@@ -21,6 +21,7 @@ import yaml
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import FlowRun, State
+from prefect.deployments import run_deployment
 from typer.testing import CliRunner
 
 from stkkr_tasks.cli import trigger as trigger_cli
@@ -88,6 +89,8 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
         "chain-tail": {},
         "broken-head": {"connection": "no-such-connection", "then": ["broken-tail"]},
         "broken-tail": {},
+        "dry-head": {"then": ["dry-tail"]},
+        "dry-tail": {},
     }
     for name, overrides in stkkrs.items():
         text = yaml.safe_dump(stkkr_document(name, **overrides))
@@ -148,11 +151,16 @@ def started(served: Path) -> dict[str, Any]:
     url = f"{PREFECT_API_URL.value()}/deployments/{tick.id}/schedule"
     # The SQLite test server answers 503 while its database is locked by other writers: ask again.
     eventually(lambda: httpx.post(url, json={"max_runs": 2}).is_success, "tick to be scheduled")
+    dry = run_deployment(
+        "dry-head/dry-head", parameters={"dry_run": True}, timeout=0
+    )  # a custom run in the UI
+    assert isinstance(dry, FlowRun)
     return {
         "tick": tick.id,
         "overlap": [start_run("overlap"), start_run("overlap")],
         "chain-head": start_run("chain-head"),
         "broken-head": start_run("broken-head"),
+        "dry-head": dry.id,
     }
 
 
@@ -209,6 +217,21 @@ def test_then_starts_nothing_after_a_failed_run(started: dict[str, Any]) -> None
 
     eventually(lambda: engine_finished(head.id), "broken-head's process to finish")
     assert runs_of("broken-tail") == []
+
+
+def test_then_starts_nothing_after_a_dry_run(started: dict[str, Any]) -> None:
+    dry = eventually(lambda: final(started["dry-head"]), "the dry run of dry-head to end", timeout=120)
+    assert state(dry).is_completed() and dry.parameters["dry_run"] is True
+    # A real run started after the dry one ended: its then: starts dry-tail, so every run of dry-tail
+    # must be linked to it (the dry run's hook, which would have run first, started none).
+    real_id = start_run("dry-head")
+    real = eventually(lambda: final(real_id), "a real run of dry-head to end", timeout=120)
+    assert state(real).is_completed()
+
+    (tail,) = eventually(lambda: runs_of("dry-tail"), "dry-tail to be started by the real run")
+    assert tail.parent_task_run_id is not None
+    with get_client(sync_client=True) as client:
+        assert client.read_task_run(tail.parent_task_run_id).flow_run_id == real.id
 
 
 def test_history_shows_the_runs_with_their_counts(started: dict[str, Any]) -> None:
