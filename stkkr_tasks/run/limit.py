@@ -7,21 +7,22 @@ back in between, so runs of one environment interleave page by page and the Pref
 
 The unit is a page (`RunSlots.page`): the run's start (metainfo, lookups), each page read (1 slot), each
 page of writes with its responses (as many slots as it has writers, at most `max_concurrency`). Pages of
-one run that overlap (the next page is read while this one is written) share one lease; the lease is taken
-when the first of them starts and given back when the last ends: two server round trips per stretch of
-pages, one more when a page of writes needs more slots than the lease has (a top-up, never waited for).
+one run that overlap (the next page is read while this one is written) or follow within `LINGER_S` share
+one lease; the lease is taken when the first of them starts and given back `LINGER_S` after the last ends
+(in the background: a page never waits for it): two server round trips per stretch of pages, one more
+when a page of writes needs more slots than the lease has (a top-up, never waited for).
 A stretch that lasts `TURN_S` ends: new pages wait until the pages in flight are done and the slots given
 back, then ask again after `POLL_MAX_S`, the longest pause between two asks of a waiting run, so a run
 that keeps AFAS busy for an hour lets the others in twice a minute instead of after the hour.
 Every request of a run's clients passes the run's gate (`RunSlots.request`): it is counted against the
-slots the run holds (a request outside any page takes a lease of its own), so nothing reaches AFAS uncovered.
+slots the run holds (a request outside any page is a page of its own), so nothing reaches AFAS uncovered.
 
 No deadlock: a run waits for slots only while it holds none (of any of its environments: one lease covers
 all of them, all or nothing); a top-up is asked once and, when refused, the page makes do with the slots
 the run holds; a request waits for one of its run's slots only inside a page that holds them (the run's
-other requests end without waiting for anything). A lease lives `LEASE_SECONDS` unless renewed (renewed while a stretch lasts longer): a dead
-worker's slots come back by themselves. While the Prefect server cannot be reached a run waits and
-retries; it never sends to AFAS without slots.
+other requests end without waiting for anything). A lease lives `LEASE_SECONDS` unless renewed (it is,
+while a stretch lasts longer): a dead worker's slots come back by themselves. While the Prefect server
+cannot be reached a run waits and retries; it never sends to AFAS without slots.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ RETRY_MAX_S = 30.0
 POLL_MAX_S = 1.0
 """The longest wait between two asks for slots that other runs hold (the server suggests a wait)."""
 POLL_MIN_S = 0.1
+LINGER_S = 1.0
+"""How long a run keeps its slots after its last page in flight ended, for its next page (a page read, then
+its writes, come a few Prefect tasks apart): two server round trips per stretch of pages, not per page."""
 TURN_S = 30.0
 """How long a run keeps its slots while its pages follow each other without a pause; then it gives them
 back and asks again, so that a long run lets the other runs of its environment in."""
@@ -115,6 +119,8 @@ class RunSlots:
         self._lock = asyncio.Lock()
         self._local = anyio.CapacityLimiter(1)
         self._renewer: asyncio.Task[None] | None = None
+        self._entries = 0
+        self._lingering: set[asyncio.Task[None]] = set()
         self._since = 0.0
         self._returned = asyncio.Event()
         self.round_trips = 0
@@ -141,28 +147,27 @@ class RunSlots:
         while self._leases and time.monotonic() - self._since > TURN_S:
             await self._returned.wait()  # the pages in flight end; this page holds nothing meanwhile
             await asyncio.sleep(POLL_MAX_S)  # the other runs' turn to ask, not synchronisation
-        if self._pages and self._leases and self.held >= need:
-            self._pages += 1  # joins the lease without a lock: nothing to ask the server
+        if self._leases and self.held >= need:
+            self._enter()  # joins the lease without a lock: nothing to ask the server
         else:
             async with self._lock:
                 if not self._leases:
                     await self._take(need, wait=True)
                 elif self.held < need:
                     await self._take(need - self.held, wait=False)
-                self._pages += 1
+                self._enter()
         try:
             yield
         finally:
-            with anyio.CancelScope(shield=True):  # a cancelled run still gives its slots back now
-                await self.leave()
+            self._leave()
 
     @asynccontextmanager
     async def request(self) -> AsyncIterator[None]:
         """The gate of every AFAS request of the run: one of the slots held, within its page (a request
         outside any page is a page of its own) (`AfasClient.gate_requests`)."""
         if self._pages and self._leases:
-            self._pages += 1  # within a page: its turn is not over until it ends
-            scope: AbstractAsyncContextManager[None] = _left(self)
+            self._enter()  # within a page: its turn is not over until it ends
+            scope: AbstractAsyncContextManager[None] = self._joined()
         else:
             scope = self.page(1)
         async with scope:
@@ -173,13 +178,32 @@ class RunSlots:
             finally:
                 self._local.release_on_behalf_of(borrower)
 
-    async def leave(self) -> None:
-        """Leave a page (`page`, `request`): the last one out gives the slots back."""
+    @asynccontextmanager
+    async def _joined(self) -> AsyncIterator[None]:
+        """Leave a page joined already (a request within one)."""
+        try:
+            yield
+        finally:
+            self._leave()
+
+    def _enter(self) -> None:
+        self._pages += 1
+        self._entries += 1
+
+    def _leave(self) -> None:
+        """Leave a page (`page`, `request`): the last one out gives the slots back after `LINGER_S`, unless
+        the run's next page comes first."""
         self._pages -= 1
         if self._pages == 0:
-            async with self._lock:
-                if self._pages == 0:
-                    await self._give_back()
+            task = asyncio.create_task(self._give_back_if_idle(self._entries))
+            self._lingering.add(task)
+            task.add_done_callback(self._lingering.discard)
+
+    async def _give_back_if_idle(self, entries: int) -> None:
+        await asyncio.sleep(LINGER_S)  # the pause a next page may come in, not synchronisation
+        async with self._lock:
+            if self._pages == 0 and self._entries == entries:
+                await self._give_back()
 
     async def _take(self, slots: int, *, wait: bool) -> None:
         """Ask for `slots` slots of every limit; wait for them (only when none are held) or ask once."""
@@ -280,9 +304,11 @@ class RunSlots:
                 delay = await self._unreachable(exc, delay)
 
     async def close(self) -> None:
-        """Give back whatever is still held (a page cut short)."""
+        """Give back whatever is still held (lingering, or a page cut short): the run ends."""
         with anyio.CancelScope(shield=True):
             async with self._lock:
+                for task in list(self._lingering):
+                    task.cancel()  # asleep or waiting for the lock: none is giving slots back now
                 await self._give_back()
 
     async def _unreachable(self, exc: BaseException, delay: float) -> float:
@@ -300,16 +326,6 @@ class RunSlots:
             self._told.add(reason)
             if self._on_wait is not None:
                 self._on_wait(message)
-
-
-@asynccontextmanager
-async def _left(slots: RunSlots) -> AsyncIterator[None]:
-    """Leave a page joined already (a request within one)."""
-    try:
-        yield
-    finally:
-        with anyio.CancelScope(shield=True):
-            await slots.leave()
 
 
 def _names(names: list[str]) -> str:

@@ -24,9 +24,10 @@ from prefect.states import State
 
 from blocks import AfasConnection
 from stkkr_tasks.afas.environment import environment_scope
-from stkkr_tasks.run import arun_stkkr, compile_stkkr
+from stkkr_tasks.run import arun_stkkr, compile_stkkr, limit
 from stkkr_tasks.run.limit import limit_name, run_slots
 from stkkr_tasks.simulator import Faults, Simulator
+from stkkr_tasks.simulator.gate import ReadGate
 from stkkr_tasks.spec import StkkrSpec, load_stkkr_text
 from tests.fixture_types import MakeSimulator
 
@@ -96,11 +97,15 @@ async def test_a_run_takes_its_environments_limit_from_the_block(make_simulator:
 
 
 async def test_two_runs_of_one_environment_interleave_within_its_limit(make_simulator: MakeSimulator) -> None:
-    sim = make_simulator(rows=120, seed=5, faults=Faults(latency_ms=30))
+    sim = make_simulator(rows=160, seed=5, faults=Faults(latency_ms=30))
+    # The first write waits until three pages were read: one run reads two at most before its first write
+    # is answered (two pages in memory), so the other run must have started by then. With slots per run,
+    # the first run would hold them all and the gate would time out.
+    sim.read_gate = gate = ReadGate(reads=3, timeout_s=120)
     connection = await _connection(sim, max_concurrency=2)
     # One writer per page (on_error: stop): each run needs one slot, though it reads a page while it writes
     # the one before (two requests in flight, were its slots not the limit of its requests).
-    one_by_one, parallel = (
+    first_run, second_run = (
         load_stkkr_text(
             WRITE_ALL.format(name=f"t-{uuid.uuid4().hex[:10]}", connection=connection).replace("true", value)
             + "on_error: stop\n"
@@ -108,34 +113,34 @@ async def test_two_runs_of_one_environment_interleave_within_its_limit(make_simu
         for value in ("true", "false")
     )
 
-    summaries = await asyncio.gather(arun_stkkr(one_by_one), arun_stkkr(parallel))
+    summaries = await asyncio.gather(arun_stkkr(first_run), arun_stkkr(second_run))
 
-    assert [(s.state, s.written) for s in summaries] == [("Completed", 120), ("Completed", 120)]
+    assert [(s.state, s.written) for s in summaries] == [("Completed", 160), ("Completed", 160)]
+    assert not gate.timed_out  # both runs held slots at once
     assert sim.max_in_flight <= 2  # both runs together, never above the block's max_concurrency
     order = [write.sent["PtProject"]["Element"]["Fields"]["ChOu"] for write in sim.writes]
     first = {value: order.index(value) for value in (True, False)}
     last = {value: len(order) - 1 - order[::-1].index(value) for value in (True, False)}
-    # Each run wrote while the other was writing (with slots per run, one would wait for the other's end).
-    assert first[True] < last[False] and first[False] < last[True]
+    assert first[True] < last[False] and first[False] < last[True]  # each wrote while the other did
+    name = limit_name(environment_scope(base_url=sim.base_url))
     async with get_client() as client:
-        limit = await client.read_global_concurrency_limit_by_name(
-            limit_name(environment_scope(base_url=sim.base_url))
-        )
-    assert limit.active_slots == 0
+        assert (await client.read_global_concurrency_limit_by_name(name)).active_slots == 0
 
 
-async def test_a_page_costs_two_round_trips_and_its_requests_none(make_simulator: MakeSimulator) -> None:
+async def test_pages_one_after_another_cost_two_round_trips_and_their_requests_none(
+    make_simulator: MakeSimulator,
+) -> None:
     sim = make_simulator(rows=10, seed=7, faults=Faults(latency_ms=20))
     environment = environment_scope(base_url=sim.base_url)
     block = AfasConnection(base_url=sim.base_url, token=sim.token, max_concurrency=4)
     async with run_slots({environment: 4}) as slots, block.get_client() as afas:
         afas.gate_requests(slots.request)
-        for _ in range(3):
+        for _ in range(3):  # a page read, its writes, the next page: a few Prefect tasks apart
             async with slots.page(4):
                 await asyncio.gather(*(afas.profit_version() for _ in range(12)))
-        assert slots.round_trips == 6  # per page: take, give back; 36 requests cost nothing more
         await afas.profit_version()  # a request outside any page is a page of its own
-        assert slots.round_trips == 8
+        assert (slots.round_trips, slots.held) == (1, 4)  # taken once; the pages' 37 requests cost nothing
+    assert slots.round_trips == 2  # given back when the run ended
     assert len(sim.requests) == 37 and sim.max_in_flight == 4
 
 
@@ -153,6 +158,31 @@ async def test_a_page_that_cannot_have_more_slots_shares_those_held_and_never_wa
                 await asyncio.gather(*(afas.profit_version() for _ in range(6)))
             assert slots.held == 1
     assert sim.max_in_flight == 1
+
+
+async def test_after_its_turn_a_run_gives_its_slots_back_before_a_new_page(
+    make_simulator: MakeSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limit, "TURN_S", 0.0)  # every stretch of pages is past its turn at once
+    monkeypatch.setattr(limit, "POLL_MAX_S", 0.0)
+    monkeypatch.setattr(limit, "LINGER_S", 0.0)
+    sim = make_simulator(rows=10, seed=7, faults=Faults(latency_ms=20))
+    environment = environment_scope(base_url=sim.base_url)
+    block = AfasConnection(base_url=sim.base_url, token=sim.token, max_concurrency=2)
+    trips_when_entered: list[int] = []
+
+    async def next_page(slots: limit.RunSlots) -> None:
+        async with slots.page(2):
+            trips_when_entered.append(slots.round_trips)
+
+    async with run_slots({environment: 2}) as slots, block.get_client() as afas:
+        afas.gate_requests(slots.request)
+        async with slots.page(2):
+            following = asyncio.create_task(next_page(slots))
+            await afas.profit_version()  # the next page starts meanwhile, and waits: it may not join
+            assert not trips_when_entered
+        await following
+    assert trips_when_entered == [3]  # take, give back, then its own take (joining would have cost none)
 
 
 @contextlib.asynccontextmanager
