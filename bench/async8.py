@@ -34,7 +34,7 @@ _PROJECT = Path(__file__).resolve().parents[1]
 
 
 async def run_async8(
-    base_url: str, token: str, *, keep: Keep, page_size: int, concurrency: int
+    base_url: str, token: str, *, keep: Keep, page_size: int, concurrency: int, paged: bool = False
 ) -> Throughput:
     """Read every page and update every kept row, `concurrency` calls at a time.
 
@@ -44,106 +44,100 @@ async def run_async8(
         keep: The filter.
         page_size: Rows per page.
         concurrency: Calls in flight at most.
+        paged: Wait for a page's updates before reading the next page (`async8-paged`); otherwise the next
+            page is read while the current one is written (`async8`).
 
     Returns:
         What it did and how long it took.
     """
-    counts = {"read": 0, "kept": 0, "updated": 0, "failed": 0}
-    slots = asyncio.Semaphore(concurrency)
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=page_size)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     started = time.perf_counter()
     async with httpx.AsyncClient(
         base_url=base_url, headers=auth_header(token), timeout=120, limits=limits
     ) as client:
-
-        async def reader() -> None:
-            skip = 0
-            while True:
-                params = page_params(skip, page_size)
-                async with slots:
-                    response = await client.get(f"/connectors/{GET_CONNECTOR}", params=params)
-                response.raise_for_status()
-                rows = response.json()["rows"]
-                counts["read"] += len(rows)
-                for row in rows:
-                    if keep.keeps(row):
-                        counts["kept"] += 1
-                        await queue.put(row)
-                if len(rows) < page_size:
-                    break
-                skip += page_size
-            for _ in range(concurrency):
-                await queue.put(None)
-
-        async def writer() -> None:
-            while (row := await queue.get()) is not None:
-                async with slots:
-                    answer = await client.put(f"/connectors/{UPDATE_CONNECTOR}", json=update_body(row))
-                counts["updated" if answer.is_success else "failed"] += 1
-
-        async with asyncio.TaskGroup() as group:
-            group.create_task(reader())
-            for _ in range(concurrency):
-                group.create_task(writer())
-    return _throughput("async8", counts, time.perf_counter() - started)
-
-
-def _throughput(name: str, counts: dict[str, int], seconds: float) -> Throughput:
+        calls = _Calls(client, concurrency, keep)
+        if paged:
+            await _page_by_page(calls, page_size)
+        else:
+            await _read_ahead(calls, page_size, concurrency)
+    counts = calls.counts
     return Throughput(
-        name,
+        "async8-paged" if paged else "async8",
         read=counts["read"],
         kept=counts["kept"],
         updated=counts["updated"],
         failed=counts["failed"],
-        seconds=seconds,
+        seconds=time.perf_counter() - started,
     )
 
 
-async def run_async8_paged(
-    base_url: str, token: str, *, keep: Keep, page_size: int, concurrency: int
-) -> Throughput:
-    """Read a page, update its kept rows `concurrency` calls at a time, wait for them, then read the next.
+class _Calls:
+    """The calls of the script, each holding one of `concurrency` slots (reads and updates alike)."""
 
-    Args:
-        base_url: The AFAS base URL (`…/ProfitRestServices`).
-        token: The AFAS token XML.
-        keep: The filter.
-        page_size: Rows per page.
-        concurrency: Calls in flight at most.
+    def __init__(self, client: httpx.AsyncClient, concurrency: int, keep: Keep) -> None:
+        self.client = client
+        self.slots = asyncio.Semaphore(concurrency)
+        self.keep = keep
+        self.counts = {"read": 0, "kept": 0, "updated": 0, "failed": 0}
 
-    Returns:
-        What it did and how long it took.
-    """
-    counts = {"read": 0, "kept": 0, "updated": 0, "failed": 0}
-    slots = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    started = time.perf_counter()
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=auth_header(token), timeout=120, limits=limits
-    ) as client:
+    async def page(self, skip: int, page_size: int) -> list[dict[str, Any]]:
+        """Read one page; returns its rows."""
+        params = page_params(skip, page_size)
+        async with self.slots:
+            response = await self.client.get(f"/connectors/{GET_CONNECTOR}", params=params)
+        response.raise_for_status()
+        rows: list[dict[str, Any]] = response.json()["rows"]
+        self.counts["read"] += len(rows)
+        return rows
 
-        async def write(row: dict[str, Any]) -> None:
-            async with slots:
-                answer = await client.put(f"/connectors/{UPDATE_CONNECTOR}", json=update_body(row))
-            counts["updated" if answer.is_success else "failed"] += 1
+    def kept(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows the filter keeps."""
+        kept = [row for row in rows if self.keep.keeps(row)]
+        self.counts["kept"] += len(kept)
+        return kept
 
+    async def write(self, row: dict[str, Any]) -> None:
+        """Update one kept row."""
+        async with self.slots:
+            answer = await self.client.put(f"/connectors/{UPDATE_CONNECTOR}", json=update_body(row))
+        self.counts["updated" if answer.is_success else "failed"] += 1
+
+
+async def _read_ahead(calls: _Calls, page_size: int, concurrency: int) -> None:
+    """A reader fills a queue of at most one page of kept rows while `concurrency` writers drain it."""
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=page_size)
+
+    async def reader() -> None:
         skip = 0
         while True:
-            async with slots:
-                response = await client.get(
-                    f"/connectors/{GET_CONNECTOR}", params=page_params(skip, page_size)
-                )
-            response.raise_for_status()
-            rows = response.json()["rows"]
-            counts["read"] += len(rows)
-            kept = [row for row in rows if keep.keeps(row)]
-            counts["kept"] += len(kept)
-            await asyncio.gather(*(write(row) for row in kept))
+            rows = await calls.page(skip, page_size)
+            for row in calls.kept(rows):
+                await queue.put(row)
             if len(rows) < page_size:
                 break
             skip += page_size
-    return _throughput("async8-paged", counts, time.perf_counter() - started)
+        for _ in range(concurrency):
+            await queue.put(None)
+
+    async def writer() -> None:
+        while (row := await queue.get()) is not None:
+            await calls.write(row)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(reader())
+        for _ in range(concurrency):
+            group.create_task(writer())
+
+
+async def _page_by_page(calls: _Calls, page_size: int) -> None:
+    """Read a page, write its kept rows (the slots bound how many at a time), wait for them all, go on."""
+    skip = 0
+    while True:
+        rows = await calls.page(skip, page_size)
+        await asyncio.gather(*(calls.write(row) for row in calls.kept(rows)))
+        if len(rows) < page_size:
+            break
+        skip += page_size
 
 
 def run_async8_process(
@@ -174,9 +168,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--paged", action="store_true", help="wait at each page (async8-paged)")
     args = parser.parse_args(argv)
     token = sys.stdin.read().strip()
-    run = run_async8_paged if args.paged else run_async8
     done = asyncio.run(
-        run(args.base_url, token, keep=HALF, page_size=args.page_size, concurrency=args.concurrency)
+        run_async8(
+            args.base_url,
+            token,
+            keep=HALF,
+            page_size=args.page_size,
+            concurrency=args.concurrency,
+            paged=args.paged,
+        )
     )
     print(json.dumps({key: value for key, value in asdict(done).items() if key != "cpu"}))
 
