@@ -1,14 +1,14 @@
-"""`python -m bench`: stkkr's throughput and memory against the `naive` and `async8` baselines, in one run.
+"""`python -m bench`: stkkr's throughput and memory against the `naive` and async baselines, in one run.
 
 A simulator (its own process, fixed latency per request) and stkkr's local Prefect server (`stkkr server
 start` under a temporary STKKR_HOME, then reused by every command, as on a user's machine) are started; the
-everyday commands are timed warm (`bench.cli`); `naive`, `async8` (a process of its own) and `stkkr run` then
-do the same workload on the same simulator. A memory scenario runs the stkkr with a 1% filter on two
-simulator sizes; a batch scenario runs it with `update.batch` 1 and 50 (and 50 with refused elements: refused
-by the metainfo, and by AFAS's rule) on a simulator that charges per element too (`--only-batch` runs that
-scenario alone); an upload scenario runs it on a CSV file of the simulator's rows
-(`input:`), and with the 1% filter on two CSV sizes. `--cli` times only the everyday commands.
-The report is printed and appended to bench/RESULTS.md (or `--results FILE`).
+everyday commands are timed warm (`bench.cli`); `naive`, `async8-paged` and `async8` (each a process of its
+own, `bench.async8`) and `stkkr run` then do the same workload on the same simulator. A memory scenario runs
+the stkkr with a 1% filter on two simulator sizes; a batch scenario runs it with `update.batch` 1 and 50
+(and 50 with refused elements: refused by the metainfo, and by AFAS's rule) on a simulator that charges per
+element too (`--only-batch` runs that scenario alone); an upload scenario runs it on a CSV file of the
+simulator's rows (`input:`), and with the 1% filter on two CSV sizes. `--cli` times only the everyday
+commands. The report is printed and appended to bench/RESULTS.md (or `--results FILE`).
 """
 
 from __future__ import annotations
@@ -144,6 +144,12 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
                 sim.base_url, sim.token, keep=HALF, page_size=args.page_size, max_rows=args.naive_rows
             )
         report.naive = replace(naive, cpu=cpu)
+        progress(f"async8-paged on {args.rows:,} rows")
+        with measure_cpu(sim.pgid, server.pgid) as cpu:
+            paged = run_async8_process(
+                sim, page_size=args.page_size, concurrency=args.concurrency, paged=True
+            )
+        report.paged = replace(paged, cpu=cpu)
         progress(f"async8 on {args.rows:,} rows")
         with measure_cpu(sim.pgid, server.pgid) as cpu:
             async8 = run_async8_process(sim, page_size=args.page_size, concurrency=args.concurrency)

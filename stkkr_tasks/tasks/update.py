@@ -63,8 +63,10 @@ async def update_records(
         Inside a stkkr flow: `await update_records(ctx, quote(items))`.
     """
     pending: list[tuple[int, list[WriteItem]]] = []
+    offset = 0
     for batch in batches(items, ctx.batch):  # consecutive slices of the page: a batch starts at its offset
-        pending.append((sum(len(earlier) for _, earlier in pending), batch))
+        pending.append((offset, batch))
+        offset += len(batch)
     queue = iter(pending)
     total = Counts()
     fatal_here: str | None = None

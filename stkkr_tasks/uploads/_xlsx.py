@@ -8,18 +8,14 @@ from collections.abc import Iterator
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from stkkr_tasks.uploads.errors import UploadError
 
-#: What openpyxl raises on a damaged workbook: a broken zip member, broken XML, a cell its type cannot hold
-#: (their texts may quote a cell, so messages name only the row).
+#: What openpyxl raises on a damaged workbook, besides its own `InvalidFileException`: a broken zip member,
+#: broken XML, a cell its type cannot hold (their texts may quote a cell, so messages name only the row).
 _DAMAGED = (
     zipfile.BadZipFile,
     zlib.error,
     ParseError,
-    InvalidFileException,
     KeyError,
     IndexError,
     ValueError,
@@ -41,9 +37,15 @@ def xlsx_records(stream: IO[bytes], *, sheet: str | None, name: str) -> Iterator
     Raises:
         UploadError: It is not an xlsx workbook, has no such sheet, or a row of the sheet cannot be read.
     """
+    # Imported here: every `stkkr run` imports the uploads package, and openpyxl alone takes a tenth of a
+    # second of its start-up, which only an xlsx upload needs.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    damaged = (*_DAMAGED, InvalidFileException)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except _DAMAGED:
+    except damaged:
         raise UploadError(f"{name} is not an xlsx workbook (save it from Excel as .xlsx)") from None
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
@@ -55,7 +57,7 @@ def xlsx_records(stream: IO[bytes], *, sheet: str | None, name: str) -> Iterator
         while True:
             try:
                 values = next(rows, None)
-            except _DAMAGED as exc:
+            except damaged as exc:
                 raise UploadError(
                     f"{name} row {number + 1} of sheet {worksheet.title!r} cannot be read "
                     f"({type(exc).__name__}); open the workbook in Excel and save it again"

@@ -32,13 +32,23 @@ def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Pa
     report = results.read_text(encoding="utf-8")
     assert report.startswith("# stkkr benchmark results")
     assert report.count("\n## ") == 1
-    for contender in ("naive", "async8", "stkkr"):
+    for contender in ("naive", "async8-paged", "async8", "stkkr"):
         row = re.search(rf"^\| {contender} \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| 0 \|", report, re.MULTILINE)
         assert row is not None, f"no {contender} row in the report"
         read, kept, updated = (int(value.replace(",", "")) for value in row.groups())
         assert read > 0 and 0 < kept == updated < read
     assert re.search(r"Prefect task runs: \*\*\d+\*\* for \d+ pages", report)
-    assert re.search(r"whole process \(stkkr [\d.]+ s, async8 [\d.]+ s\): \*\*[\d.]+\*\*", report)
+    assert re.search(
+        r"the run itself: \*\*[\d.]+\*\* \(target ≥ 1.0\) .*; stkkr / async8 \(reads ahead\): [\d.]+", report
+    )
+    assert re.search(
+        r"whole process \(stkkr [\d.]+ s, async8-paged [\d.]+ s\): \*\*[\d.]+\*\* .*; "
+        r"stkkr / async8 \(async8 [\d.]+ s\)",
+        report,
+    )
+    assert re.search(
+        r"client CPU s per 1,000 rows read: stkkr [\d.]+ .*, async8-paged [\d.]+, async8 [\d.]+", report
+    )
     for command in ("stkkr connection set bench-cli", "stkkr run bench-cli-run.yaml (22 rows)"):
         timing = re.search(
             rf"^\| `{re.escape(command)}[^`]*` \| [\d.]+ \([\d.]+–[\d.]+\) \| [\d.]+ .* \| 0 \|$",
