@@ -189,11 +189,13 @@ def _memory(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespa
     runs = []
     for rows in args.memory_rows:
         progress(f"memory: stkkr on {rows:,} rows, keeping about 1%")
-        if rows != sim.rows:
+        fresh = rows != sim.rows
+        if fresh:
             sim.stop()  # one simulator at a time: the machine's cores go to the measured run
             sim = SimulatorProcess(server.folder, rows=rows, latency_ms=args.latency_ms)
         with sim:
-            set_connection(server, sim)
+            if fresh:  # the reused one's connection is saved already
+                set_connection(server, sim)
             runs.append(
                 run_stkkr(server, name=f"bench-memory-{rows}", keep=ONE_PERCENT, page_size=args.page_size)
             )

@@ -115,14 +115,14 @@ class _Child(ABC):
         except OSError:
             return "(no log)"
 
-    def stop(self) -> None:
-        """Stop the child and everything it started (SIGTERM to its group, SIGKILL after 15 s)."""
+    def stop(self, grace_s: float = 15.0) -> None:
+        """Stop the child and everything it started (SIGTERM to its group, SIGKILL after `grace_s`)."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -83,6 +83,12 @@ class ScaleSettings:
     latency_ms: int = 20
     kill_worker: bool = False
     """Kill the worker running the first insert run mid-run (its whole process tree, as a lost machine)."""
+    missed_heartbeats: int | None = None
+    """Heartbeats a run may miss before the crash automation marks it Crashed (None: what `stkkr deploy` sets,
+    3 of 30 s). The CI-sized test takes 2, so its killed worker's run is Crashed 30 s sooner."""
+    poll_s: float | None = None
+    """How often workers poll the pool and a run waiting for its stkkr's slot tries again (None: Prefect's
+    10 s and 30 s). The CI-sized test takes 2 s, so the run after the crashed one starts soon."""
 
 
 @dataclass(frozen=True)
@@ -138,9 +144,10 @@ class ScaleServer(_Child):
 
     name = "prefect-server"
 
-    def __init__(self, folder: Path, database_url: str) -> None:
+    def __init__(self, folder: Path, database_url: str, slot_wait_s: float | None = None) -> None:
         super().__init__(folder)
         self.database_url = database_url
+        self.slot_wait_s = slot_wait_s
         self.encryption_key = Fernet.generate_key().decode("ascii")
         self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
@@ -152,6 +159,8 @@ class ScaleServer(_Child):
             **dict(zip(SERVER_ENV, (self.database_url, self.encryption_key), strict=True)),
             "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",  # schedule new deployments at once
         }
+        if self.slot_wait_s is not None:
+            env["PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS"] = f"{self.slot_wait_s:g}"
         self._spawn([*_installed(SERVER_COMMAND), "--host", "127.0.0.1", "--port", str(self.port)], env)
 
     def wait(self) -> None:
@@ -181,6 +190,18 @@ class Worker(_Child):
 
     def wait(self) -> None:
         """A worker is ready once started; the pool's runs wait for it otherwise."""
+
+    def stop(self, grace_s: float = 3.0) -> None:
+        """Stop the worker once its runs' processes ended (within 15 s); kill it after `grace_s`.
+
+        A run's process lives a moment after its final state (it sends its last logs and events). The worker,
+        idle then, was seen to take more than 15 s to stop on SIGTERM after it had run flows (Prefect 3.9.1),
+        so it is not given that long: nothing it still does counts.
+        """
+        deadline = time.monotonic() + 15
+        while self.process is not None and _descendants(self.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)  # polling the process tree, not synchronising a test
+        super().stop(grace_s)
 
 
 async def postgres_admin(statement: str) -> None:
@@ -230,13 +251,15 @@ def _scenario(
 ) -> ScaleResult:
     from stkkr_tasks.simulator import Faults, Simulator  # lazy: the simulators run in this process
 
-    server = ScaleServer(folder, _database_url(prefect_db, "postgresql+asyncpg"))
+    server = ScaleServer(folder, _database_url(prefect_db, "postgresql+asyncpg"), settings.poll_s)
     stack.enter_context(server)
     stkkr_url = _database_url(stkkr_db, "postgresql")
     deployments = folder / "deployments"
     deployments.mkdir()
     client = dict(zip(WORKER_ENV, (server.api_url, stkkr_url), strict=True))
     env = {**server.client_env(), **client, "STKKR_DEPLOYMENTS_DIR": str(deployments)}
+    if settings.poll_s is not None:
+        env["PREFECT_WORKER_QUERY_SECONDS"] = f"{settings.poll_s:g}"
     sims: list[Any] = []
     for number in range(settings.environments):
         sim = Simulator(rows=settings.rows, seed=number + 1, faults=Faults(latency_ms=settings.latency_ms))
@@ -260,6 +283,8 @@ def _scenario(
     old = asyncio.run(_old_error_record(stkkr_url))
     project = Path(__file__).resolve().parent.parent
     _run([*_installed(DEPLOY_COMMAND), str(deployments)], {**env, "STKKR_PROJECT_DIR": str(project)})
+    if settings.missed_heartbeats is not None:
+        asyncio.run(_crash_after(server.api_url, settings.missed_heartbeats))
     started = datetime.now(UTC)
     workers = [Worker(folder, number + 1, env) for number in range(settings.workers)]
     for worker in workers:
@@ -287,9 +312,7 @@ def _kill_mid_run(api_url: str, sim: Any, workers: list[Worker], end: float) -> 
         inserted = sum(1 for write in sim.writes if write.method == "POST")
         if inserted:
             run_id = asyncio.run(_running("scale-01", api_url))
-            worker = next(
-                (w for w in workers if run_id and run_id in w.log.read_text(errors="replace")), None
-            )
+            worker = next((w for w in workers if run_id and _runs_flow_run(w, run_id)), None)
             if worker is not None and worker.process is not None:
                 for pid in [*_descendants(worker.process.pid), worker.process.pid]:
                     with contextlib.suppress(ProcessLookupError):
@@ -301,6 +324,17 @@ def _kill_mid_run(api_url: str, sim: Any, workers: list[Worker], end: float) -> 
     return None
 
 
+def _runs_flow_run(worker: Worker, run_id: str) -> bool:
+    """Whether one of the worker's processes runs the flow run (not its log: both workers log the runs they
+    tried to submit, and the one that lost the race aborts)."""
+    marker = f"PREFECT__FLOW_RUN_ID={run_id}".encode()
+    for pid in _descendants(worker.process.pid) if worker.process is not None else []:
+        with contextlib.suppress(OSError):
+            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                return True
+    return False
+
+
 def _descendants(pid: int) -> list[int]:
     """Every process below `pid` (children first found through /proc)."""
     found: list[int] = []
@@ -309,6 +343,18 @@ def _descendants(pid: int) -> list[int]:
             for child in (task / "children").read_text().split():
                 found += [int(child), *_descendants(int(child))]
     return found
+
+
+async def _crash_after(api_url: str, missed: int) -> None:
+    """Make the deployed crash automation mark a run Crashed after `missed` heartbeats did not come."""
+    from prefect import get_client  # lazy: see _finish
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from stkkr_tasks.deploy.crashes import ensure_crash_automation  # lazy: the library, as a client would
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        async with get_client() as client:
+            await ensure_crash_automation(client, missed)
 
 
 async def _running(stkkr: str, api_url: str) -> str | None:
@@ -468,7 +514,9 @@ async def _retention(api_url: str, stkkr_url: str, old_stkkr: str) -> bool:
     from stkkr_tasks.store import ErrorStore  # lazy: see _old_error_record
 
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        run = await run_deployment("prune-error-records/nightly", timeout=_DRAIN_S)  # type: ignore[misc]
+        run = await run_deployment(  # type: ignore[misc]
+            "prune-error-records/nightly", timeout=_DRAIN_S, poll_interval=_POLL_S
+        )
     async with ErrorStore(stkkr_url) as store:
         left = await store.list_errors(old_stkkr, limit=10, now=datetime.now(UTC) - timedelta(days=41))
     return bool(run.state and run.state.is_completed()) and not left

@@ -29,12 +29,17 @@ HEARTBEAT_ENV = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}
 _ENDS = ("Completed", "Failed", "Cancelled", "Crashed")
 
 
-def crash_automation() -> AutomationCore:
+def crash_automation(missed: int = MISSED_HEARTBEATS) -> AutomationCore:
     """The automation: after a stkkr run starts or beats, expect a heartbeat (or its end) within 3 heartbeats.
 
     Its start counts too: a worker killed between the run's Running state and its first heartbeat would
     otherwise leave a run that never beat, which a trigger on heartbeats alone never notices.
+
+    Args:
+        missed: Heartbeats in a row that did not come before the run is Crashed, instead of 3 (the CI-sized
+            scale test takes 2, to see its killed worker's run Crashed sooner).
     """
+    silence = HEARTBEAT_SECONDS * missed
     return AutomationCore(
         name=AUTOMATION_NAME,
         description="Marks a stkkr run Crashed when its worker stopped sending heartbeats (it died).",
@@ -51,21 +56,22 @@ def crash_automation() -> AutomationCore:
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,
-            within=timedelta(seconds=HEARTBEAT_SECONDS * MISSED_HEARTBEATS),
+            within=timedelta(seconds=silence),
         ),
         actions=[
             ChangeFlowRunState(
                 state=StateType.CRASHED,
-                message=f"No heartbeat for {HEARTBEAT_SECONDS * MISSED_HEARTBEATS} s: its worker died.",
+                message=f"No heartbeat for {silence} s: its worker died.",
             )
         ],
     )
 
 
-async def ensure_crash_automation(client: PrefectClient) -> None:
-    """Create the automation, or make the one of that name what `crash_automation` says."""
+async def ensure_crash_automation(client: PrefectClient, missed: int = MISSED_HEARTBEATS) -> None:
+    """Create the automation, or make the one of that name what `crash_automation(missed)` says."""
+    automation = crash_automation(missed)
     existing = await client.read_automations_by_name(AUTOMATION_NAME)
     if existing:
-        await client.update_automation(existing[0].id, crash_automation())
+        await client.update_automation(existing[0].id, automation)
     else:
-        await client.create_automation(crash_automation())
+        await client.create_automation(automation)

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -102,12 +103,29 @@ def _assert_clean(result: subprocess.CompletedProcess[str], code: int) -> None:
     assert (result.stderr + result.stdout).strip(), "a failure says what is wrong"
 
 
+Case = tuple[tuple[str, ...], dict[str, str], int]
+"""A command's arguments, its extra environment and the exit status it must end with."""
+
+
+def _assert_all_clean(stkkr: Stkkr, cases: list[Case]) -> None:
+    """Run the cases side by side (independent processes, most of their time is start-up or waiting for a
+    refused connection), then check each as `_assert_clean`."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda case: stkkr(*case[0], **case[1]), cases))
+    for (args, _, code), result in zip(cases, results, strict=True):
+        assert result.returncode == code, (args, result.stdout, result.stderr)
+        _assert_clean(result, code)
+
+
 def test_run_failure_modes(stkkr: Stkkr, connections: dict[str, str], tmp_path: Path) -> None:
-    _assert_clean(stkkr("run", str(tmp_path / "missing.yaml")), 2)
     (tmp_path / "bad.yaml").write_text("stkkr: Bad Name\n")
-    _assert_clean(stkkr("run", str(tmp_path / "bad.yaml")), 2)
-    _assert_clean(stkkr("run", _file(tmp_path, "unknown", "nt-nobody")), 3)
-    _assert_clean(stkkr("run", _file(tmp_path, "unreachable", connections["unreachable"])), 3)
+    cases: list[Case] = [
+        (("run", str(tmp_path / "missing.yaml")), {}, 2),
+        (("run", str(tmp_path / "bad.yaml")), {}, 2),
+        (("run", _file(tmp_path, "unknown", "nt-nobody")), {}, 3),
+        (("run", _file(tmp_path, "unreachable", connections["unreachable"])), {}, 3),
+    ]
+    _assert_all_clean(stkkr, cases)
 
 
 def test_run_prints_online_problems_once_as_file_line(
@@ -125,7 +143,7 @@ def test_run_prints_online_problems_once_as_file_line(
 
 def test_other_commands_failure_modes(stkkr: Stkkr, busy_port: int, tmp_path: Path) -> None:
     closed = free_port()
-    cases: list[tuple[tuple[str, ...], dict[str, str], int]] = [
+    cases: list[Case] = [
         (("connection", "test", "nt-nobody"), {}, 2),
         (("connection", "set", "Bad Name", "--base-url", "http://x"), {}, 2),
         (("trigger", "nt-nobody"), {}, 4),
@@ -155,6 +173,4 @@ def test_other_commands_failure_modes(stkkr: Stkkr, busy_port: int, tmp_path: Pa
         (("history",), {"PREFECT_API_URL": f"http://127.0.0.1:{closed}/api"}, 1),
         (("up", "--simulator-port", str(busy_port)), {}, 1),
     ]
-    for args, env, code in cases:
-        result = stkkr(*args, **env)
-        _assert_clean(result, code)
+    _assert_all_clean(stkkr, cases)
