@@ -37,10 +37,9 @@ def xlsx_records(stream: IO[bytes], *, sheet: str | None, name: str) -> Iterator
     Raises:
         UploadError: It is not an xlsx workbook, has no such sheet, or a row of the sheet cannot be read.
     """
-    # Imported here: every `stkkr run` imports the uploads package, and openpyxl alone takes a tenth of a
-    # second of its start-up, which only an xlsx upload needs.
+    # lazy: openpyxl costs every `stkkr run` a tenth of a second of start-up; only an xlsx upload needs it
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.utils.exceptions import InvalidFileException  # lazy: as load_workbook
 
     damaged = (*_DAMAGED, InvalidFileException)
     try:
