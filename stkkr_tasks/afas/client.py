@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Mapping, Sequence
 from enum import Enum
 from functools import partial
 from types import TracebackType
@@ -118,16 +117,7 @@ class AfasClient:
             transport=transport,
         )
         self._state = _State.OPEN
-        self._gate: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
         self._write_urls: dict[str, httpx.URL] = {}
-
-    def gate_requests(self, gate: Callable[[], AbstractAsyncContextManager[None]]) -> None:
-        """Send every request inside `gate()` (entered before this process's limiter, left after the answer).
-
-        A stkkr run passes its requests through the slots it holds of the environment's limit across
-        processes (`stkkr_tasks.run.limit.RunSlots.request`); a retry's wait happens outside the gate.
-        """
-        self._gate = gate
 
     @property
     def base_url(self) -> str:
@@ -200,14 +190,13 @@ class AfasClient:
     ) -> httpx.Response:
         limiter = in_flight_limiter(self._base_url, self._max_in_flight)
         borrower = object()
-        async with self._gate():
-            await limiter.acquire_on_behalf_of(borrower)
-            try:
-                response = await self._http.request(method, url, content=content, headers=headers)
-            except httpx.HTTPError as exc:
-                raise error_from_transport(exc, method, connector, resendable=resendable) from None
-            finally:
-                limiter.release_on_behalf_of(borrower)
+        await limiter.acquire_on_behalf_of(borrower)
+        try:
+            response = await self._http.request(method, url, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, method, connector, resendable=resendable) from None
+        finally:
+            limiter.release_on_behalf_of(borrower)
         if response.status_code >= 300:
             raise error_from_response(response, method, connector, resendable=resendable)
         return response

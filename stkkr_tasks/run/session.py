@@ -13,7 +13,7 @@ from stkkr_tasks.afas.environment import environment_scope
 from stkkr_tasks.afas.httpx_log import hide_row_values
 from stkkr_tasks.connections import ConnectionBlockError, aload_connection
 from stkkr_tasks.errors import StkkrError
-from stkkr_tasks.run.limit import RunSlots, run_slots
+from stkkr_tasks.run.limit import environment_slots
 from stkkr_tasks.seam import ConnectionBlock
 from stkkr_tasks.spec import check_online, row_fields
 from stkkr_tasks.store import ErrorStore, FingerprintKeyMismatch, StoreConfigError, aget_fingerprint_key
@@ -116,8 +116,8 @@ async def open_run(
     Yields:
         The run's context for the tasks, after the online validation passed.
 
-    The run holds slots of its AFAS environments' limits only while it has requests in flight
-    (`RunSlots`): the checks and lookups here are one page, and each page read or written is another.
+    Before the first AFAS request the run takes the slots of each AFAS environment it uses
+    (`environment_slots`); it holds them until it ends.
 
     Raises:
         RunAborted: A connection block is missing or unusable, a GetConnector lookup cannot be read, the
@@ -132,16 +132,28 @@ async def open_run(
     async with open_clients(spec.connections, flow_run_id=flow_run_id, on_wait=on_warning) as clients:
         client = clients[spec.connection]
         writer = clients[spec.write_connection]
+        check = await check_online(spec, client, clients)
+        if check.problems:
+            raise StkkrMismatch([str(problem) for problem in check.problems])
+        compiled = await read_lookups(client, compiled)  # this run's copy: its tables go when the run ends
         environments = {name: connection_environment(c) for name, c in clients.connections.items()}
         environment = environments[spec.write_connection]
-        async with clients.slots.page():  # the checks and lookups: one request at a time
-            check = await check_online(spec, client, clients)
-            if check.problems:
-                raise StkkrMismatch([str(problem) for problem in check.problems])
-            compiled = await read_lookups(client, compiled)  # this run's copy: its tables go when it ends
-            responder = await _responder(spec, clients, environments)
         # The root of request bodies is the main object's name: FiEntries takes {"FiEntryPar": ...}.
         root = (check.update_meta.name if check.update_meta else "") or spec.update.connector
+        responder = None
+        if spec.respond is not None and spec.respond_connection is not None:
+            target, answering = spec.respond.update, clients[spec.respond_connection]
+            respond_meta = await answering.update_connector_meta(target.connector)
+            responder = Responder(
+                client=answering,
+                connector=target.connector,
+                root=respond_meta.name or target.connector,
+                action=target.action,
+                object_name=target.object,
+                environment=environments[spec.respond_connection],
+                connection=spec.respond_connection,
+                meta=respond_meta,
+            )
         store = ErrorStore()
         async with AsyncExitStack() as files, store:
             opened = None
@@ -208,28 +220,9 @@ async def open_run(
                 responder=responder,
                 retry=scope,
                 update_meta=check.update_meta,
-                slots=clients.slots,
             )
             if guard is not None:  # settlements queued after the last page (keys found of unknown outcome)
                 await guard.flush()
-
-
-async def _responder(spec: StkkrSpec, clients: _Clients, environments: dict[str, str]) -> Responder | None:
-    """Where the stkkr's response writes go (`respond`), with the UpdateConnector's metainfo; None without."""
-    if spec.respond is None or spec.respond_connection is None:
-        return None
-    target, answering = spec.respond.update, clients[spec.respond_connection]
-    respond_meta = await answering.update_connector_meta(target.connector)
-    return Responder(
-        client=answering,
-        connector=target.connector,
-        root=respond_meta.name or target.connector,
-        action=target.action,
-        object_name=target.object,
-        environment=environments[spec.respond_connection],
-        connection=spec.respond_connection,
-        meta=respond_meta,
-    )
 
 
 def _check_source(spec: StkkrSpec, upload: str | None) -> None:
@@ -261,24 +254,22 @@ async def _open_upload(upload: UploadFile) -> UploadFile:
 
 
 class _Clients(dict[str, "AfasClient"]):
-    """Open clients by connection name, with the connection blocks they came from and the run's slots."""
+    """Open clients by connection name, with the connection blocks they came from."""
 
     def __init__(self) -> None:
         super().__init__()
         self.connections: dict[str, ConnectionBlock] = {}
-        self.slots: RunSlots
 
 
 @asynccontextmanager
 async def open_clients(
     names: list[str], *, flow_run_id: str | None = None, on_wait: Callable[[str], None] | None = None
 ) -> AsyncIterator[_Clients]:
-    """Load each connection block, open its client behind the run's slots (`run_slots`); all end afterwards.
+    """Load each connection block, take its AFAS environment's slots, open its client; all end afterwards.
 
     Each connection gets its own client, so requests in flight (8) and retries go per AFAS environment. The
-    limit of an environment is the lowest `max_concurrency` of its connections; one lease covers every
-    environment of the run, so a run never holds one environment's slots while it waits for another's.
-    Every request of the clients passes `RunSlots.request`.
+    slots of each environment are taken once (the lowest `max_concurrency` of its connections), in the
+    order of their names, so that two runs needing the same two environments never wait for each other.
 
     Raises:
         RunAborted: A block is missing or unusable (the message names it and says how to set it).
@@ -299,11 +290,12 @@ async def open_clients(
             limits[environment] = min(
                 limits.get(environment, connection.max_concurrency), connection.max_concurrency
             )
-        clients.slots = await stack.enter_async_context(
-            run_slots(limits, flow_run_id=flow_run_id, on_wait=on_wait)
-        )
+        for environment in sorted(limits):
+            slots = environment_slots(
+                environment, limits[environment], flow_run_id=flow_run_id, on_wait=on_wait
+            )
+            await stack.enter_async_context(slots)
         for name, client in made.items():
-            client.gate_requests(clients.slots.request)
             clients[name] = await stack.enter_async_context(client)
         yield clients
 

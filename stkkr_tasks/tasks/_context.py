@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from stkkr_tasks.afas import AfasClient, Element, Pager
@@ -25,15 +24,6 @@ if TYPE_CHECKING:
     from stkkr_tasks.uploads import UploadFile
 
 T = TypeVar("T")
-
-
-class PageSlots(Protocol):
-    """The slots a run holds of its AFAS environments' limit across processes (`stkkr_tasks.run.limit`)."""
-
-    def page(self, need: int = 1) -> AbstractAsyncContextManager[None]:
-        """Hold slots (`need` if they can be had) while a page's requests are in flight."""
-        ...
-
 
 #: Writers per page; the client's limiter caps requests in flight per AFAS environment (8) across pages.
 WRITERS_PER_PAGE = 8
@@ -256,7 +246,6 @@ class RunContext:
         retry: In a retry run (`stkkr retry`): the open error records whose rows alone are processed.
         update_meta: The UpdateConnector's metainfo: every element is checked against it before it is sent
             (`_precheck`); None checks nothing.
-        slots: The run's slots of the environments' limit, taken per page (`page_slots`); None takes none.
     """
 
     def __init__(
@@ -281,7 +270,6 @@ class RunContext:
         responder: Responder | None = None,
         retry: RetryScope | None = None,
         update_meta: UpdateConnectorMeta | None = None,
-        slots: PageSlots | None = None,
     ) -> None:
         self.stkkr = stkkr
         self.compiled = compiled
@@ -299,7 +287,6 @@ class RunContext:
         self.batch = batch
         self.responder = responder
         self.update_meta = update_meta
-        self.slots = slots
         #: Set once AFAS refused several elements per request while it accepts them one by one: from then
         #: on the run sends one element per request (`_batches`).
         self.batch_fallback = False
@@ -319,10 +306,6 @@ class RunContext:
     def reading_done(self) -> bool:
         """True once no more pages should be read: the run must stop, or its `limit` was reached."""
         return self.stop.is_set or (self.limiter is not None and self.limiter.reached)
-
-    def page_slots(self, need: int = 1) -> AbstractAsyncContextManager[None]:
-        """Hold slots of the environments' limit while a page's requests are in flight (`need` for writes)."""
-        return self.slots.page(need) if self.slots is not None else nullcontext()
 
     def warn(self, message: str) -> None:
         """Pass a warning on (a safe message: no row values, no token)."""

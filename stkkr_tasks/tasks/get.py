@@ -44,8 +44,7 @@ async def get_page(ctx: RunContext) -> Batch[dict[str, Any]] | None:
     if ctx.pager is None:
         raise RunAborted("The run has nothing to read: no GetConnector and no uploaded file.")
     try:
-        async with ctx.page_slots():
-            rows = await ctx.pager.next_page()
+        rows = await ctx.pager.next_page()
     except Exception as exc:
         reason = fatal_reason(exc)
         if reason is None:

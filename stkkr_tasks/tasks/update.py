@@ -29,9 +29,7 @@ async def update_records(
     """Write every item; a refused row becomes an error record and the others go on.
 
     Writes run concurrently; the client's limiter keeps at most 8 requests in flight per AFAS environment,
-    shared with the pages read and written at the same time; across processes the page holds slots of the
-    environment's limit while its writes and responses are in flight (`RunContext.page_slots`, as many as
-    it has writers). Pages take turns: a page starts its writes once
+    shared with the pages read and written at the same time. Pages take turns: a page starts its writes once
     the page before it has started its last one, so the slots pass from page to page without a gap and pages
     finish in order. Once the run must stop (error policy, or AFAS refused the token or went away) no new
     write starts: the items left are counted as not attempted (no error record). With `on_error: stop` a page
@@ -106,11 +104,11 @@ async def update_records(
     def counts() -> Counts:
         return total + Counts(batch_fallback=ctx.batch_fallback)
 
-    writers = min(1 if ctx.recorder.stops_at_first_failure else WRITERS_PER_PAGE, len(pending))
     await turn.take()
     try:
-        async with ctx.page_slots(writers), asyncio.TaskGroup() as group:
-            for _ in range(writers):
+        async with asyncio.TaskGroup() as group:
+            writers = 1 if ctx.recorder.stops_at_first_failure else WRITERS_PER_PAGE
+            for _ in range(min(writers, len(pending))):
                 group.create_task(writer())
     finally:
         turn.pass_on()
