@@ -30,7 +30,7 @@ _ENDS = ("Completed", "Failed", "Cancelled", "Crashed")
 
 
 def crash_automation(missed: int = MISSED_HEARTBEATS) -> AutomationCore:
-    """The automation: after a stkkr run starts or beats, expect a heartbeat (or its end) within 3 heartbeats.
+    """The automation: after a stkkr run starts or beats, expect a heartbeat (or its end) within `missed`.
 
     Its start counts too: a worker killed between the run's Running state and its first heartbeat would
     otherwise leave a run that never beat, which a trigger on heartbeats alone never notices.
