@@ -113,7 +113,10 @@ def test_errors_list_asks_for_key_values_without_echo_on_a_terminal(
     monkeypatch.setattr(errors, "_stdin_is_terminal", lambda: True)
 
     result = runner.invoke(
-        app, ["errors", "list", "--stkkr", "close-projects", "--key", "-"], input="P-1\n\n"
+        app,
+        ["errors", "list", "--stkkr", "close-projects", "--key", "-"],
+        input="P-1\n\n",
+        env={"COLUMNS": "200"},  # rich would fit the table to 80 columns and cut "invalid" short
     )
 
     assert result.exit_code == 0, result.output
