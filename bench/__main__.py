@@ -14,6 +14,7 @@ commands. The report is printed and appended to bench/RESULTS.md (or `--results 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import sys
 import tempfile
@@ -27,12 +28,15 @@ from bench.cli import time_commands
 from bench.cpu import measure_cpu
 from bench.harness import PrefectServer, SimulatorProcess, machine
 from bench.naive import run_naive
+from bench.reach import probe_reach
 from bench.report import BatchRun, Report, Settings, StkkrRun, append
 from bench.stkkr_run import run_stkkr, set_connection
 from bench.upload import run_uploads
 from bench.workload import HALF, ONE_PERCENT
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+#: PUTs of the reach probe (`bench.reach`): enough for a steady rate, few enough to take seconds.
+REACH_UPDATES = 4_000
 #: --quick: a smoke run of every step in seconds (a test uses it; its figures mean nothing).
 QUICK = {
     "rows": 200,
@@ -158,6 +162,12 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         with measure_cpu(sim.pgid, server.pgid) as cpu:
             stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
         report.stkkr = replace(stkkr, throughput=replace(stkkr.throughput, cpu=cpu))
+        progress("the reach probe")
+        report.reach = asyncio.run(
+            probe_reach(
+                sim.base_url, sim.token, updates=min(async8.kept, REACH_UPDATES), concurrency=args.concurrency
+            )
+        )
         if all(args.upload_rows):
             sizes = (args.upload_rows[0], args.upload_rows[1])
             report.uploads = run_uploads(

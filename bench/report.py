@@ -169,6 +169,8 @@ class Report:
     batches: list[BatchRun] = field(default_factory=list)
     uploads: UploadRuns | None = None
     cli: list[CliTiming] = field(default_factory=list)
+    #: Updates/s of the reach probe (`bench.reach`): what any client gets on this machine; 0 when not run.
+    reach: float = 0.0
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def ceiling(self) -> float:
@@ -238,6 +240,7 @@ class Report:
             + _mark(share >= TARGET_CEILING_SHARE)
             + f"; async8-paged's: {_ratio(paged.updates_per_s, ceiling):.0%}, async8's: "
             f"{_ratio(async8.updates_per_s, ceiling):.0%}",
+            *self._reach_lines(ceiling, paged, async8, stkkr),
             f"- outside the run: stkkr's process {stkkr.process_s - stkkr.seconds:.1f} s (start-up, opening "
             f"the run, summary and exit), async8's {async8.process_s - async8.seconds:.1f} s",
             f"- client CPU s per 1,000 rows read: stkkr {_per_thousand(stkkr)} (start-up included), "
@@ -246,6 +249,21 @@ class Report:
             f"target ≤ {TASK_RUNS_PER_PAGE} per page + {TASK_RUNS_CONSTANT} = {allowed}) "
             + _mark(run.task_runs <= allowed),
             f"- stkkr peak RSS: **{run.peak_rss_mib:.0f} MiB** (its CPU seconds include the start-up)",
+        ]
+
+    def _reach_lines(
+        self, ceiling: float, paged: Throughput, async8: Throughput, stkkr: Throughput
+    ) -> list[str]:
+        if not self.reach:
+            return []
+        shares = ", ".join(
+            f"{t.name} {_ratio(t.updates_per_s, self.reach):.0%}" for t in (stkkr, paged, async8)
+        )
+        return [
+            f"- what this machine allows (the reach probe: raw PUTs on {self.settings.concurrency} "
+            f"connections, bodies prepared beforehand, nothing read or decoded): "
+            f"**{self.reach:.0f} updates/s = {_ratio(self.reach, ceiling):.0%} of the ceiling**; "
+            f"of that, {shares}"
         ]
 
     def _cli_lines(self) -> list[str]:

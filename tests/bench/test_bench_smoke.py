@@ -47,6 +47,11 @@ def test_quick_benchmark_runs_every_contender_and_writes_its_report(tmp_path: Pa
         report,
     )
     assert re.search(
+        r"what this machine allows \(the reach probe: .*\): \*\*\d+ updates/s = \d+% of the ceiling\*\*; "
+        r"of that, stkkr \d+%, async8-paged \d+%, async8 \d+%",
+        report,
+    )
+    assert re.search(
         r"client CPU s per 1,000 rows read: stkkr [\d.]+ .*, async8-paged [\d.]+, async8 [\d.]+", report
     )
     for command in ("stkkr connection set bench-cli", "stkkr run bench-cli-run.yaml (22 rows)"):
