@@ -4,7 +4,9 @@ The ceiling (concurrency / latency) assumes every answer takes exactly the laten
 simulator's own handling and the loopback add to it, whatever the client. The probe measures that limit with
 a client that costs next to nothing: `concurrency` raw HTTP/1.1 connections, each sending PUT bodies prepared
 before the clock starts, reading only each answer's status and length; no pages are read, no row is
-decoded or filtered. Its rate is what the machine allows; the report puts the contenders' rates beside it.
+decoded or filtered. Its rate is what the simulator and the machine allow; the report puts the contenders'
+rates beside it (one can come out a little above it: requests spread out by a client's own work queue less at
+the simulator than the probe's, which all leave at once).
 """
 
 from __future__ import annotations
