@@ -20,11 +20,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 # Two pytest workers (pytest-xdist), a test file each at a time: most tests wait on subprocesses, loopback
-# HTTP and a Prefect server, so two files side by side use the 2 cores the suite is budgeted for.
-# `PYTEST_WORKERS=0 make test` runs it in one process.
+# HTTP and a Prefect server, so two files side by side use the 2 cores the suite is budgeted for. Files go
+# out in collection order (xdist would send the files with most tests first, leaving the 3-minute scale
+# test alone at the end). `PYTEST_WORKERS=0 make test` runs it in one process.
 PYTEST_WORKERS ?= 2
 test: check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The static checks `make test` runs first: types (files and settings in pyproject.toml), lint, format, and
 # the floors (lint-imports: no upward import, see the README's Development section).
