@@ -23,12 +23,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.home import stkkr_home
 from stkkr_tasks.localserver import stack_api_url, stack_lock
 from stkkr_tasks.localstack import LocalStackError, prefect_home, simulated_environments, start_simulator
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.spec.files import StkkrFile, deployments_dir, load_stkkr_files
 from stkkr_tasks.store import ErrorStore
-from stkkr_tasks.store._config import stkkr_home
 
 if TYPE_CHECKING:
     from rich.console import Console

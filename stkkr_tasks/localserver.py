@@ -27,6 +27,7 @@ import httpx
 from cryptography.fernet import Fernet
 from prefect.settings import PREFECT_API_URL
 
+from stkkr_tasks.home import stkkr_home
 from stkkr_tasks.localstack import (
     STOP_GRACE_S,
     LocalStackError,
@@ -36,7 +37,6 @@ from stkkr_tasks.localstack import (
     prefect_home,
     wait_healthy,
 )
-from stkkr_tasks.store._config import stkkr_home
 
 DEFAULT_PORT = 4200
 """The port the local server asks for first (the Prefect UI's usual one); a free one when it is taken."""

@@ -22,8 +22,8 @@ import httpx
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from stkkr_tasks.errors import StkkrError
+from stkkr_tasks.home import stkkr_home
 from stkkr_tasks.seam import connection_block
-from stkkr_tasks.store._config import stkkr_home
 
 if TYPE_CHECKING:
     from stkkr_tasks.spec import StkkrSpec

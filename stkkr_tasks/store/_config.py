@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from stkkr_tasks.home import stkkr_home
 from stkkr_tasks.store.errors import StoreConfigError
 
 DATABASE_URL_ENV = "STKKR_DATABASE_URL"
-HOME_ENV = "STKKR_HOME"
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -19,11 +18,6 @@ _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
 }
 _SUPPORTED = {"sqlite+aiosqlite", "postgresql+asyncpg"}
-
-
-def stkkr_home() -> Path:
-    """The stkkr home folder: `$STKKR_HOME`, default `~/.stkkr`."""
-    return Path(os.environ.get(HOME_ENV) or Path.home() / ".stkkr").expanduser()
 
 
 def default_database_url() -> str:
