@@ -161,12 +161,11 @@ class Simulator:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
-        # httptools and uvloop (loop "auto") halve the simulator's CPU per request against h11 on asyncio:
-        # its handling is serial on one event loop, so it is what keeps any client from the ceiling.
+        # httptools parses in C: h11's pure-Python parsing, serial on the simulator's one event loop, kept
+        # every client further from the ceiling (bench/RESULTS.md, 2026-12-06 08:10).
         config = uvicorn.Config(
             self.app,
             http="httptools",
-            loop="auto",
             lifespan="off",
             log_level="critical",
             access_log=False,
