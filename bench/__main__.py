@@ -29,7 +29,7 @@ from bench.cpu import measure_cpu
 from bench.harness import PrefectServer, SimulatorProcess, machine
 from bench.naive import run_naive
 from bench.reach import probe_reach
-from bench.report import BatchRun, Report, Settings, StkkrRun, append
+from bench.report import BatchRun, Report, Round, Settings, StkkrRun, append
 from bench.stkkr_run import run_stkkr, set_connection
 from bench.upload import run_uploads
 from bench.workload import HALF, ONE_PERCENT
@@ -48,6 +48,7 @@ QUICK = {
     "element_ms": 1,
     "upload_rows": [200, 400],
     "cli_repeats": 1,
+    "rounds": 2,
 }
 
 
@@ -94,12 +95,20 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--cli-repeats", type=int, default=5, help="measured runs of each everyday command (5); 0 skips them"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of async8-paged, async8 and stkkr, alternating; the median round is reported (3)",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes and latency: a smoke run")
     parser.add_argument("--results", type=Path, default=RESULTS, help="file the report is appended to")
     parser.add_argument("--note", default="", help="a note in the report's title (e.g. 'before fix X')")
     args = parser.parse_args(argv)
     if args.quick:
         vars(args).update(QUICK)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     return args
 
 
@@ -124,6 +133,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         args.batch_rows,
         args.element_ms,
         tuple(args.upload_rows),
+        args.rounds,
     )
     server = PrefectServer(folder, args.prefect_api)
     report = Report(settings, machine(), server.where())
@@ -148,24 +158,13 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
                 sim.base_url, sim.token, keep=HALF, page_size=args.page_size, max_rows=args.naive_rows
             )
         report.naive = replace(naive, cpu=cpu)
-        progress(f"async8-paged on {args.rows:,} rows")
-        with measure_cpu(sim.pgid, server.pgid) as cpu:
-            paged = run_async8_process(
-                sim, page_size=args.page_size, concurrency=args.concurrency, paged=True
-            )
-        report.paged = replace(paged, cpu=cpu)
-        progress(f"async8 on {args.rows:,} rows")
-        with measure_cpu(sim.pgid, server.pgid) as cpu:
-            async8 = run_async8_process(sim, page_size=args.page_size, concurrency=args.concurrency)
-        report.async8 = replace(async8, cpu=cpu)
-        progress(f"stkkr on {args.rows:,} rows")
-        with measure_cpu(sim.pgid, server.pgid) as cpu:
-            stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
-        report.stkkr = replace(stkkr, throughput=replace(stkkr.throughput, cpu=cpu))
+        rounds = [_round(server, sim, args, number) for number in range(1, args.rounds + 1)]
+        report.set_rounds(rounds)
         progress("the reach probe")
+        kept = rounds[0].async8.kept
         report.reach = asyncio.run(
             probe_reach(
-                sim.base_url, sim.token, updates=min(async8.kept, REACH_UPDATES), concurrency=args.concurrency
+                sim.base_url, sim.token, updates=min(kept, REACH_UPDATES), concurrency=args.concurrency
             )
         )
         if all(args.upload_rows):
@@ -178,6 +177,25 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
             sim.stop()  # one simulator at a time: the machine's cores go to the measured run
             report.batches = _batches(server, folder, args)
     return report
+
+
+def _round(server: PrefectServer, sim: SimulatorProcess, args: argparse.Namespace, number: int) -> Round:
+    """async8-paged, async8 and stkkr, one after the other, on the throughput workload."""
+    of = f"round {number} of {args.rounds}: " if args.rounds > 1 else ""
+    progress(f"{of}async8-paged on {args.rows:,} rows")
+    with measure_cpu(sim.pgid, server.pgid) as cpu:
+        paged = run_async8_process(sim, page_size=args.page_size, concurrency=args.concurrency, paged=True)
+    progress(f"{of}async8 on {args.rows:,} rows")
+    with measure_cpu(sim.pgid, server.pgid) as async8_cpu:
+        async8 = run_async8_process(sim, page_size=args.page_size, concurrency=args.concurrency)
+    progress(f"{of}stkkr on {args.rows:,} rows")
+    with measure_cpu(sim.pgid, server.pgid) as stkkr_cpu:
+        stkkr = run_stkkr(server, name="bench-throughput", keep=HALF, page_size=args.page_size)
+    return Round(
+        replace(paged, cpu=cpu),
+        replace(async8, cpu=async8_cpu),
+        replace(stkkr, throughput=replace(stkkr.throughput, cpu=stkkr_cpu)),
+    )
 
 
 def _batches(server: PrefectServer, folder: Path, args: argparse.Namespace) -> list[BatchRun]:
