@@ -558,12 +558,7 @@ def check(
             f"{len(runs)} runs; not completed {not_completed[:5]}, twice {twice[:5]}, none {missing}",
         )
     )
-    overlaps = []
-    for name, group in by_stkkr.items():
-        ordered = sorted(group, key=lambda run: run.start_time or ended)
-        for before, after in itertools.pairwise(ordered):
-            if before.end_time and after.start_time and after.start_time < before.end_time:
-                overlaps.append(name)
+    overlaps = overlapping(by_stkkr, ended, killed)
     result.checks.append(("no two runs of one stkkr overlapped", not overlaps, f"overlaps: {overlaps[:5]}"))
     peaks = [sim.max_in_flight for sim in sims]
     result.checks.append(
@@ -595,6 +590,24 @@ def check(
         "runs started per worker": ", ".join(str(_started(folder)) for folder in worker_folders),
     }
     return result
+
+
+def overlapping(by_stkkr: dict[str, list[Any]], ended: datetime, killed: Killed | None = None) -> list[str]:
+    """The stkkrs with a run that started before the one before it had stopped (once per such pair).
+
+    A run that died with its killed worker stopped at the kill; its end time is only when it was marked
+    Crashed, later, by Prefect or by the stkkr's next run (which may be running by then).
+    """
+    overlaps = []
+    for name, group in by_stkkr.items():
+        ordered = sorted(group, key=lambda run: run.start_time or ended)
+        for before, after in itertools.pairwise(ordered):
+            stopped = before.end_time
+            if stopped and killed is not None and str(before.id) in killed.run_ids:
+                stopped = min(stopped, killed.at)
+            if stopped and after.start_time and after.start_time < stopped:
+                overlaps.append(name)
+    return overlaps
 
 
 def _started(worker_folder: Path) -> int:
