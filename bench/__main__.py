@@ -133,7 +133,6 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
         args.batch_rows,
         args.element_ms,
         tuple(args.upload_rows),
-        args.rounds,
     )
     server = PrefectServer(folder, args.prefect_api)
     report = Report(settings, machine(), server.where())
@@ -158,10 +157,9 @@ def benchmark(args: argparse.Namespace, folder: Path) -> Report:
                 sim.base_url, sim.token, keep=HALF, page_size=args.page_size, max_rows=args.naive_rows
             )
         report.naive = replace(naive, cpu=cpu)
-        rounds = [_round(server, sim, args, number) for number in range(1, args.rounds + 1)]
-        report.set_rounds(rounds)
+        report.rounds = [_round(server, sim, args, number) for number in range(1, args.rounds + 1)]
         progress("the reach probe")
-        kept = rounds[0].async8.kept
+        kept = report.rounds[0].async8.kept
         report.reach = asyncio.run(
             probe_reach(
                 sim.base_url, sim.token, updates=min(kept, REACH_UPDATES), concurrency=args.concurrency

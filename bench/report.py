@@ -166,7 +166,6 @@ class Settings:
     batch_rows: int = 0
     element_ms: int = 0
     upload_rows: tuple[int, int] = (0, 0)
-    rounds: int = 1
 
 
 @dataclass(frozen=True)
@@ -190,17 +189,14 @@ class CliTiming:
 class Report:
     """All figures of one benchmark run; `markdown()` is what is printed and appended to RESULTS.md.
 
-    `python -m bench --cli` measures only the everyday commands: then the throughput contenders are None.
+    `python -m bench --cli` measures only the everyday commands: then there are no rounds and no naive run.
     """
 
     settings: Settings
     machine: str
     server: str
     naive: Throughput | None = None
-    paged: Throughput | None = None
-    async8: Throughput | None = None
-    stkkr: StkkrRun | None = None
-    #: Every round of async8-paged, async8 and stkkr; `paged`, `async8` and `stkkr` are the median one's.
+    #: Every round of async8-paged, async8 and stkkr; the table and the verdicts show the median one.
     rounds: list[Round] = field(default_factory=list)
     memory: list[StkkrRun] = field(default_factory=list)
     batches: list[BatchRun] = field(default_factory=list)
@@ -209,16 +205,6 @@ class Report:
     #: Updates/s of the reach probe (`bench.reach`): what any client gets on this machine; 0 when not run.
     reach: float = 0.0
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def set_rounds(self, rounds: list[Round]) -> None:
-        """Keep every round; the table and the verdicts show the median one (`median_round`).
-
-        Raises:
-            ValueError: No rounds.
-        """
-        chosen = median_round(rounds)
-        self.rounds = rounds
-        self.paged, self.async8, self.stkkr = chosen.paged, chosen.async8, chosen.stkkr
 
     def ceiling(self) -> float:
         """The most updates per second AFAS allows: `concurrency` calls in flight, each taking the latency."""
@@ -233,8 +219,10 @@ class Report:
             "",
             f"Prefect: {self.server}.",
         ]
-        naive, paged, async8, stkkr = self.naive, self.paged, self.async8, self.stkkr
-        if naive is not None and paged is not None and async8 is not None and stkkr is not None:
+        naive = self.naive
+        chosen = median_round(self.rounds) if self.rounds else None
+        stkkr = chosen.stkkr if chosen is not None else None
+        if naive is not None and chosen is not None:
             lines += [
                 "",
                 f"Settings: {s.rows:,} rows, latency {s.latency_ms} ms per request, page size {s.page_size}, "
@@ -246,9 +234,9 @@ class Report:
                 "| contender | rows read | kept | updated | failed | seconds | process s | rows/s "
                 "| updates/s | updates/s, whole process | CPU s: client / simulator / Prefect server |",
                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-                *(_row(t) for t in (naive, paged, async8, stkkr.throughput)),
+                *(_row(t) for t in (naive, chosen.paged, chosen.async8, chosen.stkkr.throughput)),
                 "",
-                *self._verdicts(naive, paged, async8, stkkr),
+                *self._verdicts(naive, chosen),
             ]
         if self.cli:
             lines += ["", *self._cli_lines()]
@@ -260,10 +248,10 @@ class Report:
             lines += ["", *self._upload_lines(self.uploads, stkkr)]
         return "\n".join(lines) + "\n"
 
-    def _verdicts(self, naive: Throughput, paged: Throughput, async8: Throughput, run: StkkrRun) -> list[str]:
+    def _verdicts(self, naive: Throughput, chosen: Round) -> list[str]:
+        paged, async8, run = chosen.paged, chosen.async8, chosen.stkkr
         stkkr = run.throughput
-        per_paged = _ratio(stkkr.updates_per_s, paged.updates_per_s)
-        whole = _ratio(stkkr.process_updates_per_s, paged.process_updates_per_s)
+        per_paged, whole = chosen.in_run, chosen.whole
         per_async8 = _ratio(stkkr.updates_per_s, async8.updates_per_s)
         whole_async8 = _ratio(stkkr.process_updates_per_s, async8.process_updates_per_s)
         per_naive = _ratio(stkkr.updates_per_s, naive.updates_per_s)

@@ -33,13 +33,12 @@ def test_the_median_round_is_chosen_by_the_ratio_in_the_run() -> None:
 
 def test_the_report_shows_the_median_round_and_lists_every_round() -> None:
     rounds = [_round(12.5), _round(8.0), _round(10.0)]
-    settings = Settings(2_000, 20, 8, 400, 100, (0, 0), rounds=3)
-    report = Report(settings, "a machine", "a server", naive=_throughput("naive", 100.0))
+    settings = Settings(2_000, 20, 8, 400, 100, (0, 0))
+    report = Report(settings, "a machine", "a server", naive=_throughput("naive", 100.0), rounds=rounds)
 
-    report.set_rounds(rounds)
     text = report.markdown()
 
-    assert report.stkkr is rounds[2].stkkr and report.paged is rounds[2].paged
+    assert median_round(report.rounds) is rounds[2]
     assert "the run itself: **1.00** (target ≥ 1.0)" in text
     assert "in each of the 3 rounds, in order: the run itself 0.80, 1.25, 1.00; whole process" in text
     assert "The three ran 3 rounds" in text
