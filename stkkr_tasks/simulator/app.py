@@ -40,6 +40,7 @@ PROFIT_VERSION = "22.22.5"
 MAX_QUERY = 2049
 _WRITES = frozenset({"POST", "PUT", "DELETE"})
 _RAW_SEND = "stkkr.raw_send"
+_ARRIVED = "stkkr.arrived"
 _GATEWAY_STATUS = {Fault.BAD_GATEWAY: 502, Fault.GATEWAY_TIMEOUT: 504}
 
 
@@ -64,6 +65,29 @@ class _Drop(Response):
         await asyncio.sleep(0)  # let the server notice the lost connection before the app returns
 
 
+class _AnswerTime:
+    """When a request's answer may leave: `latency_ms` after the request arrived, plus the modelled work of a
+    page (`slow_page_ms`) or of a write's elements (`element_ms`).
+
+    The simulator does its own work within that time, as AFAS does within its response time, rather than
+    adding it: with one event loop serving every connection, the handling of requests that arrive together
+    would otherwise stack up on each answer, and no client could come near concurrency / latency.
+    """
+
+    def __init__(self, arrived: float, latency_ms: int) -> None:
+        self._due = arrived + latency_ms / 1000
+
+    def add(self, ms: int) -> None:
+        """Add modelled work of this request."""
+        self._due += ms / 1000
+
+    async def wait(self) -> None:
+        """Wait until the answer is due (at once when it already is)."""
+        delay = self._due - asyncio.get_running_loop().time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
 class _Recorder:
     """Outermost ASGI layer: keeps the server's `send` for `_Drop`, logs each request with its status and
     counts the requests in flight."""
@@ -84,6 +108,7 @@ class _Recorder:
             await send(message)
 
         scope[_RAW_SEND] = send
+        scope[_ARRIVED] = asyncio.get_running_loop().time()
         self.state.request_started()
         try:
             await self.app(scope, receive, recording_send)
@@ -113,9 +138,15 @@ async def _handle(state: SimState, request: Request) -> Response:
         return Response(status_code=404)
     if request.headers.get("authorization") != state.expected_auth:
         return Response(status_code=401)
+    answer_time = _AnswerTime(request.scope[_ARRIVED], state.plan.faults.latency_ms)
+    response = await _answer(state, request, segments[1:], answer_time)
+    await answer_time.wait()
+    return response
+
+
+async def _answer(state: SimState, request: Request, parts: list[str], answer_time: _AnswerTime) -> Response:
+    """The answer to an authorised request: a fault drawn for it, or what AFAS answers."""
     faults = state.plan.faults
-    if faults.latency_ms:
-        await asyncio.sleep(faults.latency_ms / 1000)
     fault = state.plan.draw(request.method in _WRITES)
     retry_after = {"Retry-After": faults.retry_after_text or str(faults.retry_after_s)}
     if fault is Fault.UNAVAILABLE:
@@ -127,7 +158,7 @@ async def _handle(state: SimState, request: Request) -> Response:
     if fault is Fault.DROP and request.method not in _WRITES:
         return _Drop()
     try:
-        response = await _route(state, request, segments[1:])
+        response = await _route(state, request, parts, answer_time)
     except AfasFault as exc:
         response = _json(exc.body(), exc.status)
     if fault in _GATEWAY_STATUS:  # processed by AFAS, but the gateway lost the answer
@@ -135,7 +166,7 @@ async def _handle(state: SimState, request: Request) -> Response:
     return _Drop() if fault is Fault.DROP else response
 
 
-async def _route(state: SimState, request: Request, parts: list[str]) -> Response:
+async def _route(state: SimState, request: Request, parts: list[str], answer_time: _AnswerTime) -> Response:
     head = unquote(parts[0]).lower() if parts else ""
     method = request.method
     if method == "GET" and head == "profitversion" and len(parts) == 1:
@@ -146,10 +177,10 @@ async def _route(state: SimState, request: Request, parts: list[str]) -> Respons
         return Response(status_code=404)
     connector_id = unquote(parts[1])
     if method == "GET" and len(parts) == 2:
-        return await _get(state, request, connector_id)
+        return await _get(state, request, connector_id, answer_time)
     if method in ("POST", "PUT") and len(parts) in (2, 3):
         try:
-            return await _write(state, request, connector_id, sub_object=len(parts) == 3)
+            return await _write(state, request, connector_id, answer_time, sub_object=len(parts) == 3)
         except AfasFault:
             state.log_refused(RefusedWrite(method, connector_id, await request.body()))
             raise
@@ -176,7 +207,7 @@ def _metainfo(state: SimState, parts: list[str]) -> Response:
     return Response(status_code=404)
 
 
-async def _get(state: SimState, request: Request, connector_id: str) -> Response:
+async def _get(state: SimState, request: Request, connector_id: str, answer_time: _AnswerTime) -> Response:
     connector = state.catalogue.get_connectors.get(connector_id)
     if connector is None:
         raise AfasFault(GET_CONNECTOR_UNKNOWN, UNEXPECTED_ERROR)
@@ -186,13 +217,13 @@ async def _get(state: SimState, request: Request, connector_id: str) -> Response
     if state.read_gate is not None:
         state.read_gate.read()
     rows = await asyncio.to_thread(state.store.page, connector_id, query)
-    slow = state.plan.faults.slow_page_ms
-    if slow:
-        await asyncio.sleep(slow / 1000)
+    answer_time.add(state.plan.faults.slow_page_ms)
     return _json({"skip": query.skip, "take": query.take, "rows": rows})
 
 
-async def _write(state: SimState, request: Request, connector_id: str, sub_object: bool) -> Response:
+async def _write(
+    state: SimState, request: Request, connector_id: str, answer_time: _AnswerTime, sub_object: bool
+) -> Response:
     connector = state.catalogue.update_connectors.get(connector_id)
     if connector is None:
         raise AfasFault(UPDATE_CONNECTOR_UNKNOWN)
@@ -209,8 +240,7 @@ async def _write(state: SimState, request: Request, connector_id: str, sub_objec
         elements = parse_body(connector_id, root, body, insert, arrays=faults.element_arrays)
         if state.read_gate is not None and len(elements) == 1:
             await state.read_gate.hold()
-        if faults.element_ms:
-            await asyncio.sleep(faults.element_ms * len(elements) / 1000)
+        answer_time.add(faults.element_ms * len(elements))
         if connector.ledger is not None:
             for element in elements:
                 ledger.check_entry(connector.ledger, element)

@@ -14,7 +14,8 @@ class Faults:
     """The faults a simulator injects; assign a new instance to ``Simulator.faults`` to switch at runtime.
 
     Attributes:
-        latency_ms: added to every request before it is handled.
+        latency_ms: every answer leaves this long after its request arrived, as AFAS's response time; the
+            simulator does its own work within it (see `app._AnswerTime`).
         unavailable_rate: share of requests (0..1) answered 503 with ``Retry-After``, nothing processed.
         retry_after_s: the ``Retry-After`` seconds of those answers (and of 429 answers).
         retry_after_text: sent as the ``Retry-After`` header instead of ``retry_after_s`` when given, to try
@@ -28,9 +29,9 @@ class Faults:
         drop_rate: share of requests whose connection is closed without an answer. A write is applied before
             its connection is dropped (the client cannot know the outcome); a read is dropped before work.
         drop_writes_only: drop only writes (every read is answered), for rehearsing unknown outcomes.
-        slow_page_ms: added to every GetConnector page, on top of `latency_ms`.
-        element_ms: added to every POST/PUT per element it carries (a request costs `latency_ms` plus this
-            for each top-level element), as AFAS spends time per record.
+        slow_page_ms: added to the answer time of every GetConnector page, on top of `latency_ms`.
+        element_ms: added to the answer time of every POST/PUT per element it carries (a request costs
+            `latency_ms` plus this for each top-level element), as AFAS spends time per record.
         element_arrays: False refuses a top-level `Element` array, as a connector that takes one record per
             request would (whether AFAS accepts several is unconfirmed; try it on a test environment).
         seed: seeds the random choices, so a sequence of requests meets the same faults every run.

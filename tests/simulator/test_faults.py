@@ -74,6 +74,15 @@ def test_latency_and_slow_pages_delay_answers(
     assert time.monotonic() - started >= 0.3
 
 
+def test_element_cost_adds_to_the_latency(http: httpx.Client, sim: Simulator) -> None:
+    sim.faults = Faults(latency_ms=150, element_ms=100)
+    first, second = (row["ProjectId"] for row in sim.rows("Profit_Projects")[:2])
+    elements = [{"@PrId": key, "Fields": {"Ds": "later"}} for key in (first, second)]
+    started = time.monotonic()
+    assert http.put("/connectors/PtProject", json={"PtProject": {"Element": elements}}).status_code == 201
+    assert time.monotonic() - started >= 0.35  # 150 ms for the request, 100 ms for each of its two elements
+
+
 def _statuses(make_simulator: Callable[..., Simulator], seed: int) -> list[int]:
     sim = make_simulator(rows=10, faults=Faults(unavailable_rate=0.5, seed=seed))
     assert sim.base_url is not None
