@@ -43,7 +43,9 @@ def serve(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Catalogue file adding connectors."),
     ] = None,
-    latency_ms: Annotated[int, typer.Option(min=0, help="Latency added to every request.")] = 0,
+    latency_ms: Annotated[
+        int, typer.Option(min=0, help="Answer time of every request (the simulator works within it).")
+    ] = 0,
     unavailable_rate: Annotated[float, typer.Option(min=0, max=1, help="Share answered 503.")] = 0.0,
     retry_after: Annotated[int, typer.Option(min=0, help="Retry-After seconds of 503 and 429.")] = 1,
     throttle_rate: Annotated[float, typer.Option(min=0, max=1, help="Share answered 429.")] = 0.0,
