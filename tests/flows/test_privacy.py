@@ -757,10 +757,11 @@ async def _prefect_api_texts(flow_run_ids: list[str]) -> dict[str, str]:
 async def _recorded_task_runs(client: Any, runs: FlowRunFilter) -> list[Any]:
     """The runs' task runs once the server has recorded them all.
 
-    The server records task runs from the events the runs sent, a moment after the events arrive: the
-    task runs are read until there are some and two reads in a row find the same number.
+    The server records task runs from the events the runs sent, in order, after the events of every earlier
+    test of the session: the task runs are read until there are some and two reads in a row find the same
+    number. (Read at once, none were there twice in CI; the bound is generous for a busy session.)
     """
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240
     seen = -1
     while True:
         task_runs = await client.read_task_runs(flow_run_filter=runs, limit=200)
