@@ -24,7 +24,7 @@ def _killed(*runs: SimpleNamespace, at_s: float) -> Killed:
     )
 
 
-def test_runs_one_after_the_other_do_not_overlap_and_runs_that_meet_do() -> None:
+def test_runs_one_after_the_other_do_not_overlap_and_a_run_started_before_the_last_ended_does() -> None:
     first, second = _run(0, 10), _run(10, 20)
     late = _run(5, 30)
 
