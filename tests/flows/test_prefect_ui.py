@@ -22,6 +22,7 @@ import pytest
 
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
+from tests.conftest import prefect_api_at
 from tests.fixture_types import Connect, MakeSpec
 
 CHROMIUM = "/usr/bin/chromium"
@@ -88,7 +89,7 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def ui_server() -> Iterator[str]:
     """A `prefect server start` with its UI for this module; the Prefect settings point at it meanwhile."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
     _browser_or_skip()
     port = _free_port()
@@ -116,8 +117,7 @@ def ui_server() -> Iterator[str]:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_healthy(url, server)
-            updates = {PREFECT_API_URL: f"{url}/api", PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-            with temporary_settings(updates=updates):
+            with prefect_api_at(f"{url}/api", {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
                 yield url
         finally:
             server.terminate()

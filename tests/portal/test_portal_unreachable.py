@@ -8,11 +8,11 @@ import socket
 from pathlib import Path
 
 import httpx
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from stkkr_tasks.portal import create_app
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore
+from tests.conftest import prefect_api_at
 from tests.portal.conftest import PASSWORD, serve_app
 
 
@@ -33,7 +33,7 @@ def test_an_unreachable_prefect_api_is_a_clear_503(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'stkkr.db'}"
     asyncio.run(_seed(database_url))
     api_url = f"http://127.0.0.1:{_closed_port()}/api"
-    with temporary_settings(updates={PREFECT_API_URL: api_url}), serve_app(create_app(database_url)) as url:
+    with prefect_api_at(api_url), serve_app(create_app(database_url)) as url:
         client = httpx.Client(base_url=url, follow_redirects=True)
         form = client.get("/login").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', form)

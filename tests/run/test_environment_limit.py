@@ -27,6 +27,7 @@ from stkkr_tasks.run import arun_stkkr, compile_stkkr
 from stkkr_tasks.run.limit import environment_slots, limit_name
 from stkkr_tasks.simulator import Faults, Simulator
 from stkkr_tasks.spec import StkkrSpec, load_stkkr_text
+from tests.conftest import drain_prefect_workers
 from tests.fixture_types import MakeSimulator
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.anyio]
@@ -137,6 +138,7 @@ async def test_an_unreachable_server_makes_the_run_wait_then_take_its_slots() ->
         warned.set()
 
     async with _late_proxy(PREFECT_API_URL.value()) as (url, opened):
+        await asyncio.to_thread(drain_prefect_workers)  # see there: events must follow the URL in and out
         with temporary_settings(updates={PREFECT_API_URL: url}):
             entered = asyncio.Event()
 
@@ -153,6 +155,9 @@ async def test_an_unreachable_server_makes_the_run_wait_then_take_its_slots() ->
             async with get_client() as client:
                 limit = await client.read_global_concurrency_limit_by_name(limit_name(environment))
             holder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder  # its slots are given back (an event) before the workers are drained
+            await asyncio.to_thread(drain_prefect_workers)  # while the proxy still forwards
     assert (limit.limit, limit.active_slots) == (2, 2)
     assert len(warnings) == 1 and "waits and retries" in warnings[0]
 
