@@ -74,7 +74,7 @@ from stkkr_tasks.run import RunSummary, run_stkkr
 from stkkr_tasks.simulator import Catalogue, Simulator
 from stkkr_tasks.spec import load_stkkr_text
 from stkkr_tasks.store import PLACEHOLDER, ErrorRecord, ErrorStore, decrypt_payload
-from tests.conftest import drain_prefect_workers
+from tests.prefect_workers import drain_prefect_workers
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
