@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
-from prefect.settings import PREFECT_API_URL, Setting, temporary_settings
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+if TYPE_CHECKING:
+    from prefect.settings import Setting
 
 
 def drain_prefect_workers(timeout: float = 30.0) -> None:
