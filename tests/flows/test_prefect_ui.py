@@ -23,7 +23,7 @@ import pytest
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
 from tests.fixture_types import Connect, MakeSpec
-from tests.prefect_workers import prefect_api_at
+from tests.prefect_events import prefect_api_at
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parents[2] / "docs"

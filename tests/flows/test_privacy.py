@@ -36,7 +36,6 @@ import logging
 import re
 import secrets
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -74,7 +73,7 @@ from stkkr_tasks.run import RunSummary, run_stkkr
 from stkkr_tasks.simulator import Catalogue, Simulator
 from stkkr_tasks.spec import load_stkkr_text
 from stkkr_tasks.store import PLACEHOLDER, ErrorRecord, ErrorStore, decrypt_payload
-from tests.prefect_workers import drain_prefect_workers
+from tests.prefect_events import drain_prefect_workers, recorded_task_runs
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -743,7 +742,7 @@ async def _prefect_api_texts(flow_run_ids: list[str]) -> dict[str, str]:
         while len(page := await client.read_logs(by_run, limit=200, offset=len(logs))) > 0:
             logs.extend(page)
         flow_runs = await client.read_flow_runs(flow_run_filter=runs)
-        task_runs = await _recorded_task_runs(client, runs)
+        task_runs = await recorded_task_runs(client, runs)
         artifacts = await client.read_artifacts(flow_run_filter=runs)
         events = [event for run_id in flow_run_ids for event in await _events(client, run_id)]
     dump = lambda items: "\n".join(item.model_dump_json() for item in items)  # noqa: E731
@@ -754,22 +753,6 @@ async def _prefect_api_texts(flow_run_ids: list[str]) -> dict[str, str]:
         "artifacts": dump(artifacts),
         "events": dump(events),
     }
-
-
-async def _recorded_task_runs(client: Any, runs: FlowRunFilter) -> list[Any]:
-    """The runs' task runs once the server has recorded them all.
-
-    The server records task runs from the events the runs sent, a moment after it stored them: the task runs
-    are read until there are some and two reads in a row find the same number.
-    """
-    deadline = time.monotonic() + 60
-    seen = -1
-    while True:
-        task_runs = await client.read_task_runs(flow_run_filter=runs, limit=200)
-        if (task_runs and len(task_runs) == seen) or time.monotonic() > deadline:
-            return list(task_runs)
-        seen = len(task_runs)
-        await asyncio.sleep(0.2)  # polling the server's record, not synchronisation
 
 
 def test_no_value_or_token_in_the_log_records_of_this_process(proof: Proof) -> None:

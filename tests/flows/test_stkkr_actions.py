@@ -24,6 +24,7 @@ from prefect.client.schemas.filters import (
 from stkkr_tasks.run import run_stkkr
 from stkkr_tasks.simulator import Simulator
 from tests.fixture_types import Connect, ErrorRecords, MakeSpec
+from tests.prefect_events import recorded_task_runs
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -52,12 +53,7 @@ async def _prefect_side(flow_run_id: str, key: str, min_task_runs: int) -> tuple
     async with get_client() as client:
         flow_run = await client.read_flow_run(uuid.UUID(flow_run_id))
         run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(flow_run_id)]))
-        task_runs: list[Any] = []
-        for _ in range(100):  # task runs are recorded from events, asynchronously
-            task_runs = await client.read_task_runs(flow_run_filter=run_filter, limit=200)
-            if len(task_runs) >= min_task_runs:
-                break
-            await asyncio.sleep(0.1)
+        task_runs = await recorded_task_runs(client, run_filter, at_least=min_task_runs)
         by_key = ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
         artifacts = await client.read_artifacts(artifact_filter=by_key)
     return flow_run, task_runs, artifacts[0] if artifacts else None

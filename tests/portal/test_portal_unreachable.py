@@ -13,7 +13,7 @@ from stkkr_tasks.portal import create_app
 from stkkr_tasks.store import ErrorStore
 from stkkr_tasks.tenants import TenantStore
 from tests.portal.conftest import PASSWORD, serve_app
-from tests.prefect_workers import prefect_api_at
+from tests.prefect_events import prefect_api_at
 
 
 async def _seed(url: str) -> None:

@@ -28,7 +28,7 @@ from stkkr_tasks.run.limit import environment_slots, limit_name
 from stkkr_tasks.simulator import Faults, Simulator
 from stkkr_tasks.spec import StkkrSpec, load_stkkr_text
 from tests.fixture_types import MakeSimulator
-from tests.prefect_workers import drain_prefect_workers
+from tests.prefect_events import drain_prefect_workers
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.anyio]
 

@@ -1,4 +1,5 @@
-"""Prefect's event and API-log workers, made to follow a test that points PREFECT_API_URL elsewhere.
+"""Prefect's events in tests: the workers that send them follow PREFECT_API_URL, and the task runs the server
+records from them are read once they are all there.
 
 A module of its own, not conftest.py: importing `tests.conftest` would run the conftest a second time (as
 another module) and give the process a new STKKR_HOME in the middle of the session.
@@ -6,6 +7,8 @@ another module) and give the process a new STKKR_HOME in the middle of the sessi
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -15,6 +18,9 @@ from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+    from prefect.client.schemas.filters import FlowRunFilter
+    from prefect.client.schemas.objects import TaskRun
     from prefect.settings import Setting
 
 
@@ -46,3 +52,23 @@ def prefect_api_at(url: str, updates: Mapping[Setting, Any] | None = None) -> It
             yield
         finally:
             drain_prefect_workers()
+
+
+async def recorded_task_runs(
+    client: PrefectClient, runs: FlowRunFilter, *, at_least: int = 1, timeout: float = 60.0
+) -> list[TaskRun]:
+    """The task runs of the flow runs `runs` selects, once the server has recorded them.
+
+    The server builds task runs from the events the runs sent, a moment after it received them: they are read
+    until there are at least `at_least` and two reads in a row find the same number, or `timeout` seconds
+    have passed (then the test's own assertions say what is missing).
+    """
+    deadline = time.monotonic() + timeout
+    seen = -1
+    while True:
+        task_runs = await client.read_task_runs(flow_run_filter=runs, limit=200)
+        settled = len(task_runs) >= at_least and len(task_runs) == seen
+        if settled or time.monotonic() > deadline:
+            return list(task_runs)
+        seen = len(task_runs)
+        await asyncio.sleep(0.2)  # polling the server's record, not synchronisation
